@@ -1,0 +1,55 @@
+"""Located problems found in plan files, shown together as `FILE:LINE:COL: path: message`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One problem at one place. Lines and columns are 1-based; `path` is the place in the
+    document (`prices[0].amount`), empty for problems with the whole file."""
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+    severity: Severity = "error"
+
+    def format(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}:"
+        label = "warning: " if self.severity == "warning" else ""
+        if self.path:
+            return f"{where} {self.path}: {label}{self.message}"
+        return f"{where} {label}{self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "path": self.path,
+            "severity": self.severity,
+            "message": self.message,
+        }
+
+
+def has_errors(diagnostics: list[Diagnostic]) -> bool:
+    return any(d.severity == "error" for d in diagnostics)
+
+
+def format_path(parts: tuple[str | int, ...]) -> str:
+    """`("prices", 0, "amount")` -> `prices[0].amount`; keys that are not plain words are quoted."""
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part.replace("-", "").replace("_", "").isalnum():
+            text += f".{part}" if text else part
+        else:
+            text += f"[{part!r}]"
+    return text

@@ -1,0 +1,173 @@
+"""Events, webhook endpoints, and emitting an event for every state change.
+
+`emit` records the event Stripe would create and queues one signed delivery
+per endpoint whose `enabled_events` match.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from reconciler.emulator.errors import missing, missing_parameter
+from reconciler.emulator.forms import FREE, SCALAR, as_str_list, check_params
+from reconciler.emulator.listing import LIST_PARAMS, list_answer
+from reconciler.emulator.store import StripeObject, new_id
+
+if TYPE_CHECKING:
+    from reconciler.emulator.router import Call, Router
+    from reconciler.emulator.state import Emulator
+
+ENDPOINT_CREATE = {
+    "url": SCALAR,
+    "enabled_events": FREE,
+    "description": SCALAR,
+    "metadata": FREE,
+    "api_version": SCALAR,
+    "expand": FREE,
+}
+
+
+def previous_attributes(before: StripeObject, after: StripeObject) -> dict[str, Any]:
+    """Old values of the top-level fields that changed; dicts report changed keys only."""
+    changed: dict[str, Any] = {}
+    for key, old in before.items():
+        new = after.get(key)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict) and key == "metadata":
+            changed[key] = {
+                sub: old.get(sub) for sub in set(old) | set(new) if old.get(sub) != new.get(sub)
+            }
+        else:
+            changed[key] = old
+    return changed
+
+
+def emit(
+    emulator: Emulator,
+    event_type: str,
+    obj: StripeObject,
+    call: Call | None,
+    before: StripeObject | None = None,
+) -> StripeObject:
+    """Record an event for `obj` and queue its webhook deliveries."""
+    from reconciler.emulator.state import DEFAULT_API_VERSION
+
+    # A JSON round trip snapshots the object as it is now, shared references and all.
+    data: dict[str, Any] = {"object": json.loads(json.dumps(obj))}
+    if before is not None:
+        data["previous_attributes"] = previous_attributes(before, obj)
+    endpoints = [
+        endpoint
+        for endpoint in emulator.webhook_endpoints.values()
+        if endpoint["status"] == "enabled"
+        and ("*" in endpoint["enabled_events"] or event_type in endpoint["enabled_events"])
+    ]
+    event: StripeObject = {
+        "id": new_id("evt_"),
+        "object": "event",
+        "account": None,
+        "api_version": (call.api_version if call else None) or DEFAULT_API_VERSION,
+        "context": None,
+        "created": emulator.clock.now(),
+        "data": data,
+        "livemode": False,
+        "pending_webhooks": len(endpoints),
+        "request": call.request_ref if call else {"id": None, "idempotency_key": None},
+        "type": event_type,
+    }
+    emulator.events.add(event)
+    payload = json.dumps(event, indent=2).encode()
+    for endpoint in endpoints:
+        emulator.webhooks.enqueue(
+            endpoint["url"], emulator.webhook_secrets[endpoint["id"]], payload
+        )
+    return event
+
+
+def list_events(emulator: Emulator, call: Call) -> Any:
+    check_params(call.params, {**LIST_PARAMS, "type": SCALAR, "types": FREE, "created": FREE})
+    wanted = set(as_str_list(call.params.get("types"), "types"))
+    if "type" in call.params:
+        wanted.add(str(call.params["type"]))
+
+    def matches(event: StripeObject) -> bool:
+        if not wanted:
+            return True
+        return any(
+            event["type"] == pattern
+            or (pattern.endswith("*") and event["type"].startswith(pattern[:-1]))
+            for pattern in wanted
+        )
+
+    return list_answer(emulator.events, call.params, "/v1/events", "event", matches)
+
+
+def retrieve_event(emulator: Emulator, call: Call) -> Any:
+    check_params(call.params, {"expand": FREE})
+    event = emulator.events.get(call.args[0])
+    if event is None:
+        raise missing("event", call.args[0])
+    return event
+
+
+def create_endpoint(emulator: Emulator, call: Call) -> Any:
+    params = call.params
+    check_params(params, ENDPOINT_CREATE)
+    for name in ("url", "enabled_events"):
+        if not params.get(name):
+            raise missing_parameter(name)
+    endpoint: StripeObject = {
+        "id": new_id("we_"),
+        "object": "webhook_endpoint",
+        "api_version": params.get("api_version"),
+        "application": None,
+        "created": emulator.clock.now(),
+        "description": params.get("description"),
+        "enabled_events": as_str_list(params["enabled_events"], "enabled_events"),
+        "livemode": False,
+        "metadata": dict(params.get("metadata") or {}),
+        "status": "enabled",
+        "url": str(params["url"]),
+    }
+    emulator.webhook_endpoints.add(endpoint)
+    secret = new_id("whsec_", 32)
+    emulator.webhook_secrets[endpoint["id"]] = secret
+    # Like Stripe, the secret is shown once: in the answer to create.
+    return {**endpoint, "secret": secret}
+
+
+def _endpoint(emulator: Emulator, endpoint_id: str) -> StripeObject:
+    endpoint = emulator.webhook_endpoints.get(endpoint_id)
+    if endpoint is None:
+        raise missing("webhook_endpoint", endpoint_id)
+    return endpoint
+
+
+def retrieve_endpoint(emulator: Emulator, call: Call) -> Any:
+    check_params(call.params, {"expand": FREE})
+    return _endpoint(emulator, call.args[0])
+
+
+def list_endpoints(emulator: Emulator, call: Call) -> Any:
+    check_params(call.params, LIST_PARAMS)
+    return list_answer(
+        emulator.webhook_endpoints, call.params, "/v1/webhook_endpoints", "webhook_endpoint"
+    )
+
+
+def delete_endpoint(emulator: Emulator, call: Call) -> Any:
+    endpoint = _endpoint(emulator, call.args[0])
+    emulator.webhook_endpoints.remove(endpoint["id"])
+    emulator.webhook_secrets.pop(endpoint["id"], None)
+    return {"id": endpoint["id"], "object": "webhook_endpoint", "deleted": True}
+
+
+def register(router: Router) -> None:
+    router.add("GET", "/v1/events", list_events)
+    router.add("GET", "/v1/events/:id", retrieve_event)
+    router.add("POST", "/v1/webhook_endpoints", create_endpoint)
+    router.add("GET", "/v1/webhook_endpoints", list_endpoints)
+    router.add("GET", "/v1/webhook_endpoints/:id", retrieve_endpoint)
+    router.add("DELETE", "/v1/webhook_endpoints/:id", delete_endpoint)

@@ -1,0 +1,51 @@
+"""`expand[]`: replace ids in an answer with the objects they name.
+
+Paths are dotted (`data.product`, `items.data.price.product`); lists along the
+path apply the rest of it to each element. Only the dicts on the path are
+copied, so stored objects are never changed by rendering.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+from reconciler.emulator.errors import StripeError
+
+if TYPE_CHECKING:
+    from reconciler.emulator.state import Emulator
+
+
+def expand(emulator: Emulator, answer: Any, paths: list[str]) -> Any:
+    """`answer` with every path in `paths` expanded."""
+    for index, path in enumerate(paths):
+        answer = _expand(emulator, answer, path.split("."), f"expand[{index}]", path)
+    return answer
+
+
+def _expand(emulator: Emulator, value: Any, segments: list[str], param: str, path: str) -> Any:
+    if not segments:
+        return value
+    if isinstance(value, list):
+        return [_expand(emulator, item, segments, param, path) for item in value]
+    if not isinstance(value, dict):
+        return value
+    head, rest = segments[0], segments[1:]
+    if head == "tiers" and value.get("object") == "price" and not rest:
+        # Stripe keeps tiers out of price answers unless asked for by name.
+        shown = dict(value)
+        shown["tiers"] = copy.deepcopy(emulator.price_tiers.get(value["id"], []))
+        return shown
+    if head == "total_count" and value.get("object") == "search_result":
+        return value
+    if head not in value:
+        raise StripeError(400, f"This property cannot be expanded ({path}).", param=param)
+    child = value[head]
+    if isinstance(child, str):
+        found = emulator.lookup(child)
+        if found is None:
+            raise StripeError(400, f"This property cannot be expanded ({path}).", param=param)
+        child = found
+    shown = dict(value)
+    shown[head] = _expand(emulator, child, rest, param, path)
+    return shown

@@ -1,0 +1,144 @@
+"""Decoding Stripe's form-encoded parameters and checking them against a spec.
+
+Stripe clients send nested values as `items[0][price]=x`, `expand[]=y` and
+`metadata[k]=v`, on the query string for GET and in the body otherwise. This
+module turns that into plain dicts and lists, then lets each endpoint declare
+which keys it accepts so unknown ones fail the way Stripe fails them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+from reconciler.emulator.errors import invalid_value, unknown_parameter
+
+_SEGMENT = re.compile(r"\[([^\[\]]*)\]")
+
+# Spec leaves: SCALAR accepts a string; FREE accepts any nesting (e.g. metadata).
+SCALAR = "scalar"
+FREE = "free"
+Spec = dict[str, Any]
+
+
+def split_key(key: str) -> list[str]:
+    """`a[b][0][]` -> ["a", "b", "0", ""]."""
+    head, bracket, _ = key.partition("[")
+    if not bracket:
+        return [key]
+    return [head, *_SEGMENT.findall(key[len(head) :])]
+
+
+def parse_form(text: str) -> dict[str, Any]:
+    """Decode a form body or query string into nested dicts and lists."""
+    root: dict[str, Any] = {}
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        _insert(root, split_key(key), value)
+    result = _listify(root)
+    assert isinstance(result, dict)
+    return result
+
+
+def _insert(node: dict[str, Any], segments: list[str], value: str) -> None:
+    for position, segment in enumerate(segments):
+        last = position == len(segments) - 1
+        if segment == "":
+            # `[]` appends: a leaf takes the next index; a nested `[]` starts a new
+            # element only when the current last element already has the next key.
+            if last:
+                segment = str(len(node))
+            else:
+                following = segments[position + 1]
+                newest = node.get(str(len(node) - 1))
+                reuse = isinstance(newest, dict) and following not in newest
+                segment = str(len(node) - 1 if reuse else len(node))
+        if last:
+            node[segment] = value
+            return
+        child = node.get(segment)
+        if not isinstance(child, dict):
+            child = {}
+            node[segment] = child
+        node = child
+
+
+def _listify(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    converted = {key: _listify(item) for key, item in value.items()}
+    if converted and all(key.isdigit() for key in converted):
+        return [converted[key] for key in sorted(converted, key=int)]
+    return converted
+
+
+def check_params(params: dict[str, Any], spec: Spec, prefix: str = "") -> None:
+    """Raise Stripe's `parameter_unknown` for the first key the spec lacks."""
+    for key, value in params.items():
+        name = f"{prefix}[{key}]" if prefix else key
+        if key not in spec:
+            raise unknown_parameter(name)
+        rule = spec[key]
+        if rule == FREE or rule == SCALAR:
+            continue
+        if isinstance(rule, list):
+            items = value if isinstance(value, list) else []
+            for index, item in enumerate(items):
+                if isinstance(item, dict):
+                    check_params(item, rule[0], f"{name}[{index}]")
+        elif isinstance(rule, dict) and isinstance(value, dict):
+            check_params(value, rule, name)
+
+
+def as_bool(value: Any, name: str) -> bool:
+    """Stripe booleans arrive as the strings "true" and "false"."""
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return bool(value == "true")
+    raise invalid_value(name, f"Invalid boolean: {value}", "parameter_invalid_boolean")
+
+
+def as_int(value: Any, name: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?\d+", value):
+        return int(value)
+    raise invalid_value(name, f"Invalid integer: {value}", "parameter_invalid_integer")
+
+
+def as_str_list(value: Any, name: str) -> list[str]:
+    """A list parameter such as `expand[]`; a lone string counts as one item."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return list(value)
+    raise invalid_value(name, f"Invalid array: {name}", "parameter_invalid_array")
+
+
+def as_metadata(value: Any, name: str = "metadata") -> dict[str, str] | None:
+    """Metadata dict; "" means "clear everything" and is returned as None."""
+    if value == "":
+        return None
+    if not isinstance(value, dict):
+        raise invalid_value(name, "Invalid object", "parameter_invalid_object")
+    for key, item in value.items():
+        if not isinstance(item, str):
+            raise invalid_value(f"{name}[{key}]", "Invalid string: metadata values must be strings")
+    return dict(value)
+
+
+def merge_metadata(current: dict[str, str], update: Any) -> dict[str, str]:
+    """Stripe's metadata update: keys merge, a key set to "" is removed, "" clears all."""
+    parsed = as_metadata(update)
+    if parsed is None:
+        return {}
+    merged = dict(current)
+    for key, item in parsed.items():
+        if item == "":
+            merged.pop(key, None)
+        else:
+            merged[key] = item
+    return merged

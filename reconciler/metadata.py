@@ -1,0 +1,126 @@
+"""The one place that turns limits and features into Stripe metadata strings and back.
+
+Stripe stores every metadata value as a string. The seed library kept only values whose type
+was a number and so silently fell back to defaults for everything read from Stripe; here every
+value is parsed, and a value that cannot be parsed is an error, not a default.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from reconciler.model import UNLIMITED, Config, FeatureValue, LimitValue, Price, Product
+
+# Ownership marker on every product and price the tool creates or adopts.
+MANAGED_BY_KEY = "managed-by"
+MANAGED_BY_VALUE = "reconciler"
+# The product's stable key, the same in test and live accounts.
+PRODUCT_KEY_KEY = "plan-key"
+RESERVED_KEYS = frozenset({MANAGED_BY_KEY, PRODUCT_KEY_KEY})
+
+_INT = re.compile(r"-?(0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"-?(0|[1-9][0-9]*)\.[0-9]+")
+
+
+def format_limit(value: LimitValue) -> str:
+    return "unlimited" if value is UNLIMITED else str(value)
+
+
+def parse_limit(text: str) -> LimitValue:
+    """`"1000"` -> 1000, `"unlimited"` -> UNLIMITED; anything else raises ValueError."""
+    stripped = text.strip()
+    if stripped.lower() == "unlimited":
+        return UNLIMITED
+    if _INT.fullmatch(stripped) and not stripped.startswith("-"):
+        return int(stripped)
+    raise ValueError(f"limit value {text!r} is not a non-negative integer or 'unlimited'")
+
+
+def format_feature(value: FeatureValue) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def parse_feature(text: str) -> FeatureValue:
+    """`"true"`/`"false"` -> bool, integers and decimals -> numbers, anything else stays text."""
+    if text in ("true", "false"):
+        return text == "true"
+    if _INT.fullmatch(text):
+        return int(text)
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    return text
+
+
+def reads_back_differently(value: str) -> bool:
+    """True for a text feature that Stripe would hand back as a boolean or a number."""
+    return parse_feature(value) != value
+
+
+@dataclass(frozen=True)
+class ParsedMetadata:
+    """Price metadata split into limits, features and the rest (the marker excluded)."""
+
+    limits: dict[str, LimitValue]
+    features: dict[str, FeatureValue]
+    other: dict[str, str]
+    managed: bool
+    errors: tuple[str, ...]
+
+
+def price_metadata(price: Price, config: Config) -> dict[str, str]:
+    """Everything a declared price pushes to Stripe's metadata."""
+    out = dict(price.metadata)
+    out.update({config.limits_prefix + k: format_limit(v) for k, v in price.limits.items()})
+    out.update({config.features_prefix + k: format_feature(v) for k, v in price.features.items()})
+    out[MANAGED_BY_KEY] = MANAGED_BY_VALUE
+    return out
+
+
+def product_metadata(product: Product) -> dict[str, str]:
+    """Everything a declared product pushes to Stripe's metadata."""
+    out = dict(product.metadata)
+    out[PRODUCT_KEY_KEY] = product.key
+    out[MANAGED_BY_KEY] = MANAGED_BY_VALUE
+    return out
+
+
+def parse_price_metadata(metadata: Mapping[str, str], config: Config) -> ParsedMetadata:
+    """Split Stripe price metadata; unparsable limits are reported in `errors`, never defaulted."""
+    limits: dict[str, LimitValue] = {}
+    features: dict[str, FeatureValue] = {}
+    other: dict[str, str] = {}
+    errors: list[str] = []
+    for key, value in metadata.items():
+        if key.startswith(config.limits_prefix):
+            name = key[len(config.limits_prefix) :]
+            try:
+                limits[name] = parse_limit(value)
+            except ValueError as exc:
+                errors.append(f"metadata {key!r}: {exc}")
+        elif key.startswith(config.features_prefix):
+            features[key[len(config.features_prefix) :]] = parse_feature(value)
+        elif key not in RESERVED_KEYS:
+            other[key] = value
+    return ParsedMetadata(
+        limits=limits,
+        features=features,
+        other=other,
+        managed=metadata.get(MANAGED_BY_KEY) == MANAGED_BY_VALUE,
+        errors=tuple(errors),
+    )
+
+
+def with_default_limits(
+    limits: Mapping[str, LimitValue], defaults: Mapping[str, LimitValue]
+) -> dict[str, LimitValue]:
+    """The configured default for each limit a price does not set, as the seed library did."""
+    return {**defaults, **limits}
+
+
+def strip_prefix(name: str, prefix: str) -> str:
+    """Names are taken with or without their metadata prefix (`limits:seats` or `seats`)."""
+    return name[len(prefix) :] if name.startswith(prefix) else name

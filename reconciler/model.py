@@ -1,0 +1,161 @@
+"""The plan model: frozen values shared by the plan files, Stripe's live catalog and the runtime.
+
+No I/O here. Amounts are `Decimal` minor units (cents for USD), so `4900` and Stripe's
+`unit_amount_decimal: "4900"` compare equal, and fractional amounts such as `"0.5"` fit.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal, TypeAlias
+
+
+class Unlimited(enum.Enum):
+    """The value of a limit with no cap (written `unlimited` in plan files and metadata)."""
+
+    UNLIMITED = "unlimited"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+UNLIMITED = Unlimited.UNLIMITED
+
+LimitValue: TypeAlias = int | Literal[Unlimited.UNLIMITED]
+FeatureValue: TypeAlias = bool | int | float | str
+
+Interval = Literal["day", "week", "month", "year"]
+TaxBehavior = Literal["inclusive", "exclusive", "unspecified"]
+TiersMode = Literal["graduated", "volume"]
+ProrationBehavior = Literal["create_prorations", "none", "always_invoice"]
+
+INTERVALS: tuple[str, ...] = ("day", "week", "month", "year")
+TAX_BEHAVIORS: tuple[str, ...] = ("inclusive", "exclusive", "unspecified")
+TIERS_MODES: tuple[str, ...] = ("graduated", "volume")
+PRORATION_BEHAVIORS: tuple[str, ...] = ("create_prorations", "none", "always_invoice")
+
+
+@dataclass(frozen=True)
+class Recurring:
+    """How often a recurring price bills."""
+
+    interval: Interval
+    interval_count: int = 1
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One tier of a tiered price; `up_to=None` is Stripe's `inf` (the last tier)."""
+
+    up_to: int | None
+    unit_amount: Decimal | None = None
+    flat_amount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Price:
+    """A price as declared: identity is `lookup_key`; limits and features are effective values
+    (the product's, with this price's overrides applied)."""
+
+    lookup_key: str
+    currency: str
+    unit_amount: Decimal | None = None
+    recurring: Recurring | None = None
+    nickname: str | None = None
+    tax_behavior: TaxBehavior = "unspecified"
+    trial_days: int | None = None
+    tiers_mode: TiersMode | None = None
+    tiers: tuple[Tier, ...] = ()
+    limits: Mapping[str, LimitValue] = field(default_factory=dict)
+    features: Mapping[str, FeatureValue] = field(default_factory=dict)
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    active: bool = True
+
+    @property
+    def billing_scheme(self) -> Literal["per_unit", "tiered"]:
+        return "tiered" if self.tiers else "per_unit"
+
+    @property
+    def type(self) -> Literal["one_time", "recurring"]:
+        return "recurring" if self.recurring else "one_time"
+
+
+@dataclass(frozen=True)
+class Product:
+    """A product as declared: identity is `key`, stored in Stripe metadata so it survives
+    across test and live accounts, whose object ids differ."""
+
+    key: str
+    name: str
+    description: str | None = None
+    active: bool = True
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    prices: tuple[Price, ...] = ()
+    default_price: str | None = None
+    limits: Mapping[str, LimitValue] = field(default_factory=dict)
+    features: Mapping[str, FeatureValue] = field(default_factory=dict)
+    proration_behavior: ProrationBehavior = "create_prorations"
+
+    def price(self, lookup_key: str) -> Price | None:
+        """The price with this lookup key, if the product declares it."""
+        return next((p for p in self.prices if p.lookup_key == lookup_key), None)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every product, sorted by key."""
+
+    products: tuple[Product, ...] = ()
+
+    def product(self, key: str) -> Product | None:
+        return next((p for p in self.products if p.key == key), None)
+
+    def prices(self) -> tuple[tuple[Product, Price], ...]:
+        return tuple((prod, price) for prod in self.products for price in prod.prices)
+
+
+@dataclass(frozen=True)
+class Urls:
+    """Where Stripe sends the browser back to after Checkout and the Billing Portal."""
+
+    checkout_success: str | None = None
+    checkout_cancel: str | None = None
+    portal_return: str | None = None
+
+
+Mode = Literal["test", "live"]
+
+
+@dataclass(frozen=True)
+class Config:
+    """The folder's `reconciler.yaml`: prefixes, defaults and per-environment values."""
+
+    limits_prefix: str = "limits:"
+    features_prefix: str = "features:"
+    default_limits: Mapping[str, LimitValue] = field(default_factory=dict)
+    default_plan: str | None = None
+    urls: Urls = field(default_factory=Urls)
+    environments: Mapping[Mode, Urls] = field(default_factory=dict)
+    on_store_unavailable: Literal["fail", "default_plan"] = "fail"
+
+    def urls_for(self, mode: Mode) -> Urls:
+        """The URLs for a key's mode: the environment's values over the shared ones."""
+        env = self.environments.get(mode)
+        if env is None:
+            return self.urls
+        return Urls(
+            checkout_success=env.checkout_success or self.urls.checkout_success,
+            checkout_cancel=env.checkout_cancel or self.urls.checkout_cancel,
+            portal_return=env.portal_return or self.urls.portal_return,
+        )
+
+
+@dataclass(frozen=True)
+class Plans:
+    """A loaded plans folder: the desired catalog and its configuration."""
+
+    catalog: Catalog
+    config: Config

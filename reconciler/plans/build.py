@@ -1,0 +1,109 @@
+"""Turn validated plan documents into the frozen model (no checks here: they ran before)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, cast
+
+from reconciler.model import (
+    UNLIMITED,
+    Catalog,
+    Config,
+    FeatureValue,
+    LimitValue,
+    Mode,
+    Price,
+    Product,
+    Recurring,
+    Tier,
+    Urls,
+)
+
+
+def _limits(raw: Any) -> dict[str, LimitValue]:
+    return {k: UNLIMITED if v == "unlimited" else int(v) for k, v in (raw or {}).items()}
+
+
+def _features(raw: Any) -> dict[str, FeatureValue]:
+    return dict(raw or {})
+
+
+def _amount(raw: Any) -> Decimal | None:
+    return None if raw is None else Decimal(str(raw))
+
+
+def _tier(raw: dict[str, Any]) -> Tier:
+    up_to = raw["up_to"]
+    return Tier(
+        up_to=None if up_to == "inf" else int(up_to),
+        unit_amount=_amount(raw.get("unit_amount")),
+        flat_amount=_amount(raw.get("flat_amount")),
+    )
+
+
+def build_price(raw: dict[str, Any], product: dict[str, Any]) -> Price:
+    """A price with the product's limits and features, overridden by its own."""
+    recurring = raw.get("recurring")
+    return Price(
+        lookup_key=raw["lookup_key"],
+        currency=raw["currency"],
+        unit_amount=_amount(raw.get("amount")),
+        recurring=Recurring(recurring["interval"], recurring.get("interval_count", 1))
+        if recurring
+        else None,
+        nickname=raw.get("nickname"),
+        tax_behavior=raw.get("tax_behavior", "unspecified"),
+        trial_days=raw.get("trial_days"),
+        tiers_mode=raw.get("tiers_mode"),
+        tiers=tuple(_tier(t) for t in raw.get("tiers", ())),
+        limits={**_limits(product.get("limits")), **_limits(raw.get("limits"))},
+        features={**_features(product.get("features")), **_features(raw.get("features"))},
+        metadata=dict(raw.get("metadata") or {}),
+        active=raw.get("active", True),
+    )
+
+
+def build_product(data: dict[str, Any]) -> Product:
+    head = data["product"]
+    prices = tuple(
+        sorted((build_price(p, data) for p in data.get("prices", ())), key=lambda p: p.lookup_key)
+    )
+    default = next((p["lookup_key"] for p in data.get("prices", ()) if p.get("default")), None)
+    return Product(
+        key=head["key"],
+        name=head["name"],
+        description=head.get("description"),
+        active=head.get("active", True),
+        metadata=dict(head.get("metadata") or {}),
+        prices=prices,
+        default_price=default,
+        limits=_limits(data.get("limits")),
+        features=_features(data.get("features")),
+        proration_behavior=head.get("proration_behavior", "create_prorations"),
+    )
+
+
+def _urls(raw: Any) -> Urls:
+    raw = raw or {}
+    return Urls(raw.get("checkout_success"), raw.get("checkout_cancel"), raw.get("portal_return"))
+
+
+def build_config(data: dict[str, Any]) -> Config:
+    prefixes = data.get("metadata_prefixes") or {}
+    environments = {
+        cast(Mode, mode): _urls((env or {}).get("urls"))
+        for mode, env in (data.get("environments") or {}).items()
+    }
+    return Config(
+        limits_prefix=prefixes.get("limits", "limits:"),
+        features_prefix=prefixes.get("features", "features:"),
+        default_limits=_limits(data.get("default_limits")),
+        default_plan=data.get("default_plan"),
+        urls=_urls(data.get("urls")),
+        environments=environments,
+        on_store_unavailable=data.get("on_store_unavailable", "fail"),
+    )
+
+
+def build_catalog(products: list[dict[str, Any]]) -> Catalog:
+    return Catalog(tuple(sorted((build_product(p) for p in products), key=lambda p: p.key)))

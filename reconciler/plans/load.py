@@ -1,0 +1,97 @@
+"""Read a plans folder (or one file): every problem collected, then the model if there are none."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.diagnostics import Diagnostic, has_errors
+from reconciler.model import Plans
+from reconciler.plans.build import build_catalog, build_config
+from reconciler.plans.checks import SourceFile, check_sources
+from reconciler.plans.schema import validate_document
+from reconciler.plans.yamldoc import YamlDocument, YamlSyntaxError, parse_yaml
+
+CONFIG_NAMES = ("reconciler.yaml", "reconciler.yml")
+PLAN_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class LoadResult:
+    """The loaded plans (None when any error was found) and every diagnostic, sorted."""
+
+    plans: Plans | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.plans is not None
+
+
+def _file_problem(file: str, message: str, line: int = 1, column: int = 1) -> Diagnostic:
+    return Diagnostic(file, line, column, "", message)
+
+
+def _read(path: Path, shown: str) -> YamlDocument | Diagnostic:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return _file_problem(shown, f"cannot read the file: {exc.strerror}")
+    if b"\x00" in raw:
+        return _file_problem(shown, "not a text file (it contains NUL bytes)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return _file_problem(shown, f"not a UTF-8 text file (invalid byte at offset {exc.start})")
+    try:
+        doc = parse_yaml(text)
+    except YamlSyntaxError as exc:
+        return _file_problem(shown, str(exc), exc.line, exc.column)
+    if doc is None:
+        return _file_problem(shown, "the file is empty")
+    return doc
+
+
+def discover(root: Path) -> tuple[list[Path], Diagnostic | None]:
+    """The plan files under `root` (a folder, or a single file), sorted by name."""
+    shown = str(root)
+    if root.is_file():
+        return [root], None
+    if not root.exists():
+        return [], _file_problem(shown, "no such file or folder")
+    if not root.is_dir():
+        return [], _file_problem(shown, "not a file or folder")
+    files = sorted(p for p in root.iterdir() if p.suffix in PLAN_SUFFIXES and p.is_file())
+    if not any(p.name not in CONFIG_NAMES for p in files):
+        return [], _file_problem(shown, "no plan files (*.yaml or *.yml) in this folder")
+    return files, None
+
+
+def load_plans(root: str | Path) -> LoadResult:
+    """Validate and load a plans folder; never raises for a problem in the user's files."""
+    files, problem = discover(Path(root))
+    if problem:
+        return LoadResult(None, [problem])
+    diagnostics: list[Diagnostic] = []
+    sources: list[SourceFile] = []
+    for path in files:
+        shown = str(path)
+        kind = "config" if path.name in CONFIG_NAMES else "product"
+        doc = _read(path, shown)
+        if isinstance(doc, Diagnostic):
+            diagnostics.append(doc)
+            continue
+        schema_problems = validate_document("config" if kind == "config" else "product", shown, doc)
+        diagnostics.extend(schema_problems)
+        if isinstance(doc.data, dict):
+            sources.append(SourceFile(shown, kind, doc))
+    diagnostics.extend(check_sources(sources))
+    diagnostics = sorted(set(diagnostics))
+    shown_files = [str(p) for p in files]
+    if has_errors(diagnostics):
+        return LoadResult(None, diagnostics, shown_files)
+    config_data: dict[str, object] = next((s.doc.data for s in sources if s.kind == "config"), {})
+    products = [s.doc.data for s in sources if s.kind == "product"]
+    plans = Plans(build_catalog(products), build_config(config_data))
+    return LoadResult(plans, diagnostics, shown_files)
