@@ -1,0 +1,125 @@
+"""Helpers for tests, benchmarks and the demo: a throwaway redis-server and the emulator's
+control endpoints. Uses only the standard library (no pytest), so scripts can import it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")
+
+
+def refuse_live_keys(environ: dict[str, str] | None = None) -> str | None:
+    """The name of an environment variable holding a live Stripe key, if any."""
+    env = os.environ if environ is None else environ
+    for name, value in env.items():
+        if "STRIPE" in name and value.strip().startswith(LIVE_KEY_PREFIXES):
+            return name
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def redis_server(extra_args: tuple[str, ...] = ()) -> Iterator[str]:
+    """Start a private redis-server on a free loopback port; yields its `redis://` URL."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed (scripts/test installs it)")
+    port = free_port()
+    workdir = tempfile.mkdtemp(prefix="reconciler-redis-")
+    args = [
+        binary,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        workdir,
+        *extra_args,
+    ]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start on port {port}")
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+class EmulatorControl:
+    """The emulator's `/_emulator/` endpoints, for tests and benchmarks."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            f"{self.url}/_emulator/{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            raw = response.read()
+        return json.loads(raw) if raw else None
+
+    def reset(self) -> None:
+        self._call("POST", "reset", {})
+
+    def faults(self, **settings: Any) -> None:
+        self._call("POST", "faults", settings)
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "faults")
+
+    def counters(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "counters")
+        return result
+
+    def reset_counters(self) -> None:
+        self._call("POST", "counters/reset", {})
+
+    def now(self) -> int:
+        return int(self._call("GET", "clock")["now"])
+
+    def advance(self, seconds: int) -> int:
+        return int(self._call("POST", "clock/advance", {"seconds": seconds})["now"])
+
+    def complete_checkout(self, session_id: str, payment_method: str = "pm_card_visa") -> Any:
+        body = {"payment_method": payment_method}
+        return self._call("POST", f"checkout/sessions/{session_id}/complete", body)
+
+    def flush_webhooks(self) -> int:
+        return int(self._call("POST", "webhooks/flush", {})["pending"])
