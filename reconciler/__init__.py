@@ -6,6 +6,23 @@ run time by `Billing`. Heavy parts are imported on first use so the CLI starts f
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from reconciler.errors import ReconcilerError
 
-__all__ = ["ReconcilerError"]
+# Public names served lazily: importing `reconciler` must not pull in redis or stripe.
+_LAZY = {
+    "Billing": "reconciler.runtime.billing",
+    "LimitExceeded": "reconciler.errors",
+    "StoreUnavailable": "reconciler.errors",
+}
+
+__all__ = ["Billing", "LimitExceeded", "ReconcilerError", "StoreUnavailable"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'reconciler' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
