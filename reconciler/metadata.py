@@ -18,7 +18,9 @@ MANAGED_BY_KEY = "managed-by"
 MANAGED_BY_VALUE = "reconciler"
 # The product's stable key, the same in test and live accounts.
 PRODUCT_KEY_KEY = "plan-key"
-RESERVED_KEYS = frozenset({MANAGED_BY_KEY, PRODUCT_KEY_KEY})
+# A price's default trial, read by Checkout (Stripe's own price-level trial is deprecated).
+TRIAL_DAYS_KEY = "trial-days"
+RESERVED_KEYS = frozenset({MANAGED_BY_KEY, PRODUCT_KEY_KEY, TRIAL_DAYS_KEY})
 
 _INT = re.compile(r"-?(0|[1-9][0-9]*)")
 _FLOAT = re.compile(r"-?(0|[1-9][0-9]*)\.[0-9]+")
@@ -69,6 +71,7 @@ class ParsedMetadata:
     other: dict[str, str]
     managed: bool
     errors: tuple[str, ...]
+    trial_days: int | None = None
 
 
 def price_metadata(price: Price, config: Config) -> dict[str, str]:
@@ -76,6 +79,8 @@ def price_metadata(price: Price, config: Config) -> dict[str, str]:
     out = dict(price.metadata)
     out.update({config.limits_prefix + k: format_limit(v) for k, v in price.limits.items()})
     out.update({config.features_prefix + k: format_feature(v) for k, v in price.features.items()})
+    if price.trial_days is not None:
+        out[TRIAL_DAYS_KEY] = str(price.trial_days)
     out[MANAGED_BY_KEY] = MANAGED_BY_VALUE
     return out
 
@@ -105,12 +110,20 @@ def parse_price_metadata(metadata: Mapping[str, str], config: Config) -> ParsedM
             features[key[len(config.features_prefix) :]] = parse_feature(value)
         elif key not in RESERVED_KEYS:
             other[key] = value
+    trial_days: int | None = None
+    trial_text = metadata.get(TRIAL_DAYS_KEY)
+    if trial_text is not None:
+        if _INT.fullmatch(trial_text) and int(trial_text) > 0:
+            trial_days = int(trial_text)
+        else:
+            errors.append(f"metadata {TRIAL_DAYS_KEY!r}: {trial_text!r} is not a positive integer")
     return ParsedMetadata(
         limits=limits,
         features=features,
         other=other,
         managed=metadata.get(MANAGED_BY_KEY) == MANAGED_BY_VALUE,
         errors=tuple(errors),
+        trial_days=trial_days,
     )
 
 

@@ -161,7 +161,8 @@ def _check_tiers(rep: _Reporter, price: dict[str, Any], path: Path) -> None:
 def _metadata_count(product: dict[str, Any], price: dict[str, Any]) -> int:
     limits = {**_dict(product.get("limits")), **_dict(price.get("limits"))}
     features = {**_dict(product.get("features")), **_dict(price.get("features"))}
-    return len(_dict(price.get("metadata"))) + len(limits) + len(features) + 1
+    reserved = 1 + (1 if "trial_days" in price else 0)
+    return len(_dict(price.get("metadata"))) + len(limits) + len(features) + reserved
 
 
 def _check_price(
