@@ -130,7 +130,9 @@ def _check_amount(rep: _Reporter, value: Any, path: Path) -> None:
 
 
 def _check_tiers(rep: _Reporter, price: dict[str, Any], path: Path) -> None:
-    tiers = _list(price.get("tiers"))
+    tiers = price.get("tiers")
+    if not isinstance(tiers, list):
+        return
     if "tiers_mode" not in price:
         rep.at_value((*path, "tiers"), "tiered prices need tiers_mode (graduated or volume)")
     previous = 0

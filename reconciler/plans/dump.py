@@ -1,0 +1,137 @@
+"""Write the model back as plan files that `load_plans` reads to the same values.
+
+Used by `reconciler import` and by the load -> dump -> load round-trip property. A price's
+limits and features are written as overrides: only where they differ from the product's.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import yaml
+
+from reconciler.model import UNLIMITED, Config, FeatureValue, LimitValue, Price, Product, Tier, Urls
+
+PRODUCT_MODELINE = "# yaml-language-server: $schema=../schemas/product.schema.json\n"
+CONFIG_MODELINE = "# yaml-language-server: $schema=../schemas/config.schema.json\n"
+
+
+def _amount(value: Decimal) -> int | str:
+    return int(value) if value == value.to_integral_value() else format(value, "f")
+
+
+def _limit(value: LimitValue) -> int | str:
+    return "unlimited" if value is UNLIMITED else value
+
+
+def _limits(limits: dict[str, LimitValue] | Any) -> dict[str, int | str]:
+    return {name: _limit(value) for name, value in sorted(limits.items())}
+
+
+def _overrides(mine: Any, shared: Any) -> dict[str, Any]:
+    return {k: v for k, v in sorted(mine.items()) if k not in shared or shared[k] != v}
+
+
+def _tier(tier: Tier) -> dict[str, Any]:
+    out: dict[str, Any] = {"up_to": "inf" if tier.up_to is None else tier.up_to}
+    if tier.unit_amount is not None:
+        out["unit_amount"] = _amount(tier.unit_amount)
+    if tier.flat_amount is not None:
+        out["flat_amount"] = _amount(tier.flat_amount)
+    return out
+
+
+def price_document(price: Price, product: Product) -> dict[str, Any]:
+    out: dict[str, Any] = {"lookup_key": price.lookup_key}
+    if price.nickname is not None:
+        out["nickname"] = price.nickname
+    if price.unit_amount is not None:
+        out["amount"] = _amount(price.unit_amount)
+    out["currency"] = price.currency
+    if price.recurring:
+        recurring: dict[str, Any] = {"interval": price.recurring.interval}
+        if price.recurring.interval_count != 1:
+            recurring["interval_count"] = price.recurring.interval_count
+        out["recurring"] = recurring
+    if price.tax_behavior != "unspecified":
+        out["tax_behavior"] = price.tax_behavior
+    if price.trial_days is not None:
+        out["trial_days"] = price.trial_days
+    if product.default_price == price.lookup_key:
+        out["default"] = True
+    if not price.active:
+        out["active"] = False
+    if price.tiers:
+        out["tiers_mode"] = price.tiers_mode
+        out["tiers"] = [_tier(t) for t in price.tiers]
+    limits = _overrides(price.limits, product.limits)
+    if limits:
+        out["limits"] = _limits(limits)
+    features: dict[str, FeatureValue] = _overrides(price.features, product.features)
+    if features:
+        out["features"] = features
+    if price.metadata:
+        out["metadata"] = dict(sorted(price.metadata.items()))
+    return out
+
+
+def product_document(product: Product) -> dict[str, Any]:
+    head: dict[str, Any] = {"key": product.key, "name": product.name}
+    if product.description is not None:
+        head["description"] = product.description
+    if not product.active:
+        head["active"] = False
+    if product.metadata:
+        head["metadata"] = dict(sorted(product.metadata.items()))
+    if product.proration_behavior != "create_prorations":
+        head["proration_behavior"] = product.proration_behavior
+    out: dict[str, Any] = {"product": head}
+    if product.limits:
+        out["limits"] = _limits(product.limits)
+    if product.features:
+        out["features"] = dict(sorted(product.features.items()))
+    if product.prices:
+        out["prices"] = [price_document(p, product) for p in product.prices]
+    return out
+
+
+def _urls(urls: Urls) -> dict[str, str]:
+    pairs = {
+        "checkout_success": urls.checkout_success,
+        "checkout_cancel": urls.checkout_cancel,
+        "portal_return": urls.portal_return,
+    }
+    return {k: v for k, v in pairs.items() if v is not None}
+
+
+def config_document(config: Config) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "metadata_prefixes": {"limits": config.limits_prefix, "features": config.features_prefix}
+    }
+    if config.default_limits:
+        out["default_limits"] = _limits(config.default_limits)
+    if config.default_plan is not None:
+        out["default_plan"] = config.default_plan
+    if _urls(config.urls):
+        out["urls"] = _urls(config.urls)
+    environments = {mode: {"urls": _urls(u)} for mode, u in sorted(config.environments.items())}
+    if environments:
+        out["environments"] = environments
+    if config.on_store_unavailable != "fail":
+        out["on_store_unavailable"] = config.on_store_unavailable
+    return out
+
+
+def _yaml(document: dict[str, Any]) -> str:
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+
+
+def dump_product(product: Product) -> str:
+    """A product file's text, with the editor modeline."""
+    return PRODUCT_MODELINE + _yaml(product_document(product))
+
+
+def dump_config(config: Config) -> str:
+    """The config file's (`reconciler.yaml`) text, with the editor modeline."""
+    return CONFIG_MODELINE + _yaml(config_document(config))
