@@ -55,9 +55,7 @@ class StripeError(Exception):
 
 def missing(kind: str, object_id: str, param: str = "id") -> StripeError:
     """404 for an unknown id, worded like Stripe: No such product: 'prod_x'."""
-    return StripeError(
-        404, f"No such {kind}: '{object_id}'", code="resource_missing", param=param
-    )
+    return StripeError(404, f"No such {kind}: '{object_id}'", code="resource_missing", param=param)
 
 
 def unknown_parameter(name: str) -> StripeError:

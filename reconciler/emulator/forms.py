@@ -79,7 +79,7 @@ def check_params(params: dict[str, Any], spec: Spec, prefix: str = "") -> None:
         if key not in spec:
             raise unknown_parameter(name)
         rule = spec[key]
-        if rule == FREE or rule == SCALAR:
+        if rule in (FREE, SCALAR):
             continue
         if isinstance(rule, list):
             items = value if isinstance(value, list) else []

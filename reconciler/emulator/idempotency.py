@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+
 # Stripe prunes keys after 24 hours; emulator time, so advancing the clock expires them.
 KEY_LIFETIME = 24 * 60 * 60
 

@@ -78,8 +78,9 @@ def search_answer(
     """Stripe's search result for `query` over `collection`, newest first."""
     query = params.get("query")
     if not isinstance(query, str) or not query.strip():
-        raise StripeError(400, "Missing required param: query.", code="parameter_missing",
-                          param="query")
+        raise StripeError(
+            400, "Missing required param: query.", code="parameter_missing", param="query"
+        )
     matches = compile_query(query, fields)
     limit = parse_limit(params)
     offset = _page_offset(params.get("page"))

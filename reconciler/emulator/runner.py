@@ -16,11 +16,13 @@ class RunningEmulator:
         self.server = server
         self.emulator = server.emulator
         host, port = server.server_address[:2]
-        self.host = str(host)
+        self.host = host.decode() if isinstance(host, bytes) else str(host)
         self.port = int(port)
         self.url = f"http://{self.host}:{self.port}"
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True,
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            daemon=True,
             name="stripe-emulator",
         )
 
@@ -51,8 +53,7 @@ def create_server(
 ) -> EmulatorServer:
     """Bind a server (port 0 picks a free one) and point object URLs at it."""
     server = EmulatorServer((host, port), emulator or Emulator())
-    bound_host, bound_port = server.server_address[:2]
-    server.emulator.base_url = f"http://{bound_host}:{bound_port}"
+    server.emulator.base_url = f"http://{host}:{server.server_address[1]}"
     return server
 
 

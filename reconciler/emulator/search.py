@@ -43,12 +43,14 @@ def _text(value: Any) -> str:
 def _clause(
     field: str, key: str | None, op: str, value: str, negate: bool, fields: Fields
 ) -> Matcher:
+    read: Callable[[dict[str, Any]], Any]
     if field == "metadata":
         if key is None:
-            raise StripeError(400, "metadata must be searched with a key: metadata['k']",
-                              param="query")
-        def read(obj: dict[str, Any]) -> Any:
-            return (obj.get("metadata") or {}).get(key)
+            raise StripeError(
+                400, "metadata must be searched with a key: metadata['k']", param="query"
+            )
+
+        read = lambda obj: (obj.get("metadata") or {}).get(key)  # noqa: E731
     elif field in fields:
         read = fields[field]
     else:

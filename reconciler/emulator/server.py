@@ -154,9 +154,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             params = parse_form(body if method == "POST" else query)
         except ValueError:
             params = {}
-        call = Call(
-            method, path, params, (), request_id, key, self.headers.get("Stripe-Version")
-        )
+        call = Call(method, path, params, (), request_id, key, self.headers.get("Stripe-Version"))
         if key is None:
             status, payload, _ = self._run(emulator, call)
             return status, payload, extra
@@ -221,8 +219,13 @@ class RequestHandler(BaseHTTPRequestHandler):
             return 404, json.dumps(error.envelope()).encode(), False
         route, args = matched
         call = Call(
-            call.method, call.path, call.params, args, call.request_id,
-            call.idempotency_key, call.api_version,
+            call.method,
+            call.path,
+            call.params,
+            args,
+            call.request_id,
+            call.idempotency_key,
+            call.api_version,
         )
         try:
             with emulator.lock:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from reconciler.emulator.errors import missing
 from reconciler.emulator.faults import Counters, Faults
 from reconciler.emulator.idempotency import IdempotencyStore
 from reconciler.emulator.store import Clock, Collection, StripeObject
@@ -60,6 +61,10 @@ class Emulator:
         # Stripe hides a price's tiers unless `expand[]=tiers`, so they live apart.
         self.price_tiers: dict[str, list[dict[str, Any]]] = {}
         self.webhook_secrets: dict[str, str] = {}
+        # lookup_key -> price id: Stripe keeps lookup keys unique across the account.
+        self.lookup_keys: dict[str, str] = {}
+        # Checkout session id -> line items and subscription_data, which Stripe keeps hidden.
+        self.checkout_inputs: dict[str, dict[str, Any]] = {}
 
     def reset(self) -> None:
         """Everything `POST /_emulator/reset` promises: data, faults, counters, keys, clock."""
@@ -85,3 +90,11 @@ class Emulator:
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
+
+    def require(self, attribute: str, object_id: Any, param: str = "id") -> StripeObject:
+        """The object with `object_id` in collection `attribute`, or Stripe's 404."""
+        found = self.collection_named(attribute).get(str(object_id))
+        if found is None:
+            noun = next(noun for name, noun in PREFIXES.values() if name == attribute)
+            raise missing(noun, str(object_id), param)
+        return found

@@ -83,7 +83,9 @@ class WebhookDispatcher:
         copies = 2 if self._faults.webhook_duplicate else 1
         with self._changed:
             for _ in range(copies):
-                self._queue.append(Delivery(next(self._sequence), url, secret, payload, self._generation))
+                self._queue.append(
+                    Delivery(next(self._sequence), url, secret, payload, self._generation)
+                )
             self._changed.notify_all()
 
     def flush(self, timeout: float = FLUSH_TIMEOUT) -> int:

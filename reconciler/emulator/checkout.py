@@ -1,0 +1,290 @@
+"""Checkout Sessions and Billing Portal sessions, plus completing a checkout.
+
+Session URLs point back at the emulator (`/checkout/<id>`, `/billing_portal/<id>`)
+so links in tests are real. `complete_session` plays the customer paying.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from reconciler.emulator.billing import begin
+from reconciler.emulator.errors import StripeError, missing_parameter
+from reconciler.emulator.events import emit
+from reconciler.emulator.forms import FREE, SCALAR, as_bool, as_int, check_params, merge_metadata
+from reconciler.emulator.listing import LIST_PARAMS, list_answer
+from reconciler.emulator.payment_methods import attach
+from reconciler.emulator.periods import line_amount
+from reconciler.emulator.store import StripeObject, new_id
+from reconciler.emulator.subscriptions import build_subscription
+
+if TYPE_CHECKING:
+    from reconciler.emulator.router import Call, Router
+    from reconciler.emulator.state import Emulator
+
+_CREATE: dict[str, Any] = {
+    "mode": SCALAR,
+    "customer": SCALAR,
+    "customer_email": SCALAR,
+    "line_items": [{"price": SCALAR, "quantity": SCALAR, "adjustable_quantity": FREE}],
+    "success_url": SCALAR,
+    "cancel_url": SCALAR,
+    "client_reference_id": SCALAR,
+    "metadata": FREE,
+    "allow_promotion_codes": SCALAR,
+    "payment_method_types": FREE,
+    "subscription_data": {"trial_period_days": SCALAR, "metadata": FREE, "description": SCALAR},
+    "billing_address_collection": SCALAR,
+    "locale": SCALAR,
+    "ui_mode": SCALAR,
+    "customer_creation": SCALAR,
+    "expires_at": SCALAR,
+    "expand": FREE,
+}
+_MODES = ("payment", "setup", "subscription")
+
+
+def _line_prices(emulator: Emulator, mode: str, items: list[Any]) -> list[tuple[StripeObject, int]]:
+    priced = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or not item.get("price"):
+            raise missing_parameter(f"line_items[{index}][price]")
+        price = emulator.require("prices", item["price"], f"line_items[{index}][price]")
+        priced.append((price, as_int(item.get("quantity", 1), f"line_items[{index}][quantity]")))
+    recurring = any(price["type"] == "recurring" for price, _ in priced)
+    if mode == "subscription" and not recurring:
+        raise StripeError(
+            400,
+            "You must provide at least one recurring price in `subscription` mode when using "
+            "prices.",
+            param="line_items",
+        )
+    if mode == "payment" and recurring:
+        raise StripeError(
+            400,
+            "You specified `payment` mode but passed a recurring price. Either switch to "
+            "`subscription` mode or use only one-time prices.",
+            param="line_items",
+        )
+    return priced
+
+
+def create_session(emulator: Emulator, call: Call) -> Any:
+    params = call.params
+    check_params(params, _CREATE)
+    mode = params.get("mode")
+    if not mode:
+        raise missing_parameter("mode")
+    if mode not in _MODES:
+        raise StripeError(400, f"Invalid mode: must be one of {', '.join(_MODES)}", param="mode")
+    customer = None
+    if params.get("customer"):
+        customer = emulator.require("customers", params["customer"], "customer")["id"]
+    priced = _line_prices(emulator, mode, list(params.get("line_items") or []))
+    total = sum(
+        line_amount(price, emulator.price_tiers.get(price["id"], []), quantity)
+        for price, quantity in priced
+    )
+    session_id = new_id("cs_test_", 58)
+    now = emulator.clock.now()
+    session: StripeObject = {
+        "id": session_id,
+        "object": "checkout.session",
+        "adaptive_pricing": None,
+        "after_expiration": None,
+        "allow_promotion_codes": as_bool(params["allow_promotion_codes"], "allow_promotion_codes")
+        if "allow_promotion_codes" in params
+        else None,
+        "amount_subtotal": total,
+        "amount_total": total,
+        "automatic_tax": {"enabled": False, "liability": None, "provider": None, "status": None},
+        "billing_address_collection": params.get("billing_address_collection"),
+        "cancel_url": params.get("cancel_url"),
+        "client_reference_id": params.get("client_reference_id"),
+        "client_secret": None,
+        "collected_information": None,
+        "consent": None,
+        "consent_collection": None,
+        "created": now,
+        "currency": priced[0][0]["currency"] if priced else None,
+        "custom_fields": [],
+        "custom_text": None,
+        "customer": customer,
+        "customer_creation": None if customer else "if_required",
+        "customer_details": None,
+        "customer_email": params.get("customer_email"),
+        "discounts": [],
+        "expires_at": now + 86400,
+        "invoice": None,
+        "invoice_creation": None,
+        "livemode": False,
+        "locale": params.get("locale"),
+        "metadata": merge_metadata({}, params.get("metadata", {})),
+        "mode": mode,
+        "payment_intent": None,
+        "payment_link": None,
+        "payment_method_collection": "always",
+        "payment_method_configuration_details": None,
+        "payment_method_options": {},
+        "payment_method_types": ["card"],
+        "payment_status": "unpaid",
+        "phone_number_collection": {"enabled": False},
+        "recovered_from": None,
+        "saved_payment_method_options": None,
+        "setup_intent": None,
+        "shipping_address_collection": None,
+        "shipping_cost": None,
+        "shipping_options": [],
+        "status": "open",
+        "submit_type": None,
+        "subscription": None,
+        "success_url": params.get("success_url"),
+        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+        "ui_mode": params.get("ui_mode", "hosted"),
+        "url": emulator.url(f"/checkout/{session_id}"),
+    }
+    emulator.checkout_sessions.add(session)
+    # What the session was created with, kept apart because Stripe does not show it.
+    emulator.checkout_inputs[session_id] = {
+        "line_items": [{"price": price["id"], "quantity": quantity} for price, quantity in priced],
+        "subscription_data": dict(params.get("subscription_data") or {}),
+    }
+    return session
+
+
+def complete_session(emulator: Emulator, session_id: str, payment_method: str) -> StripeObject:
+    """Play the customer paying: card attached, subscription started, events sent."""
+    from reconciler.emulator.customers import new_customer
+
+    session = emulator.require("checkout_sessions", session_id)
+    if session["status"] != "open":
+        raise StripeError(400, f"This Checkout Session is {session['status']}, not open.")
+    inputs = emulator.checkout_inputs.get(session_id, {"line_items": [], "subscription_data": {}})
+    if session["customer"]:
+        customer = emulator.require("customers", session["customer"], "customer")
+    else:
+        customer = new_customer(emulator)
+        customer["email"] = session["customer_email"]
+        emulator.customers.add(customer)
+        emit(emulator, "customer.created", customer, None)
+    method = attach(emulator, payment_method, customer, None)
+    before = dict(customer)
+    customer["invoice_settings"] = {
+        **customer["invoice_settings"],
+        "default_payment_method": method["id"],
+    }
+    emit(emulator, "customer.updated", customer, None, before)
+    payment_status = "paid"
+    if session["mode"] == "subscription":
+        data = inputs["subscription_data"]
+        trial = data.get("trial_period_days")
+        subscription = build_subscription(
+            emulator,
+            customer,
+            inputs["line_items"],
+            as_int(trial, "subscription_data[trial_period_days]") if trial else None,
+            {
+                "metadata": merge_metadata({}, data.get("metadata", {})),
+                "default_payment_method": method["id"],
+                "description": data.get("description"),
+            },
+        )
+        emulator.subscriptions.add(subscription)
+        begin(emulator, subscription, None)
+        session["subscription"] = subscription["id"]
+        session["invoice"] = subscription["latest_invoice"]
+        if trial:
+            # Stripe marks a checkout that only starts a trial as needing no payment.
+            payment_status = "no_payment_required"
+    session.update(
+        {
+            "status": "complete",
+            "payment_status": payment_status,
+            "customer": customer["id"],
+            "customer_details": {
+                "address": None,
+                "business_name": None,
+                "email": customer["email"],
+                "individual_name": None,
+                "name": customer["name"],
+                "phone": None,
+                "tax_exempt": "none",
+                "tax_ids": [],
+            },
+        }
+    )
+    emit(emulator, "checkout.session.completed", session, None)
+    return session
+
+
+def retrieve_session(emulator: Emulator, call: Call) -> Any:
+    check_params(call.params, {"expand": FREE})
+    return emulator.require("checkout_sessions", call.args[0])
+
+
+def list_sessions(emulator: Emulator, call: Call) -> Any:
+    params = call.params
+    check_params(
+        params,
+        {
+            **LIST_PARAMS,
+            "customer": SCALAR,
+            "subscription": SCALAR,
+            "status": SCALAR,
+            "payment_intent": SCALAR,
+            "created": FREE,
+        },
+    )
+    wanted = {
+        name: params[name] for name in ("customer", "subscription", "status") if name in params
+    }
+    return list_answer(
+        emulator.checkout_sessions,
+        params,
+        "/v1/checkout/sessions",
+        "checkout.session",
+        lambda session: all(session[name] == value for name, value in wanted.items()),
+    )
+
+
+def create_portal_session(emulator: Emulator, call: Call) -> Any:
+    params = call.params
+    check_params(
+        params,
+        {
+            "customer": SCALAR,
+            "return_url": SCALAR,
+            "configuration": SCALAR,
+            "locale": SCALAR,
+            "flow_data": FREE,
+            "on_behalf_of": SCALAR,
+            "expand": FREE,
+        },
+    )
+    if not params.get("customer"):
+        raise missing_parameter("customer")
+    customer = emulator.require("customers", params["customer"], "customer")
+    session_id = new_id("bps_")
+    session: StripeObject = {
+        "id": session_id,
+        "object": "billing_portal.session",
+        "configuration": params.get("configuration") or "bpc_emulator_default",
+        "created": emulator.clock.now(),
+        "customer": customer["id"],
+        "customer_account": None,
+        "flow": None,
+        "livemode": False,
+        "locale": params.get("locale"),
+        "on_behalf_of": None,
+        "return_url": params.get("return_url"),
+        "url": emulator.url(f"/billing_portal/{session_id}"),
+    }
+    emulator.portal_sessions.add(session)
+    return session
+
+
+def register(router: Router) -> None:
+    router.add("POST", "/v1/checkout/sessions", create_session)
+    router.add("GET", "/v1/checkout/sessions", list_sessions)
+    router.add("GET", "/v1/checkout/sessions/:id", retrieve_session)
+    router.add("POST", "/v1/billing_portal/sessions", create_portal_session)

@@ -1,0 +1,350 @@
+"""Prices: create, retrieve, the narrow update Stripe allows, list and search."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from reconciler.emulator.errors import StripeError, invalid_value, missing_parameter
+from reconciler.emulator.events import emit
+from reconciler.emulator.forms import (
+    FREE,
+    SCALAR,
+    as_bool,
+    as_int,
+    as_str_list,
+    check_params,
+    merge_metadata,
+)
+from reconciler.emulator.listing import LIST_PARAMS, SEARCH_PARAMS, list_answer, search_answer
+from reconciler.emulator.store import StripeObject, new_id
+
+if TYPE_CHECKING:
+    from reconciler.emulator.router import Call, Router
+    from reconciler.emulator.state import Emulator
+
+_RECURRING = {
+    "interval": SCALAR,
+    "interval_count": SCALAR,
+    "usage_type": SCALAR,
+    "trial_period_days": SCALAR,
+    "meter": SCALAR,
+    "aggregate_usage": SCALAR,
+}
+_TIER = {
+    "up_to": SCALAR,
+    "unit_amount": SCALAR,
+    "unit_amount_decimal": SCALAR,
+    "flat_amount": SCALAR,
+    "flat_amount_decimal": SCALAR,
+}
+_DATA = {
+    "currency": SCALAR,
+    "unit_amount": SCALAR,
+    "unit_amount_decimal": SCALAR,
+    "recurring": _RECURRING,
+    "tax_behavior": SCALAR,
+    "metadata": FREE,
+    "currency_options": FREE,
+    "custom_unit_amount": FREE,
+}
+_CREATE: dict[str, Any] = {
+    **_DATA,
+    "product": SCALAR,
+    "product_data": FREE,
+    "lookup_key": SCALAR,
+    "transfer_lookup_key": SCALAR,
+    "nickname": SCALAR,
+    "billing_scheme": SCALAR,
+    "tiers": [_TIER],
+    "tiers_mode": SCALAR,
+    "active": SCALAR,
+    "transform_quantity": FREE,
+    "expand": FREE,
+}
+_UPDATE: dict[str, Any] = {
+    "active": SCALAR,
+    "metadata": FREE,
+    "nickname": SCALAR,
+    "lookup_key": SCALAR,
+    "transfer_lookup_key": SCALAR,
+    "tax_behavior": SCALAR,
+    "expand": FREE,
+}
+_LIST: dict[str, Any] = {
+    **LIST_PARAMS,
+    "active": SCALAR,
+    "product": SCALAR,
+    "currency": SCALAR,
+    "type": SCALAR,
+    "lookup_keys": FREE,
+    "recurring": {"interval": SCALAR, "usage_type": SCALAR, "meter": SCALAR},
+    "created": FREE,
+}
+SEARCH_FIELDS = {
+    "active": lambda obj: obj["active"],
+    "product": lambda obj: obj["product"],
+    "lookup_key": lambda obj: obj["lookup_key"],
+    "currency": lambda obj: obj["currency"],
+    "type": lambda obj: obj["type"],
+    "created": lambda obj: obj["created"],
+}
+Namer = Callable[[str], str]
+_INTERVALS = ("day", "week", "month", "year")
+_TAX_BEHAVIORS = ("inclusive", "exclusive", "unspecified")
+
+
+def _namer(prefix: str) -> Namer:
+    """Parameter names for error messages: `field`, or `prefix[field]` when nested."""
+    return (lambda field: f"{prefix}[{field}]") if prefix else (lambda field: field)
+
+
+def _decimal(value: Any, name: str) -> str:
+    text = str(value)
+    try:
+        if not re.fullmatch(r"-?\d+(\.\d+)?", text):
+            raise InvalidOperation
+        return format(Decimal(text).normalize(), "f")
+    except InvalidOperation as exc:
+        raise invalid_value(name, f"Invalid decimal: {value}", "parameter_invalid_decimal") from exc
+
+
+def _amounts(data: dict[str, Any], name: Namer, field: str) -> tuple[int | None, str | None]:
+    """`unit_amount` and `unit_amount_decimal` the way Stripe stores both."""
+    if field in data:
+        amount = as_int(data[field], name(field))
+        return amount, str(amount)
+    if f"{field}_decimal" in data:
+        decimal = _decimal(data[f"{field}_decimal"], name(f"{field}_decimal"))
+        whole = Decimal(decimal)
+        return (int(whole) if whole == whole.to_integral_value() else None), decimal
+    return None, None
+
+
+def _recurring(data: Any, name: Namer) -> dict[str, Any]:
+    interval = data.get("interval")
+    param = name("recurring") + "[interval]"
+    if not interval:
+        raise missing_parameter(param)
+    if interval not in _INTERVALS:
+        raise invalid_value(param, f"Invalid {param}: must be one of day, month, week, or year")
+    return {
+        "interval": interval,
+        "interval_count": as_int(data.get("interval_count", 1), "recurring[interval_count]"),
+        "meter": data.get("meter"),
+        "trial_period_days": (
+            as_int(data["trial_period_days"], "recurring[trial_period_days]")
+            if "trial_period_days" in data
+            else None
+        ),
+        "usage_type": data.get("usage_type", "licensed"),
+    }
+
+
+def _tiers(params: dict[str, Any]) -> list[dict[str, Any]]:
+    tiers: list[dict[str, Any]] = []
+    for index, tier in enumerate(params.get("tiers") or []):
+        name = _namer(f"tiers[{index}]")
+        up_to = tier.get("up_to")
+        if up_to is None:
+            raise missing_parameter(name("up_to"))
+        unit, unit_decimal = _amounts(tier, name, "unit_amount")
+        flat, flat_decimal = _amounts(tier, name, "flat_amount")
+        tiers.append(
+            {
+                "flat_amount": flat,
+                "flat_amount_decimal": flat_decimal,
+                "unit_amount": unit,
+                "unit_amount_decimal": unit_decimal,
+                "up_to": None if up_to == "inf" else as_int(up_to, name("up_to")),
+            }
+        )
+    return tiers
+
+
+def _claim_lookup_key(
+    emulator: Emulator, price_id: str, key: Any, transfer: Any, call: Call | None
+) -> str | None:
+    if key in (None, ""):
+        return None
+    holder = emulator.lookup_keys.get(str(key))
+    if holder is not None and holder != price_id:
+        if not (transfer is not None and as_bool(transfer, "transfer_lookup_key")):
+            raise StripeError(
+                400, f"A price (`{holder}`) already uses that lookup key.", param="lookup_key"
+            )
+        other = emulator.prices.get(holder)
+        if other is not None:
+            before = dict(other)
+            other["lookup_key"] = None
+            emit(emulator, "price.updated", other, call, before)
+    emulator.lookup_keys[str(key)] = price_id
+    return str(key)
+
+
+def create_price_for(
+    emulator: Emulator,
+    product_id: str,
+    data: dict[str, Any],
+    prefix: str = "",
+    call: Call | None = None,
+) -> StripeObject:
+    """Build and store a price from create parameters (also used by default_price_data)."""
+    name = _namer(prefix)
+    if not data.get("currency"):
+        raise missing_parameter(name("currency"))
+    scheme = data.get("billing_scheme", "per_unit")
+    tiers = _tiers(data) if scheme == "tiered" else []
+    if scheme == "tiered":
+        if not tiers:
+            raise missing_parameter("tiers")
+        if data.get("tiers_mode") not in ("graduated", "volume"):
+            raise missing_parameter("tiers_mode")
+        unit_amount, unit_decimal = None, None
+    else:
+        unit_amount, unit_decimal = _amounts(data, name, "unit_amount")
+        if unit_decimal is None and "custom_unit_amount" not in data:
+            raise missing_parameter(name("unit_amount"))
+    tax_behavior = data.get("tax_behavior", "unspecified")
+    if tax_behavior not in _TAX_BEHAVIORS:
+        raise invalid_value(name("tax_behavior"), f"Invalid tax_behavior: {tax_behavior}")
+    recurring = _recurring(data["recurring"], name) if "recurring" in data else None
+    price_id = new_id("price_")
+    price: StripeObject = {
+        "id": price_id,
+        "object": "price",
+        "active": as_bool(data.get("active", True), "active"),
+        "billing_scheme": scheme,
+        "created": emulator.clock.now(),
+        "currency": str(data["currency"]).lower(),
+        "custom_unit_amount": None,
+        "livemode": False,
+        "lookup_key": None,
+        "metadata": merge_metadata({}, data.get("metadata", {})),
+        "nickname": data.get("nickname") or None,
+        "product": product_id,
+        "recurring": recurring,
+        "tax_behavior": tax_behavior,
+        "tiers_mode": data.get("tiers_mode") if scheme == "tiered" else None,
+        "transform_quantity": None,
+        "type": "recurring" if recurring else "one_time",
+        "unit_amount": unit_amount,
+        "unit_amount_decimal": unit_decimal,
+    }
+    price["lookup_key"] = _claim_lookup_key(
+        emulator, price_id, data.get("lookup_key"), data.get("transfer_lookup_key"), call
+    )
+    emulator.prices.add(price)
+    if tiers:
+        emulator.price_tiers[price_id] = tiers
+    return price
+
+
+def create_price(emulator: Emulator, call: Call) -> Any:
+    from reconciler.emulator.products import new_product
+
+    params = call.params
+    check_params(params, _CREATE)
+    if params.get("product"):
+        product_id = str(emulator.require("products", params["product"], "product")["id"])
+    elif isinstance(params.get("product_data"), dict):
+        if not params["product_data"].get("name"):
+            raise missing_parameter("product_data[name]")
+        product = new_product(emulator, new_id("prod_", 14), params["product_data"]["name"])
+        emulator.products.add(product)
+        emit(emulator, "product.created", product, call)
+        product_id = product["id"]
+    else:
+        raise missing_parameter("product")
+    price = create_price_for(emulator, product_id, params, call=call)
+    emit(emulator, "price.created", price, call)
+    return price
+
+
+def retrieve_price(emulator: Emulator, call: Call) -> Any:
+    check_params(call.params, {"expand": FREE})
+    return emulator.require("prices", call.args[0])
+
+
+def update_price(emulator: Emulator, call: Call) -> Any:
+    params = call.params
+    check_params(params, _UPDATE)
+    price = emulator.require("prices", call.args[0])
+    before = dict(price)
+    if "active" in params:
+        active = as_bool(params["active"], "active")
+        product = emulator.products.get(price["product"])
+        if not active and product is not None and product["default_price"] == price["id"]:
+            raise StripeError(
+                400,
+                "This price cannot be archived because it is the default price of its product.",
+                param="active",
+            )
+        price["active"] = active
+    if "tax_behavior" in params and params["tax_behavior"] != price["tax_behavior"]:
+        if price["tax_behavior"] != "unspecified":
+            raise StripeError(
+                400,
+                "You cannot change `tax_behavior` once it is set to `inclusive` or `exclusive`.",
+                param="tax_behavior",
+            )
+        if params["tax_behavior"] not in _TAX_BEHAVIORS:
+            raise invalid_value("tax_behavior", f"Invalid tax_behavior: {params['tax_behavior']}")
+        price["tax_behavior"] = params["tax_behavior"]
+    if "nickname" in params:
+        price["nickname"] = params["nickname"] or None
+    if "metadata" in params:
+        price["metadata"] = merge_metadata(price["metadata"], params["metadata"])
+    if "lookup_key" in params:
+        old = price["lookup_key"]
+        new = _claim_lookup_key(
+            emulator, price["id"], params["lookup_key"], params.get("transfer_lookup_key"), call
+        )
+        if old is not None and old != new:
+            emulator.lookup_keys.pop(old, None)
+        price["lookup_key"] = new
+    if price != before:
+        emit(emulator, "price.updated", price, call, before)
+    return price
+
+
+def list_prices(emulator: Emulator, call: Call) -> Any:
+    params = call.params
+    check_params(params, _LIST)
+    active = as_bool(params["active"], "active") if "active" in params else None
+    lookup_keys = set(as_str_list(params.get("lookup_keys"), "lookup_keys"))
+    recurring = params.get("recurring") or {}
+    wanted: dict[str, Any] = {
+        name: params[name] for name in ("product", "currency", "type") if name in params
+    }
+    if "currency" in wanted:
+        wanted["currency"] = str(wanted["currency"]).lower()
+
+    def matches(price: StripeObject) -> bool:
+        if active is not None and price["active"] != active:
+            return False
+        if any(price[name] != value for name, value in wanted.items()):
+            return False
+        if lookup_keys and price["lookup_key"] not in lookup_keys:
+            return False
+        if recurring:
+            shown = price["recurring"] or {}
+            return all(shown.get(name) == value for name, value in recurring.items())
+        return True
+
+    return list_answer(emulator.prices, params, "/v1/prices", "price", matches)
+
+
+def search_prices(emulator: Emulator, call: Call) -> Any:
+    check_params(call.params, SEARCH_PARAMS)
+    return search_answer(emulator.prices, call.params, "/v1/prices/search", SEARCH_FIELDS)
+
+
+def register(router: Router) -> None:
+    router.add("POST", "/v1/prices", create_price)
+    router.add("GET", "/v1/prices", list_prices)
+    router.add("GET", "/v1/prices/search", search_prices)
+    router.add("GET", "/v1/prices/:id", retrieve_price)
+    router.add("POST", "/v1/prices/:id", update_price)

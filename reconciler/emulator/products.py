@@ -1,0 +1,215 @@
+"""Products: create, retrieve, update, list, delete and search, as Stripe has them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from reconciler.emulator.errors import StripeError, missing_parameter
+from reconciler.emulator.events import emit
+from reconciler.emulator.forms import (
+    FREE,
+    SCALAR,
+    as_bool,
+    as_str_list,
+    check_params,
+    merge_metadata,
+)
+from reconciler.emulator.listing import LIST_PARAMS, SEARCH_PARAMS, list_answer, search_answer
+from reconciler.emulator.store import StripeObject, new_id
+
+if TYPE_CHECKING:
+    from reconciler.emulator.router import Call, Router
+    from reconciler.emulator.state import Emulator
+
+# Fields a caller may set and Stripe stores as given.
+_PLAIN_FIELDS = (
+    "description",
+    "images",
+    "marketing_features",
+    "package_dimensions",
+    "statement_descriptor",
+    "tax_code",
+    "unit_label",
+    "url",
+)
+_UPDATE: dict[str, Any] = {
+    "name": SCALAR,
+    "active": SCALAR,
+    "metadata": FREE,
+    "default_price": SCALAR,
+    "shippable": SCALAR,
+    "expand": FREE,
+    **{name: FREE for name in _PLAIN_FIELDS},
+}
+_CREATE: dict[str, Any] = {**_UPDATE, "id": SCALAR, "default_price_data": FREE, "type": SCALAR}
+_LIST: dict[str, Any] = {
+    **LIST_PARAMS,
+    "active": SCALAR,
+    "ids": FREE,
+    "created": FREE,
+    "shippable": SCALAR,
+    "url": SCALAR,
+}
+SEARCH_FIELDS = {
+    "active": lambda obj: obj["active"],
+    "name": lambda obj: obj["name"],
+    "description": lambda obj: obj["description"],
+    "url": lambda obj: obj["url"],
+    "shippable": lambda obj: obj["shippable"],
+    "created": lambda obj: obj["created"],
+}
+
+
+def new_product(emulator: Emulator, product_id: str, name: str) -> StripeObject:
+    now = emulator.clock.now()
+    return {
+        "id": product_id,
+        "object": "product",
+        "active": True,
+        "created": now,
+        "default_price": None,
+        "description": None,
+        "images": [],
+        "livemode": False,
+        "marketing_features": [],
+        "metadata": {},
+        "name": name,
+        "package_dimensions": None,
+        "shippable": None,
+        "statement_descriptor": None,
+        "tax_code": None,
+        "type": "service",
+        "unit_label": None,
+        "updated": now,
+        "url": None,
+    }
+
+
+def _apply(emulator: Emulator, product: StripeObject, params: dict[str, Any]) -> None:
+    """Copy settable fields from `params` onto `product` (create and update share it)."""
+    if "name" in params:
+        if not params["name"]:
+            raise StripeError(400, "You must supply a non-empty name.", param="name")
+        product["name"] = params["name"]
+    if "active" in params:
+        product["active"] = as_bool(params["active"], "active")
+    if "shippable" in params:
+        product["shippable"] = as_bool(params["shippable"], "shippable")
+    if "metadata" in params:
+        product["metadata"] = merge_metadata(product["metadata"], params["metadata"])
+    for name in _PLAIN_FIELDS:
+        if name in params:
+            product[name] = params[name] if params[name] != "" else None
+
+
+def create_product(emulator: Emulator, call: Call) -> Any:
+    from reconciler.emulator.prices import create_price_for
+
+    params = call.params
+    check_params(params, _CREATE)
+    if not params.get("name"):
+        raise missing_parameter("name")
+    product_id = str(params.get("id") or new_id("prod_", 14))
+    if product_id in emulator.products:
+        raise StripeError(
+            400, "Product already exists.", code="resource_already_exists", param="id"
+        )
+    product = new_product(emulator, product_id, str(params["name"]))
+    _apply(emulator, product, params)
+    emulator.products.add(product)
+    price = None
+    if "default_price_data" in params:
+        price = create_price_for(
+            emulator, product_id, params["default_price_data"], "default_price_data", call
+        )
+        product["default_price"] = price["id"]
+    emit(emulator, "product.created", product, call)
+    if price is not None:
+        emit(emulator, "price.created", price, call)
+    return product
+
+
+def retrieve_product(emulator: Emulator, call: Call) -> Any:
+    check_params(call.params, {"expand": FREE})
+    return emulator.require("products", call.args[0])
+
+
+def update_product(emulator: Emulator, call: Call) -> Any:
+    params = call.params
+    check_params(params, _UPDATE)
+    product = emulator.require("products", call.args[0])
+    before = dict(product)
+    if "default_price" in params:
+        product["default_price"] = _default_price(emulator, product, params["default_price"])
+    _apply(emulator, product, params)
+    if product != before:
+        product["updated"] = emulator.clock.now()
+        emit(emulator, "product.updated", product, call, before)
+    return product
+
+
+def _default_price(emulator: Emulator, product: StripeObject, price_id: Any) -> str | None:
+    if price_id == "":
+        return None
+    price = emulator.require("prices", price_id, "default_price")
+    if price["product"] != product["id"]:
+        raise StripeError(
+            400,
+            f"The price `{price_id}` is for product `{price['product']}`, not `{product['id']}`."
+            " A product's default price must be one of its own prices.",
+            param="default_price",
+        )
+    if not price["active"]:
+        raise StripeError(
+            400, "The default price of a product must be active.", param="default_price"
+        )
+    return str(price_id)
+
+
+def list_products(emulator: Emulator, call: Call) -> Any:
+    params = call.params
+    check_params(params, _LIST)
+    active = as_bool(params["active"], "active") if "active" in params else None
+    ids = set(as_str_list(params.get("ids"), "ids"))
+
+    def matches(product: StripeObject) -> bool:
+        if active is not None and product["active"] != active:
+            return False
+        return not ids or product["id"] in ids
+
+    return list_answer(emulator.products, params, "/v1/products", "product", matches)
+
+
+def delete_product(emulator: Emulator, call: Call) -> Any:
+    check_params(call.params, {})
+    product = emulator.require("products", call.args[0])
+    if any(price["product"] == product["id"] for price in emulator.prices.values()):
+        raise StripeError(
+            400, "This product cannot be deleted because it has one or more user-created prices."
+        )
+    emulator.products.remove(product["id"])
+    emit(emulator, "product.deleted", product, call)
+    return {"id": product["id"], "object": "product", "deleted": True}
+
+
+def search_products(emulator: Emulator, call: Call) -> Any:
+    check_params(call.params, SEARCH_PARAMS)
+    return search_answer(emulator.products, call.params, "/v1/products/search", SEARCH_FIELDS)
+
+
+def seed_products(emulator: Emulator, count: int) -> int:
+    """Bulk-create plain products for benchmarks; like a data import, no events."""
+    for index in range(count):
+        product = new_product(emulator, new_id("prod_", 14), f"Seeded product {index}")
+        product["metadata"] = {"seed": str(index)}
+        emulator.products.add(product)
+    return count
+
+
+def register(router: Router) -> None:
+    router.add("POST", "/v1/products", create_product)
+    router.add("GET", "/v1/products", list_products)
+    router.add("GET", "/v1/products/search", search_products)
+    router.add("GET", "/v1/products/:id", retrieve_product)
+    router.add("POST", "/v1/products/:id", update_product)
+    router.add("DELETE", "/v1/products/:id", delete_product)

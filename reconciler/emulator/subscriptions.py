@@ -1,0 +1,412 @@
+"""Subscriptions: create, retrieve, update, cancel and list.
+
+Period fields live on the items (`items.data[].current_period_start/end`), as
+in today's API; each item embeds its full price object.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from reconciler.emulator.billing import begin, end_subscription, snapshot
+from reconciler.emulator.errors import StripeError, missing_parameter
+from reconciler.emulator.events import emit
+from reconciler.emulator.forms import (
+    FREE,
+    SCALAR,
+    as_bool,
+    as_int,
+    check_params,
+    merge_metadata,
+)
+from reconciler.emulator.listing import LIST_PARAMS, list_answer
+from reconciler.emulator.periods import add_interval
+from reconciler.emulator.store import StripeObject, new_id
+
+if TYPE_CHECKING:
+    from reconciler.emulator.router import Call, Router
+    from reconciler.emulator.state import Emulator
+
+_ITEM = {
+    "id": SCALAR,
+    "price": SCALAR,
+    "quantity": SCALAR,
+    "metadata": FREE,
+    "deleted": SCALAR,
+    "clear_usage": SCALAR,
+    "tax_rates": FREE,
+    "discounts": FREE,
+}
+_COMMON: dict[str, Any] = {
+    "items": [_ITEM],
+    "default_payment_method": SCALAR,
+    "metadata": FREE,
+    "cancel_at_period_end": SCALAR,
+    "cancel_at": SCALAR,
+    "description": SCALAR,
+    "payment_behavior": SCALAR,
+    "proration_behavior": SCALAR,
+    "collection_method": SCALAR,
+    "off_session": SCALAR,
+    "expand": FREE,
+}
+_CREATE: dict[str, Any] = {
+    **_COMMON,
+    "customer": SCALAR,
+    "trial_period_days": SCALAR,
+    "currency": SCALAR,
+}
+_UPDATE: dict[str, Any] = {**_COMMON, "trial_end": SCALAR, "cancellation_details": FREE}
+_STATUSES = (
+    "active",
+    "past_due",
+    "unpaid",
+    "canceled",
+    "incomplete",
+    "incomplete_expired",
+    "trialing",
+    "paused",
+    "all",
+    "ended",
+)
+
+
+def _recurring_price(emulator: Emulator, price_id: Any, param: str) -> StripeObject:
+    price = emulator.require("prices", price_id, param)
+    if price["type"] != "recurring":
+        raise StripeError(
+            400,
+            "The price specified is set to `type=one_time` but this field only accepts prices "
+            "with `type=recurring`.",
+            param=param,
+        )
+    if not price["active"]:
+        raise StripeError(
+            400,
+            "The price specified is inactive. This field only accepts active prices.",
+            param=param,
+        )
+    return price
+
+
+def _plan(price: StripeObject) -> StripeObject:
+    """The legacy `plan` view of a recurring price that items still carry."""
+    recurring = price["recurring"]
+    return {
+        "id": price["id"],
+        "object": "plan",
+        "active": price["active"],
+        "amount": price["unit_amount"],
+        "amount_decimal": price["unit_amount_decimal"],
+        "billing_scheme": price["billing_scheme"],
+        "created": price["created"],
+        "currency": price["currency"],
+        "interval": recurring["interval"],
+        "interval_count": recurring["interval_count"],
+        "livemode": False,
+        "metadata": price["metadata"],
+        "meter": None,
+        "nickname": price["nickname"],
+        "product": price["product"],
+        "tiers_mode": price["tiers_mode"],
+        "transform_usage": None,
+        "trial_period_days": None,
+        "usage_type": "licensed",
+    }
+
+
+def _item(
+    emulator: Emulator, subscription_id: str, spec: dict[str, Any], index: int, start: int, end: int
+) -> StripeObject:
+    if not spec.get("price"):
+        raise missing_parameter(f"items[{index}][price]")
+    price = _recurring_price(emulator, spec["price"], f"items[{index}][price]")
+    return {
+        "id": new_id("si_", 14),
+        "object": "subscription_item",
+        "billing_thresholds": None,
+        "created": emulator.clock.now(),
+        "current_period_end": end,
+        "current_period_start": start,
+        "discounts": [],
+        "metadata": merge_metadata({}, spec.get("metadata", {})),
+        # The stored price itself, so the item always shows the price as it is now.
+        "price": price,
+        "plan": _plan(price),
+        "quantity": as_int(spec.get("quantity", 1), f"items[{index}][quantity]"),
+        "subscription": subscription_id,
+        "tax_rates": [],
+    }
+
+
+def build_subscription(
+    emulator: Emulator,
+    customer: StripeObject,
+    items: list[dict[str, Any]],
+    trial_days: int | None,
+    extra: dict[str, Any],
+) -> StripeObject:
+    """A new subscription object (not yet stored or billed)."""
+    if not items:
+        raise missing_parameter("items")
+    now = emulator.clock.now()
+    subscription_id = new_id("sub_")
+    first = _recurring_price(emulator, items[0].get("price"), "items[0][price]")["recurring"]
+    trial_end = now + trial_days * 86400 if trial_days else None
+    anchor = trial_end or now
+    end = trial_end or add_interval(now, first["interval"], first["interval_count"])
+    built = [
+        _item(emulator, subscription_id, spec, index, now, end) for index, spec in enumerate(items)
+    ]
+    if any(item["price"]["recurring"]["interval"] != first["interval"] for item in built):
+        raise StripeError(
+            400,
+            "Currency and interval fields must match across all plans on this subscription. "
+            "Found mismatch in interval field.",
+            param="items",
+        )
+    return {
+        "id": subscription_id,
+        "object": "subscription",
+        "application": None,
+        "application_fee_percent": None,
+        "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
+        "billing_cycle_anchor": anchor,
+        "billing_cycle_anchor_config": None,
+        "billing_mode": {"type": "classic"},
+        "billing_thresholds": None,
+        "cancel_at": None,
+        "cancel_at_period_end": False,
+        "canceled_at": None,
+        "cancellation_details": {"comment": None, "feedback": None, "reason": None},
+        "collection_method": "charge_automatically",
+        "created": now,
+        "currency": built[0]["price"]["currency"],
+        "customer": customer["id"],
+        "customer_account": None,
+        "days_until_due": None,
+        "default_payment_method": None,
+        "default_source": None,
+        "default_tax_rates": [],
+        "description": None,
+        "discounts": [],
+        "ended_at": None,
+        "invoice_settings": {"account_tax_ids": None, "issuer": {"type": "self"}},
+        "items": {
+            "object": "list",
+            "data": built,
+            "has_more": False,
+            "url": f"/v1/subscription_items?subscription={subscription_id}",
+        },
+        "latest_invoice": None,
+        "livemode": False,
+        "metadata": {},
+        "next_pending_invoice_item_invoice": None,
+        "on_behalf_of": None,
+        "pause_collection": None,
+        "payment_settings": {
+            "payment_method_options": None,
+            "payment_method_types": None,
+            "save_default_payment_method": "off",
+        },
+        "pending_invoice_item_interval": None,
+        "pending_setup_intent": None,
+        "pending_update": None,
+        "schedule": None,
+        "start_date": now,
+        "status": "incomplete",
+        "test_clock": None,
+        "transfer_data": None,
+        "trial_end": trial_end,
+        "trial_settings": {"end_behavior": {"missing_payment_method": "create_invoice"}},
+        "trial_start": now if trial_end else None,
+        **extra,
+    }
+
+
+def _default_method(emulator: Emulator, customer_id: str, method_id: Any) -> str | None:
+    if method_id in (None, ""):
+        return None
+    method = emulator.require("payment_methods", method_id, "default_payment_method")
+    if method["customer"] != customer_id:
+        raise StripeError(
+            400,
+            f"The customer does not have a payment method with the ID {method_id}. The payment "
+            "method must be attached to the customer.",
+            param="default_payment_method",
+        )
+    return str(method_id)
+
+
+def create_subscription(emulator: Emulator, call: Call) -> Any:
+    params = call.params
+    check_params(params, _CREATE)
+    if not params.get("customer"):
+        raise missing_parameter("customer")
+    customer = emulator.require("customers", params["customer"], "customer")
+    trial = params.get("trial_period_days")
+    subscription = build_subscription(
+        emulator,
+        customer,
+        list(params.get("items") or []),
+        as_int(trial, "trial_period_days") if trial not in (None, "") else None,
+        {
+            "metadata": merge_metadata({}, params.get("metadata", {})),
+            "description": params.get("description") or None,
+            "cancel_at_period_end": as_bool(
+                params.get("cancel_at_period_end", False), "cancel_at_period_end"
+            ),
+            "default_payment_method": _default_method(
+                emulator, customer["id"], params.get("default_payment_method")
+            ),
+        },
+    )
+    emulator.subscriptions.add(subscription)
+    begin(emulator, subscription, call)
+    return subscription
+
+
+def retrieve_subscription(emulator: Emulator, call: Call) -> Any:
+    check_params(call.params, {"expand": FREE})
+    return emulator.require("subscriptions", call.args[0])
+
+
+def _update_items(emulator: Emulator, subscription: StripeObject, specs: list[Any]) -> None:
+    data: list[StripeObject] = subscription["items"]["data"]
+    first = data[0]
+    for index, spec in enumerate(specs):
+        if not isinstance(spec, dict):
+            continue
+        if spec.get("id"):
+            item = next((found for found in data if found["id"] == spec["id"]), None)
+            if item is None:
+                raise StripeError(
+                    404,
+                    f"No such subscription_item: '{spec['id']}'",
+                    code="resource_missing",
+                    param=f"items[{index}][id]",
+                )
+            if spec.get("deleted") and as_bool(spec["deleted"], f"items[{index}][deleted]"):
+                data.remove(item)
+                continue
+            if spec.get("price"):
+                item["price"] = _recurring_price(emulator, spec["price"], f"items[{index}][price]")
+                item["plan"] = _plan(item["price"])
+            if "quantity" in spec:
+                item["quantity"] = as_int(spec["quantity"], f"items[{index}][quantity]")
+            if "metadata" in spec:
+                item["metadata"] = merge_metadata(item["metadata"], spec["metadata"])
+        else:
+            data.append(
+                _item(
+                    emulator,
+                    subscription["id"],
+                    spec,
+                    index,
+                    first["current_period_start"],
+                    first["current_period_end"],
+                )
+            )
+    if not data:
+        raise StripeError(400, "A subscription must have at least one active item.", param="items")
+
+
+def update_subscription(emulator: Emulator, call: Call) -> Any:
+    params = call.params
+    check_params(params, _UPDATE)
+    subscription = emulator.require("subscriptions", call.args[0])
+    if subscription["status"] in ("canceled", "incomplete_expired"):
+        raise StripeError(
+            400,
+            "A canceled subscription can only update its cancellation_details and metadata.",
+        )
+    before = snapshot(subscription)
+    if "items" in params:
+        _update_items(emulator, subscription, list(params["items"] or []))
+    if "cancel_at_period_end" in params:
+        flag = as_bool(params["cancel_at_period_end"], "cancel_at_period_end")
+        subscription["cancel_at_period_end"] = flag
+        subscription["canceled_at"] = emulator.clock.now() if flag else None
+        subscription["cancel_at"] = (
+            subscription["items"]["data"][0]["current_period_end"] if flag else None
+        )
+    if "metadata" in params:
+        subscription["metadata"] = merge_metadata(subscription["metadata"], params["metadata"])
+    if "description" in params:
+        subscription["description"] = params["description"] or None
+    if "default_payment_method" in params:
+        subscription["default_payment_method"] = _default_method(
+            emulator, subscription["customer"], params["default_payment_method"]
+        )
+    if subscription != before:
+        emit(emulator, "customer.subscription.updated", subscription, call, before)
+    return subscription
+
+
+def cancel_subscription(emulator: Emulator, call: Call) -> Any:
+    check_params(
+        call.params,
+        {"invoice_now": SCALAR, "prorate": SCALAR, "cancellation_details": FREE, "expand": FREE},
+    )
+    subscription = emulator.require("subscriptions", call.args[0])
+    if subscription["status"] == "canceled":
+        raise StripeError(
+            400,
+            f"No such subscription: '{subscription['id']}'; it has already been canceled.",
+            code="resource_missing",
+            param="id",
+        )
+    subscription["canceled_at"] = emulator.clock.now()
+    end_subscription(emulator, subscription, call)
+    return subscription
+
+
+def list_subscriptions(emulator: Emulator, call: Call) -> Any:
+    params = call.params
+    check_params(
+        params,
+        {
+            **LIST_PARAMS,
+            "customer": SCALAR,
+            "price": SCALAR,
+            "status": SCALAR,
+            "created": FREE,
+            "current_period_end": FREE,
+            "current_period_start": FREE,
+            "collection_method": SCALAR,
+            "test_clock": SCALAR,
+            "automatic_tax": FREE,
+        },
+    )
+    status = params.get("status")
+    if status is not None and status not in _STATUSES:
+        raise StripeError(
+            400, f"Invalid status: must be one of {', '.join(_STATUSES)}", param="status"
+        )
+    customer, price = params.get("customer"), params.get("price")
+
+    def matches(subscription: StripeObject) -> bool:
+        shown = subscription["status"]
+        if status is None and shown == "canceled":
+            return False
+        if status == "ended" and shown not in ("canceled", "incomplete_expired"):
+            return False
+        if status not in (None, "all", "ended") and shown != status:
+            return False
+        if customer is not None and subscription["customer"] != customer:
+            return False
+        items = subscription["items"]["data"]
+        return price is None or any(item["price"]["id"] == price for item in items)
+
+    return list_answer(emulator.subscriptions, params, "/v1/subscriptions", "subscription", matches)
+
+
+def register(router: Router) -> None:
+    from reconciler.emulator import invoices
+
+    router.add("POST", "/v1/subscriptions", create_subscription)
+    router.add("GET", "/v1/subscriptions", list_subscriptions)
+    router.add("GET", "/v1/subscriptions/:id", retrieve_subscription)
+    router.add("POST", "/v1/subscriptions/:id", update_subscription)
+    router.add("DELETE", "/v1/subscriptions/:id", cancel_subscription)
+    invoices.register(router)
