@@ -22,3 +22,28 @@ class StripeCallError(ReconcilerError):
 
 class LiveKeyRefused(ReconcilerError):
     """A live-mode key was given where only a test key is allowed."""
+
+
+class StoreUnavailable(ReconcilerError):
+    """The runtime store (Redis or the embedded SQLite file) could not be reached."""
+
+
+class LimitExceeded(ReconcilerError):
+    """A `consume` call would push usage past the entity's limit for this billing period."""
+
+    def __init__(self, counter: str, used: int, limit: int, amount: int = 1) -> None:
+        super().__init__(
+            f"limit {counter!r} exceeded: {used} of {limit} used, {amount} more requested"
+        )
+        self.counter = counter
+        self.used = used
+        self.limit = limit
+        self.amount = amount
+
+
+class NoCustomer(ReconcilerError):
+    """The entity has no Stripe customer yet (call `create_stripe_customer` first)."""
+
+
+class WebhookRejected(ReconcilerError):
+    """A webhook's body or signature was refused; nothing was written."""

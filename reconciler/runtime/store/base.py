@@ -1,0 +1,118 @@
+"""The store interface the runtime needs, implemented by Redis and by an embedded SQLite file.
+
+The store keeps five things (their keys are laid out in `keys.py`): entity -> Stripe customer,
+the cached subscription of each entity, claims (locks and processed webhook events), usage
+counters per billing period, and the live catalog cache. Every method raises
+`StoreUnavailable` when the store cannot be reached, never a driver exception.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from reconciler.errors import ReconcilerError
+
+# A counter limit of None means "no cap" (the metadata value `unlimited`).
+NO_LIMIT: None = None
+
+
+@dataclass(frozen=True)
+class EntityRecord:
+    """What the store holds for one entity, read in one round trip."""
+
+    customer_id: str | None
+    subscription: Mapping[str, Any] | None
+
+
+class Store(Protocol):
+    """The runtime store. Implementations must be safe to share between threads, and the
+    SQLite one between processes."""
+
+    description: str
+    """Where the store lives, with any password masked (safe for logs and errors)."""
+
+    def ping(self) -> None:
+        """Raise `StoreUnavailable` unless the store answers."""
+
+    def get_customer(self, entity_id: str) -> str | None:
+        """The entity's Stripe customer id, if one is mapped."""
+
+    def set_customer(self, entity_id: str, customer_id: str) -> None:
+        """Map entity -> customer and customer -> entity."""
+
+    def entity_for_customer(self, customer_id: str) -> str | None:
+        """The entity a Stripe customer belongs to, if this store mapped it."""
+
+    def get_subscription(self, entity_id: str) -> dict[str, Any] | None:
+        """The cached subscription dict, or None when nothing is cached."""
+
+    def set_subscription(self, entity_id: str, subscription: Mapping[str, Any]) -> None:
+        """Replace the cached subscription (a JSON-serializable dict)."""
+
+    def get_record(self, entity_id: str) -> EntityRecord:
+        """Customer id and cached subscription together, in one round trip."""
+
+    def get_records(self, entity_ids: Sequence[str]) -> list[EntityRecord]:
+        """`get_record` for many entities in one (pipelined) round trip, in order."""
+
+    def claim(self, name: str, token: str, ttl_seconds: float) -> bool:
+        """Take the claim `name` for `ttl_seconds` unless someone holds it; True when taken."""
+
+    def release(self, name: str, token: str) -> bool:
+        """Drop the claim if `token` still holds it; True when dropped."""
+
+    def consume(
+        self,
+        entity_id: str,
+        counter: str,
+        period_start: int,
+        amount: int,
+        limit: int | None,
+        ttl_seconds: int,
+    ) -> int:
+        """Atomically add `amount` to the period's counter unless that would pass `limit`
+        (None: no cap); returns the new total or raises `LimitExceeded` leaving it unchanged.
+        The counter expires `ttl_seconds` after its first use."""
+
+    def usage(self, entity_id: str, counter: str, period_start: int) -> int:
+        """The period's counter (0 when never used)."""
+
+    def get_catalog(self) -> str | None:
+        """The cached live catalog (opaque JSON text), if any."""
+
+    def set_catalog(self, text: str) -> None:
+        """Replace the cached live catalog."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+def check_amount(amount: int) -> None:
+    """`consume` only counts up; refunds are not a counter operation."""
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
+        raise ReconcilerError(f"consume amount must be a positive integer, got {amount!r}")
+
+
+@contextmanager
+def held(
+    store: Store, name: str, ttl_seconds: float = 30.0, wait_seconds: float = 15.0
+) -> Iterator[None]:
+    """Hold the lock `name` (a claim with a random token) for the duration of the block.
+
+    Waits up to `wait_seconds` for another holder; the TTL frees a lock whose holder died.
+    """
+    token = uuid.uuid4().hex
+    deadline = time.monotonic() + wait_seconds
+    while not store.claim(name, token, ttl_seconds):
+        if time.monotonic() > deadline:
+            raise ReconcilerError(f"timed out after {wait_seconds:g}s waiting for lock {name!r}")
+        time.sleep(0.02)
+    try:
+        yield
+    finally:
+        store.release(name, token)

@@ -1,0 +1,66 @@
+"""The one place that knows the store's key layout (version 1), for Redis and SQLite alike.
+
+Every key starts with `reconciler:v1:`; a new layout gets a new version prefix, so two
+releases never read each other's values by mistake.
+
+- `reconciler:v1:{<entity>}:entity`: a Redis hash, `customer` -> Stripe customer id and
+  `subscription` -> the cached subscription as JSON; kept.
+- `reconciler:v1:{<entity>}:usage:<counter>:<period start>`: the integer used in that billing
+  period; expires a day after the period ends.
+- `reconciler:v1:customer:<customer id>`: the entity id owning that customer; kept.
+- `reconciler:v1:claim:<name>`: a claim token (locks, processed webhook events); the claim's TTL.
+- `reconciler:v1:catalog`: the live catalog cache (JSON); replaced on each refresh.
+
+The `{<entity>}` part is a Redis Cluster hash tag: every key of one entity lands in one hash
+slot, so the usage script and the one-round-trip entitlement read work on a cluster. Entity
+ids are escaped (`%`, `{`, `}` -> `%25`, `%7B`, `%7D`) so an id cannot break the tag.
+In SQLite the hash becomes two rows, `<entity key>#customer` and `<entity key>#subscription`.
+"""
+
+from __future__ import annotations
+
+VERSION = "v1"
+PREFIX = f"reconciler:{VERSION}:"
+
+CUSTOMER_FIELD = "customer"
+SUBSCRIPTION_FIELD = "subscription"
+CATALOG_KEY = PREFIX + "catalog"
+
+# Counters outlive their period by a day, so a request racing the rollover still finds them.
+USAGE_GRACE_SECONDS = 86_400
+
+
+def _escape(part: str) -> str:
+    if not part:
+        raise ValueError("an entity id, customer id or counter name must not be empty")
+    return part.replace("%", "%25").replace("{", "%7B").replace("}", "%7D")
+
+
+def entity_tag(entity_id: str) -> str:
+    """The hash-tagged prefix shared by every key of one entity."""
+    return f"{PREFIX}{{{_escape(entity_id)}}}"
+
+
+def entity_key(entity_id: str) -> str:
+    """The entity's record: its customer id and cached subscription."""
+    return entity_tag(entity_id) + ":entity"
+
+
+def usage_key(entity_id: str, counter: str, period_start: int) -> str:
+    """One counter of one entity for the billing period that starts at `period_start`."""
+    return f"{entity_tag(entity_id)}:usage:{_escape(counter)}:{period_start}"
+
+
+def customer_key(customer_id: str) -> str:
+    """Reverse mapping: Stripe customer id -> entity id (used by `sync` and webhooks)."""
+    return f"{PREFIX}customer:{_escape(customer_id)}"
+
+
+def claim_key(name: str) -> str:
+    """A claim or lock: `lock:customer:<entity>`, `event:<event id>`, ..."""
+    return f"{PREFIX}claim:{_escape(name)}"
+
+
+def field_row(key: str, field: str) -> str:
+    """SQLite has no hashes: a hash field is stored as its own row."""
+    return f"{key}#{field}"

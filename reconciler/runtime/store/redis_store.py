@@ -1,0 +1,202 @@
+"""The Redis store (`redis://`, `rediss://`, `unix://`, and Redis Cluster): the only module
+that talks to redis-py.
+
+Each entity's record is one hash, so an entitlement check is one HMGET; its usage counters
+share the record's hash slot, and `consume` is one Lua script (check and increment in one
+atomic step, so concurrent callers can never pass the limit).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+import redis.cluster
+import redis.exceptions
+
+from reconciler.errors import LimitExceeded, ReconcilerError, StoreUnavailable
+from reconciler.runtime.store import keys
+from reconciler.runtime.store.base import EntityRecord, check_amount
+
+# KEYS[1] counter; ARGV amount, limit (-1: no cap), ttl. Returns {accepted (1/0), used}.
+_CONSUME = """
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+local amount = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+if limit >= 0 and used + amount > limit then
+  return {0, used}
+end
+used = redis.call('INCRBY', KEYS[1], amount)
+if redis.call('TTL', KEYS[1]) < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+end
+return {1, used}
+"""
+
+# KEYS[1] claim; ARGV token. Deletes only a claim this token still holds.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
+
+_UNREACHABLE = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.ClusterError,
+    redis.exceptions.BusyLoadingError,
+)
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password replaced by `***`, safe for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
+
+
+def _decode_subscription(raw: str | None) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    value: dict[str, Any] = json.loads(raw)
+    return value
+
+
+class RedisStore:
+    """The runtime store on Redis or Redis Cluster (`redis+cluster://` / `rediss+cluster://`)."""
+
+    def __init__(self, url: str, timeout_seconds: float = 2.0) -> None:
+        self.description = f"Redis at {mask_url(url)}"
+        scheme = url.split("://", 1)[0]
+        options: dict[str, Any] = {
+            "decode_responses": True,
+            "socket_connect_timeout": timeout_seconds,
+            "socket_timeout": timeout_seconds,
+        }
+        self._client: Any
+        with self._errors():
+            if scheme in CLUSTER_SCHEMES:
+                plain = CLUSTER_SCHEMES[scheme] + url[len(scheme) :]
+                self._client = redis.cluster.RedisCluster.from_url(plain, **options)
+            else:
+                self._client = redis.Redis.from_url(url, **options)
+        self._consume = self._client.register_script(_CONSUME)
+        self._release = self._client.register_script(_RELEASE)
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except _UNREACHABLE as exc:
+            raise StoreUnavailable(
+                f"{self.description} is unreachable ({type(exc).__name__}: {exc}); "
+                "check REDIS_URL and that the server is running"
+            ) from exc
+        except redis.exceptions.RedisError as exc:
+            raise ReconcilerError(f"{self.description} refused a command: {exc}") from exc
+
+    def _call(self, fn: Callable[[], Any]) -> Any:
+        with self._errors():
+            return fn()
+
+    def ping(self) -> None:
+        self._call(self._client.ping)
+
+    def get_customer(self, entity_id: str) -> str | None:
+        key = keys.entity_key(entity_id)
+        value: str | None = self._call(lambda: self._client.hget(key, keys.CUSTOMER_FIELD))
+        return value
+
+    def set_customer(self, entity_id: str, customer_id: str) -> None:
+        entity = keys.entity_key(entity_id)
+        reverse = keys.customer_key(customer_id)
+        # Two keys in two hash slots: two commands (a cluster refuses a cross-slot MULTI).
+        self._call(lambda: self._client.hset(entity, keys.CUSTOMER_FIELD, customer_id))
+        self._call(lambda: self._client.set(reverse, entity_id))
+
+    def entity_for_customer(self, customer_id: str) -> str | None:
+        key = keys.customer_key(customer_id)
+        value: str | None = self._call(lambda: self._client.get(key))
+        return value
+
+    def get_subscription(self, entity_id: str) -> dict[str, Any] | None:
+        key = keys.entity_key(entity_id)
+        raw = self._call(lambda: self._client.hget(key, keys.SUBSCRIPTION_FIELD))
+        return _decode_subscription(raw)
+
+    def set_subscription(self, entity_id: str, subscription: Mapping[str, Any]) -> None:
+        key = keys.entity_key(entity_id)
+        text = json.dumps(dict(subscription), sort_keys=True)
+        self._call(lambda: self._client.hset(key, keys.SUBSCRIPTION_FIELD, text))
+
+    def get_record(self, entity_id: str) -> EntityRecord:
+        key = keys.entity_key(entity_id)
+        fields = (keys.CUSTOMER_FIELD, keys.SUBSCRIPTION_FIELD)
+        customer, raw = self._call(lambda: self._client.hmget(key, fields))
+        return EntityRecord(customer, _decode_subscription(raw))
+
+    def get_records(self, entity_ids: Sequence[str]) -> list[EntityRecord]:
+        fields = (keys.CUSTOMER_FIELD, keys.SUBSCRIPTION_FIELD)
+
+        def run() -> list[Any]:
+            pipe = self._client.pipeline(transaction=False)
+            for entity_id in entity_ids:
+                pipe.hmget(keys.entity_key(entity_id), fields)
+            result: list[Any] = pipe.execute()
+            return result
+
+        rows = self._call(run)
+        return [EntityRecord(c, _decode_subscription(s)) for c, s in rows]
+
+    def claim(self, name: str, token: str, ttl_seconds: float) -> bool:
+        key = keys.claim_key(name)
+        px = max(1, int(ttl_seconds * 1000))
+        return bool(self._call(lambda: self._client.set(key, token, nx=True, px=px)))
+
+    def release(self, name: str, token: str) -> bool:
+        key = keys.claim_key(name)
+        return bool(self._call(lambda: self._release(keys=[key], args=[token])))
+
+    def consume(
+        self,
+        entity_id: str,
+        counter: str,
+        period_start: int,
+        amount: int,
+        limit: int | None,
+        ttl_seconds: int,
+    ) -> int:
+        check_amount(amount)
+        key = keys.usage_key(entity_id, counter, period_start)
+        args = [amount, -1 if limit is None else limit, max(1, ttl_seconds)]
+        accepted, used = self._call(lambda: self._consume(keys=[key], args=args))
+        if not accepted:
+            assert limit is not None
+            raise LimitExceeded(counter, int(used), limit, amount)
+        return int(used)
+
+    def usage(self, entity_id: str, counter: str, period_start: int) -> int:
+        key = keys.usage_key(entity_id, counter, period_start)
+        value = self._call(lambda: self._client.get(key))
+        return int(value or 0)
+
+    def get_catalog(self) -> str | None:
+        value: str | None = self._call(lambda: self._client.get(keys.CATALOG_KEY))
+        return value
+
+    def set_catalog(self, text: str) -> None:
+        self._call(lambda: self._client.set(keys.CATALOG_KEY, text))
+
+    def close(self) -> None:
+        self._client.close()

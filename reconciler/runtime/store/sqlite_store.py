@@ -1,0 +1,238 @@
+"""The embedded store: one SQLite file (WAL mode), for a single machine with no Redis server.
+
+Several threads and processes may share the file: each thread has its own connection, and
+every read-modify-write (`claim`, `consume`) runs in one `BEGIN IMMEDIATE` transaction, which
+takes SQLite's write lock before reading, so two writers can never both pass a check.
+Keys are the same strings as in Redis (`keys.py`); a Redis hash field is a row of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from reconciler.errors import LimitExceeded, StoreUnavailable
+from reconciler.runtime.store import keys
+from reconciler.runtime.store.base import EntityRecord, check_amount
+
+DEFAULT_PATH = Path(".reconciler") / "store.sqlite3"
+BUSY_TIMEOUT_MS = 30_000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS kv (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    expires_at REAL
+) WITHOUT ROWID
+"""
+_LIVE = "(expires_at IS NULL OR expires_at > ?)"
+
+T = TypeVar("T")
+
+
+class SqliteStore:
+    """The runtime store in a SQLite file; safe across threads and processes."""
+
+    def __init__(self, path: str | Path = DEFAULT_PATH) -> None:
+        self.path = Path(path)
+        self.description = f"SQLite store at {self.path}"
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(f"{self.description} cannot be created: {exc}") from exc
+        with self._errors():
+            conn = self._conn()
+            conn.execute(_SCHEMA)
+            # Counters and claims expire; sweep what earlier runs left behind.
+            conn.execute(
+                "DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?", (time.time(),)
+            )
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"{self.description} failed: {exc}") from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, holding the database's write lock from its first read."""
+        with self._errors():
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        with self._errors():
+            return fn(self._conn())
+
+    def _get(self, key: str) -> str | None:
+        def run(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute(
+                f"SELECT value FROM kv WHERE key = ? AND {_LIVE}", (key, time.time())
+            ).fetchone()
+            return None if row is None else str(row[0])
+
+        return self._read(run)
+
+    def _put(
+        self, conn: sqlite3.Connection, key: str, value: str, expires_at: float | None
+    ) -> None:
+        conn.execute(
+            "INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE "
+            "SET value = excluded.value, expires_at = excluded.expires_at",
+            (key, value, expires_at),
+        )
+
+    def _set(self, key: str, value: str) -> None:
+        with self._write() as conn:
+            self._put(conn, key, value, None)
+
+    def ping(self) -> None:
+        self._read(lambda conn: conn.execute("SELECT 1").fetchone())
+
+    def get_customer(self, entity_id: str) -> str | None:
+        return self._get(keys.field_row(keys.entity_key(entity_id), keys.CUSTOMER_FIELD))
+
+    def set_customer(self, entity_id: str, customer_id: str) -> None:
+        with self._write() as conn:
+            row = keys.field_row(keys.entity_key(entity_id), keys.CUSTOMER_FIELD)
+            self._put(conn, row, customer_id, None)
+            self._put(conn, keys.customer_key(customer_id), entity_id, None)
+
+    def entity_for_customer(self, customer_id: str) -> str | None:
+        return self._get(keys.customer_key(customer_id))
+
+    def get_subscription(self, entity_id: str) -> dict[str, Any] | None:
+        raw = self._get(keys.field_row(keys.entity_key(entity_id), keys.SUBSCRIPTION_FIELD))
+        return None if raw is None else dict(json.loads(raw))
+
+    def set_subscription(self, entity_id: str, subscription: Mapping[str, Any]) -> None:
+        row = keys.field_row(keys.entity_key(entity_id), keys.SUBSCRIPTION_FIELD)
+        self._set(row, json.dumps(dict(subscription), sort_keys=True))
+
+    def get_record(self, entity_id: str) -> EntityRecord:
+        return self.get_records([entity_id])[0]
+
+    def get_records(self, entity_ids: Sequence[str]) -> list[EntityRecord]:
+        wanted: list[str] = []
+        for entity_id in entity_ids:
+            key = keys.entity_key(entity_id)
+            wanted += [
+                keys.field_row(key, keys.CUSTOMER_FIELD),
+                keys.field_row(key, keys.SUBSCRIPTION_FIELD),
+            ]
+
+        def run(conn: sqlite3.Connection) -> dict[str, str]:
+            found: dict[str, str] = {}
+            # SQLite caps bound parameters; read in chunks inside one snapshot.
+            conn.execute("BEGIN")
+            try:
+                for i in range(0, len(wanted), 500):
+                    chunk = wanted[i : i + 500]
+                    marks = ",".join("?" * len(chunk))
+                    found.update(
+                        conn.execute(
+                            f"SELECT key, value FROM kv WHERE key IN ({marks})", chunk
+                        ).fetchall()
+                    )
+            finally:
+                conn.execute("COMMIT")
+            return found
+
+        found = self._read(run)
+        records = []
+        for i in range(0, len(wanted), 2):
+            raw = found.get(wanted[i + 1])
+            records.append(
+                EntityRecord(found.get(wanted[i]), None if raw is None else json.loads(raw))
+            )
+        return records
+
+    def claim(self, name: str, token: str, ttl_seconds: float) -> bool:
+        key = keys.claim_key(name)
+        now = time.time()
+        with self._write() as conn:
+            row = conn.execute(f"SELECT 1 FROM kv WHERE key = ? AND {_LIVE}", (key, now)).fetchone()
+            if row is not None:
+                return False
+            self._put(conn, key, token, now + ttl_seconds)
+            return True
+
+    def release(self, name: str, token: str) -> bool:
+        key = keys.claim_key(name)
+        with self._write() as conn:
+            cursor = conn.execute("DELETE FROM kv WHERE key = ? AND value = ?", (key, token))
+            return cursor.rowcount > 0
+
+    def consume(
+        self,
+        entity_id: str,
+        counter: str,
+        period_start: int,
+        amount: int,
+        limit: int | None,
+        ttl_seconds: int,
+    ) -> int:
+        check_amount(amount)
+        key = keys.usage_key(entity_id, counter, period_start)
+        now = time.time()
+        with self._write() as conn:
+            row = conn.execute(
+                f"SELECT value, expires_at FROM kv WHERE key = ? AND {_LIVE}", (key, now)
+            ).fetchone()
+            used = 0 if row is None else int(row[0])
+            if limit is not None and used + amount > limit:
+                raise LimitExceeded(counter, used, limit, amount)
+            expires_at = now + max(1, ttl_seconds) if row is None else row[1]
+            self._put(conn, key, str(used + amount), expires_at)
+            return used + amount
+
+    def usage(self, entity_id: str, counter: str, period_start: int) -> int:
+        value = self._get(keys.usage_key(entity_id, counter, period_start))
+        return int(value or 0)
+
+    def get_catalog(self) -> str | None:
+        return self._get(keys.CATALOG_KEY)
+
+    def set_catalog(self, text: str) -> None:
+        self._set(keys.CATALOG_KEY, text)
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()

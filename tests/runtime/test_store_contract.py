@@ -1,0 +1,213 @@
+"""One contract for every store: the same tests against real Redis and a SQLite file."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from reconciler.errors import LimitExceeded, ReconcilerError, StoreUnavailable
+from reconciler.runtime.store import EntityRecord, Store, held, keys, open_store
+from reconciler.runtime.store.redis_store import mask_url
+from reconciler.runtime.store.sqlite_store import SqliteStore
+from reconciler.testing import free_port
+
+SUB = {"subscription_id": "sub_1", "status": "active", "price_id": "price_1"}
+
+
+@pytest.fixture(params=["redis", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        redis.Redis.from_url(url).flushdb()
+        opened = open_store(url)
+    else:
+        opened = open_store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    yield opened
+    opened.close()
+
+
+def test_customer_mapping_both_ways(store: Store) -> None:
+    assert store.get_customer("user_1") is None
+    assert store.entity_for_customer("cus_1") is None
+    store.set_customer("user_1", "cus_1")
+    assert store.get_customer("user_1") == "cus_1"
+    assert store.entity_for_customer("cus_1") == "user_1"
+    assert store.get_customer("user_2") is None
+
+
+def test_subscription_cache_round_trips_json(store: Store) -> None:
+    assert store.get_subscription("user_1") is None
+    store.set_subscription("user_1", {**SUB, "payment_method": {"brand": "visa", "last4": "4242"}})
+    assert store.get_subscription("user_1") == {
+        **SUB,
+        "payment_method": {"brand": "visa", "last4": "4242"},
+    }
+    store.set_subscription("user_1", {"status": "none"})
+    assert store.get_subscription("user_1") == {"status": "none"}
+
+
+def test_record_reads_customer_and_subscription_together(store: Store) -> None:
+    store.set_customer("user_1", "cus_1")
+    store.set_subscription("user_1", SUB)
+    store.set_customer("user_3", "cus_3")
+    assert store.get_record("user_1") == EntityRecord("cus_1", SUB)
+    assert store.get_record("nobody") == EntityRecord(None, None)
+    records = store.get_records(["user_3", "nobody", "user_1"])
+    assert records == [
+        EntityRecord("cus_3", None),
+        EntityRecord(None, None),
+        EntityRecord("cus_1", SUB),
+    ]
+
+
+def test_many_records_in_one_call(store: Store) -> None:
+    for i in range(0, 1200, 3):
+        store.set_customer(f"e{i}", f"cus_{i}")
+    records = store.get_records([f"e{i}" for i in range(1200)])
+    assert len(records) == 1200
+    assert [r.customer_id for r in records[:4]] == ["cus_0", None, None, "cus_3"]
+
+
+def test_entity_ids_with_braces_stay_apart(store: Store) -> None:
+    store.set_customer("a}b", "cus_x")
+    store.set_customer("a", "cus_y")
+    assert store.get_customer("a}b") == "cus_x"
+    assert store.get_customer("a") == "cus_y"
+    assert keys.entity_key("a}b") == "reconciler:v1:{a%7Db}:entity"
+
+
+def test_claim_is_exclusive_until_released_by_its_token(store: Store) -> None:
+    assert store.claim("event:evt_1", "t1", 60) is True
+    assert store.claim("event:evt_1", "t2", 60) is False
+    assert store.release("event:evt_1", "t2") is False
+    assert store.claim("event:evt_1", "t2", 60) is False
+    assert store.release("event:evt_1", "t1") is True
+    assert store.claim("event:evt_1", "t2", 60) is True
+
+
+def test_claim_expires(store: Store) -> None:
+    assert store.claim("lock:x", "t1", 0.05) is True
+    threading.Event().wait(0.2)
+    assert store.claim("lock:x", "t2", 60) is True
+
+
+def test_held_lock_serializes_critical_sections(store: Store) -> None:
+    inside = []
+    overlaps = []
+
+    def work() -> None:
+        for _ in range(5):
+            with held(store, "lock:customer:user_1"):
+                inside.append(1)
+                if len(inside) > 1:
+                    overlaps.append(1)
+                inside.pop()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert overlaps == []
+    assert store.claim("lock:customer:user_1", "free", 1) is True
+
+
+def test_consume_counts_up_to_the_limit_then_refuses(store: Store) -> None:
+    assert store.consume("user_1", "seats", 1000, 2, 3, 3600) == 2
+    assert store.consume("user_1", "seats", 1000, 1, 3, 3600) == 3
+    with pytest.raises(LimitExceeded) as caught:
+        store.consume("user_1", "seats", 1000, 1, 3, 3600)
+    assert (caught.value.used, caught.value.limit, caught.value.amount) == (3, 3, 1)
+    assert str(caught.value) == "limit 'seats' exceeded: 3 of 3 used, 1 more requested"
+    assert store.usage("user_1", "seats", 1000) == 3
+
+
+def test_consume_keeps_periods_and_entities_apart(store: Store) -> None:
+    store.consume("user_1", "credits", 1000, 5, 10, 3600)
+    store.consume("user_1", "credits", 2000, 1, 10, 3600)
+    store.consume("user_2", "credits", 1000, 7, 10, 3600)
+    assert store.usage("user_1", "credits", 1000) == 5
+    assert store.usage("user_1", "credits", 2000) == 1
+    assert store.usage("user_2", "credits", 1000) == 7
+    assert store.usage("user_3", "credits", 1000) == 0
+
+
+def test_consume_without_limit_and_bad_amounts(store: Store) -> None:
+    assert store.consume("user_1", "calls", 1, 1_000_000, None, 3600) == 1_000_000
+    for amount in (0, -1):
+        with pytest.raises(ReconcilerError, match="consume amount must be a positive integer"):
+            store.consume("user_1", "calls", 1, amount, None, 3600)
+
+
+def test_refused_consume_leaves_the_counter_unchanged(store: Store) -> None:
+    store.consume("user_1", "seats", 1, 4, 5, 3600)
+    with pytest.raises(LimitExceeded):
+        store.consume("user_1", "seats", 1, 2, 5, 3600)
+    assert store.consume("user_1", "seats", 1, 1, 5, 3600) == 5
+
+
+def test_counter_expires_after_its_ttl(store: Store) -> None:
+    store.consume("user_1", "seats", 1, 1, 5, 1)
+    threading.Event().wait(2.2)
+    assert store.usage("user_1", "seats", 1) == 0
+
+
+def test_concurrent_consume_never_passes_the_limit(store: Store) -> None:
+    accepted: list[int] = []
+    refused: list[int] = []
+
+    def work() -> None:
+        for _ in range(100):
+            try:
+                store.consume("user_1", "credits", 7, 1, 250, 3600)
+                accepted.append(1)
+            except LimitExceeded:
+                refused.append(1)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(accepted) == 250
+    assert len(refused) == 550
+    assert store.usage("user_1", "credits", 7) == 250
+
+
+def test_catalog_cache(store: Store) -> None:
+    assert store.get_catalog() is None
+    store.set_catalog('{"a": 1}')
+    assert store.get_catalog() == '{"a": 1}'
+
+
+def test_unreachable_redis_is_a_typed_error_without_the_password() -> None:
+    url = f"redis://user:s3cret-pass@127.0.0.1:{free_port()}/0"
+    store = open_store(url)
+    with pytest.raises(StoreUnavailable) as caught:
+        store.get_record("user_1")
+    message = str(caught.value)
+    assert message.startswith(
+        f"Redis at redis://user:***@127.0.0.1:{url.rsplit(':', 1)[1]} is unreachable ("
+    )
+    assert "s3cret-pass" not in message
+    assert message.endswith("; check REDIS_URL and that the server is running")
+
+
+def test_mask_url_without_password_is_unchanged() -> None:
+    assert mask_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+    assert mask_url("rediss://:pw@h:1/2") == "rediss://:***@h:1/2"
+
+
+def test_unsupported_url_and_default_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ReconcilerError, match="unsupported store URL scheme 'http'"):
+        open_store("http://example.com")
+    monkeypatch.chdir(tmp_path)
+    store = open_store("")
+    assert isinstance(store, SqliteStore)
+    assert store.description == "SQLite store at .reconciler/store.sqlite3"
+    assert (tmp_path / ".reconciler" / "store.sqlite3").exists()
+    store.close()
