@@ -37,6 +37,9 @@ class LivePrice:
     price: Price
     managed: bool
     metadata_errors: tuple[str, ...] = ()
+    # The metadata strings exactly as Stripe holds them: the diff compares these with what the
+    # plan pushes, so keys to delete and unparsable values are seen, never defaulted away.
+    stripe_metadata: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,7 @@ def normalize_price(raw: Mapping[str, Any], config: Config) -> LivePrice:
         price=price,
         managed=parsed.managed,
         metadata_errors=parsed.errors,
+        stripe_metadata=dict(raw.get("metadata") or {}),
     )
 
 
@@ -176,3 +180,185 @@ def read_live_catalog(client: stripe.StripeClient, config: Config) -> LiveCatalo
             for p in list_all(client.v1.prices, {"expand": ["data.tiers"]})
         )
     return LiveCatalog(products=products, prices=prices)
+
+
+# --- Write side: every call carries an idempotency key, so a retried request (by the SDK or
+# by a rerun of the same plan) cannot create a second object.
+
+
+def _options(idempotency_key: str) -> Any:
+    return {"idempotency_key": idempotency_key}
+
+
+def _metadata_params(before: Mapping[str, str] | None, after: Mapping[str, str]) -> dict[str, str]:
+    """The metadata to send: every wanted value, and "" for each key to delete (Stripe's way)."""
+    out = dict(after)
+    out.update({k: "" for k in (before or {}) if k not in after})
+    return out
+
+
+def _tier_params(tier: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"up_to": tier["up_to"]}
+    if tier["unit_amount"] is not None:
+        out["unit_amount_decimal"] = tier["unit_amount"]
+    if tier["flat_amount"] is not None:
+        out["flat_amount_decimal"] = tier["flat_amount"]
+    return out
+
+
+def create_product(client: stripe.StripeClient, state: Mapping[str, Any], key: str) -> str:
+    """Create a product from its plan state (no default price yet: prices come after)."""
+    params: Any = {  # a TypedDict for the SDK, built field by field
+        "name": state["name"],
+        "active": state["active"],
+        "metadata": dict(state["metadata"]),
+    }
+    if state.get("description"):
+        params["description"] = state["description"]
+    with stripe_errors(f"creating product {state['metadata'].get(PRODUCT_KEY_KEY)}"):
+        created = client.v1.products.create(params=params, options=_options(key))
+    return str(created.id)
+
+
+def update_product(
+    client: stripe.StripeClient,
+    product_id: str,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    key: str,
+) -> None:
+    """Push the differing product fields except the default price (set once prices exist)."""
+    params: Any = {  # a TypedDict for the SDK, built field by field}
+    for name in ("name", "active"):
+        if before.get(name) != after.get(name):
+            params[name] = after[name]
+    if before.get("description") != after.get("description"):
+        params["description"] = after.get("description") or ""
+    if before.get("metadata") != after.get("metadata"):
+        params["metadata"] = _metadata_params(before.get("metadata"), after["metadata"])
+    if not params:
+        return
+    with stripe_errors(f"updating product {product_id}"):
+        client.v1.products.update(product_id, params=params, options=_options(key))
+
+
+def set_default_price(
+    client: stripe.StripeClient, product_id: str, price_id: str, key: str
+) -> None:
+    with stripe_errors(f"setting the default price of {product_id} to {price_id}"):
+        client.v1.products.update(
+            product_id, params={"default_price": price_id}, options=_options(key)
+        )
+
+
+def create_price(
+    client: stripe.StripeClient,
+    product_id: str,
+    state: Mapping[str, Any],
+    key: str,
+    transfer_lookup_key: bool = False,
+) -> str:
+    """Create a price from its plan state; `transfer_lookup_key` takes the key from its
+    current holder atomically (the replacement path)."""
+    params: Any = {  # a TypedDict for the SDK, built field by field
+        "product": product_id,
+        "currency": state["currency"],
+        "tax_behavior": state["tax_behavior"],
+        "metadata": dict(state["metadata"]),
+        "active": state["active"],
+    }
+    if state["lookup_key"]:
+        params["lookup_key"] = state["lookup_key"]
+        if transfer_lookup_key:
+            params["transfer_lookup_key"] = True
+    if state["nickname"]:
+        params["nickname"] = state["nickname"]
+    if state["recurring"]:
+        params["recurring"] = dict(state["recurring"])
+    if state["tiers"]:
+        params["billing_scheme"] = "tiered"
+        params["tiers_mode"] = state["tiers_mode"]
+        params["tiers"] = [_tier_params(t) for t in state["tiers"]]
+    else:
+        params["unit_amount_decimal"] = state["unit_amount"]
+    with stripe_errors(f"creating price {state['lookup_key']}"):
+        created = client.v1.prices.create(params=params, options=_options(key))
+    return str(created.id)
+
+
+def update_price(
+    client: stripe.StripeClient,
+    price_id: str,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    key: str,
+) -> None:
+    """Push the fields Stripe lets a price change: active, metadata, nickname, lookup key and
+    tax behaviour (only while unspecified)."""
+    params: Any = {  # a TypedDict for the SDK, built field by field}
+    if before.get("active") != after["active"]:
+        params["active"] = after["active"]
+    if before.get("nickname") != after["nickname"]:
+        params["nickname"] = after["nickname"] or ""
+    if before.get("tax_behavior") != after["tax_behavior"]:
+        params["tax_behavior"] = after["tax_behavior"]
+    if before.get("lookup_key") != after["lookup_key"]:
+        params["lookup_key"] = after["lookup_key"] or ""
+        params["transfer_lookup_key"] = True
+    if before.get("metadata") != after["metadata"]:
+        params["metadata"] = _metadata_params(before.get("metadata"), after["metadata"])
+    if not params:
+        return
+    with stripe_errors(f"updating price {price_id}"):
+        client.v1.prices.update(price_id, params=params, options=_options(key))
+
+
+def archive(client: stripe.StripeClient, kind: str, object_id: str, key: str) -> None:
+    """Set `active: false` on a product or price (the tool never deletes)."""
+    service = client.v1.products if kind == "product" else client.v1.prices
+    with stripe_errors(f"archiving {kind} {object_id}"):
+        service.update(object_id, params={"active": False}, options=_options(key))
+
+
+# Subscriptions that hold entitlements: the ones an impact count and a migration care about.
+ENTITLED_STATUSES = ("active", "trialing")
+
+
+@dataclass(frozen=True)
+class SubscriptionItemRef:
+    """A subscription item on a given price: what a migration moves."""
+
+    subscription_id: str
+    item_id: str
+
+
+def subscription_items(
+    client: stripe.StripeClient, price_id: str, statuses: tuple[str, ...] = ENTITLED_STATUSES
+) -> tuple[SubscriptionItemRef, ...]:
+    """The items on `price_id` of subscriptions in `statuses`, one list call per 100."""
+    found: list[SubscriptionItemRef] = []
+    with stripe_errors(f"listing subscriptions of {price_id}"):
+        for status in statuses:
+            for sub in list_all(client.v1.subscriptions, {"price": price_id, "status": status}):
+                for item in (sub.get("items") or {}).get("data") or ():
+                    item_price = item.get("price") or {}
+                    pid = item_price if isinstance(item_price, str) else item_price.get("id")
+                    if pid == price_id:
+                        found.append(SubscriptionItemRef(sub["id"], item["id"]))
+    return tuple(found)
+
+
+def move_subscription_item(
+    client: stripe.StripeClient,
+    ref: SubscriptionItemRef,
+    new_price_id: str,
+    proration_behavior: str,
+    key: str,
+) -> None:
+    """Swap one subscription item to another price, prorated as the product says."""
+    params: Any = {  # a TypedDict for the SDK, built field by field
+        "items": [{"id": ref.item_id, "price": new_price_id}],
+        "proration_behavior": proration_behavior,
+    }
+    with stripe_errors(f"moving subscription {ref.subscription_id} to {new_price_id}"):
+        client.v1.subscriptions.update(ref.subscription_id, params=params, options=_options(key))

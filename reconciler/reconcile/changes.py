@@ -1,0 +1,204 @@
+"""Change values: what a plan would do to one Stripe object, with no presentation code.
+
+Every change has an action (Terraform's symbols: create, update, replace, archive), a kind
+(product or price), a stable key, the normalized state before and after, and the fields that
+differ. Before/after states are plain JSON values (see `reconciler.reconcile.state`), so a plan
+serializes, fingerprints and applies from the same data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from deepdiff import DeepDiff
+
+Action = Literal["create", "update", "replace", "archive"]
+Kind = Literal["product", "price"]
+State = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One differing field: a dotted path (`metadata.limits:seats`) and both values
+    (None where the field is absent on that side)."""
+
+    path: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class EntitlementImpact:
+    """What subscribers of a price gain or lose when its limits or features change."""
+
+    subscriptions: int
+    gained: tuple[str, ...] = ()
+    lost: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Change:
+    """Base of every change; subclasses fix `action` and `kind` and add their identities."""
+
+    action: ClassVar[Action]
+    kind: ClassVar[Kind]
+    product_key: str
+    before: State | None = None
+    after: State | None = None
+    fields: tuple[FieldChange, ...] = ()
+    reason: str = ""  # for display only; decisions never read it
+
+    @property
+    def key(self) -> str:
+        """The stable identity shown to users and used to sort and fingerprint."""
+        return f"product:{self.product_key}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PriceChange(Change):
+    lookup_key: str
+
+    @property
+    def key(self) -> str:
+        return f"price:{self.lookup_key}" if self.lookup_key else "price:"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateProduct(Change):
+    action: ClassVar[Action] = "create"
+    kind: ClassVar[Kind] = "product"
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateProduct(Change):
+    action: ClassVar[Action] = "update"
+    kind: ClassVar[Kind] = "product"
+    product_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArchiveProduct(Change):
+    action: ClassVar[Action] = "archive"
+    kind: ClassVar[Kind] = "product"
+    product_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreatePrice(PriceChange):
+    action: ClassVar[Action] = "create"
+    kind: ClassVar[Kind] = "price"
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdatePrice(PriceChange):
+    action: ClassVar[Action] = "update"
+    kind: ClassVar[Kind] = "price"
+    price_id: str
+    impact: EntitlementImpact | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplacePrice(PriceChange):
+    """Stripe forbids changing amounts, currency, interval or tiers in place: create the new
+    price taking over the lookup key, move the product's default if it pointed at the old
+    one, optionally move subscribers, then archive the old price."""
+
+    action: ClassVar[Action] = "replace"
+    kind: ClassVar[Kind] = "price"
+    old_price_id: str
+    moves_default: bool = False
+    migrate_subscribers: bool = False
+    proration_behavior: str = "create_prorations"
+    impact: EntitlementImpact | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArchivePrice(PriceChange):
+    action: ClassVar[Action] = "archive"
+    kind: ClassVar[Kind] = "price"
+    price_id: str
+
+    @property
+    def key(self) -> str:
+        # An orphan left by an interrupted replacement has no lookup key: its id identifies it.
+        return f"price:{self.lookup_key}" if self.lookup_key else f"price:({self.price_id})"
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    """A note about a Stripe object without the ownership marker: never changed unless
+    adopted."""
+
+    kind: Kind
+    key: str
+    stripe_id: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A note about a managed object the plan leaves alone, and why (e.g. not declared and
+    `--prune` not given)."""
+
+    key: str
+    stripe_id: str
+    message: str
+
+
+Note = Unmanaged | Notice
+
+
+def field_changes(before: State | None, after: State | None) -> tuple[FieldChange, ...]:
+    """The field-level differences between two normalized states, sorted by path."""
+    found: list[FieldChange] = []
+    diff = DeepDiff(dict(before or {}), dict(after or {}), view="tree")
+    for items in diff.values():
+        for item in items:
+            path = item.path(output_format="list")
+            head = [str(p) for p in path]
+            # Whole lists (tiers) change as one field: index paths read badly and the tier
+            # list is replaced as a unit anyway.
+            if any(isinstance(p, int) for p in path):
+                top = head[0]
+                found.append(FieldChange(top, (before or {}).get(top), (after or {}).get(top)))
+                continue
+            found.append(FieldChange(".".join(head), _present(item.t1), _present(item.t2)))
+    unique = {f.path: f for f in found}
+    return tuple(unique[p] for p in sorted(unique))
+
+
+def _present(value: Any) -> Any:
+    # deepdiff marks a missing side with its NotPresent sentinel; the change model uses None.
+    return None if type(value).__name__ == "NotPresent" else value
+
+
+def changed_paths(fields: tuple[FieldChange, ...]) -> frozenset[str]:
+    """The top-level names of the fields that differ (`metadata.x` -> `metadata`)."""
+    return frozenset(f.path.split(".", 1)[0] for f in fields)
+
+
+def as_dict(fields: tuple[FieldChange, ...]) -> list[dict[str, Any]]:
+    return [{"path": f.path, "before": f.before, "after": f.after} for f in fields]
+
+
+__all__ = [
+    "ArchivePrice",
+    "ArchiveProduct",
+    "Change",
+    "CreatePrice",
+    "CreateProduct",
+    "EntitlementImpact",
+    "FieldChange",
+    "Note",
+    "Notice",
+    "ReplacePrice",
+    "Unmanaged",
+    "UpdatePrice",
+    "UpdateProduct",
+    "as_dict",
+    "changed_paths",
+    "field_changes",
+]

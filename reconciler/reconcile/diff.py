@@ -1,0 +1,233 @@
+"""The pure diff: desired catalog + live catalog + options -> a Plan of change values.
+
+Identity is the product key (Stripe metadata `plan-key`) and each price's lookup key. Objects
+without the ownership marker are never changed unless `--adopt` takes them over; undeclared
+managed objects are archived only with `--prune`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reconciler.model import Catalog, Config, Price, Product
+from reconciler.reconcile.changes import (
+    ArchivePrice,
+    ArchiveProduct,
+    Change,
+    CreatePrice,
+    CreateProduct,
+    Note,
+    Notice,
+    ReplacePrice,
+    Unmanaged,
+    UpdatePrice,
+    UpdateProduct,
+    field_changes,
+)
+from reconciler.reconcile.plan import DiffOptions, Plan
+from reconciler.reconcile.state import (
+    default_price_name,
+    desired_price_state,
+    desired_product_state,
+    live_price_state,
+    live_product_key,
+    live_product_state,
+    needs_replacement,
+)
+from reconciler.stripe_catalog import LiveCatalog, LivePrice, LiveProduct
+
+ADOPT_HINT = "not managed by reconciler; --adopt takes it over"
+
+
+@dataclass
+class _Collector:
+    """Accumulates changes and notes while one diff walks the catalog."""
+
+    changes: list[Change] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    matched_products: set[str] = field(default_factory=set)
+    matched_prices: set[str] = field(default_factory=set)
+
+
+def diff(
+    desired: Catalog, live: LiveCatalog, options: DiffOptions, config: Config | None = None
+) -> Plan:
+    """Every change that brings `live` to `desired`; no I/O."""
+    cfg = config or Config()
+    out = _Collector()
+    for product in desired.products:
+        _diff_product(product, live, options, cfg, out)
+    for live_product in live.products:
+        if live_product.id not in out.matched_products:
+            _undeclared_product(live_product, live, options, out)
+    for price in live.prices:
+        if price.id not in out.matched_prices and live.product_by_id(price.product_id) is None:
+            _undeclared_price(price, None, live, options, out, moving_default=False)
+    managed = sum(1 for p in live.prices if p.managed and p.price.active)
+    return Plan(tuple(out.changes), tuple(out.notes), options, managed)
+
+
+def _match_product(product: Product, live: LiveCatalog) -> LiveProduct | None:
+    """The live product for a declared one: by plan key (managed first), else an unmanaged
+    product holding one of its lookup keys (an adoption candidate)."""
+    by_key = sorted(
+        (p for p in live.products if p.key == product.key), key=lambda p: (not p.managed, p.created)
+    )
+    if by_key:
+        return by_key[0]
+    keys = {p.lookup_key for p in product.prices}
+    for price in live.prices:
+        if price.price.lookup_key in keys:
+            owner = live.product_by_id(price.product_id)
+            if owner is not None and not owner.managed and owner.key is None:
+                return owner
+    return None
+
+
+def _holder(lookup_key: str, live: LiveCatalog) -> LivePrice | None:
+    """The price holding a lookup key (Stripe keeps them unique; active first to be safe)."""
+    holders = sorted(
+        (p for p in live.prices if p.price.lookup_key == lookup_key),
+        key=lambda p: (not p.price.active, -p.created),
+    )
+    return holders[0] if holders else None
+
+
+def _diff_product(
+    product: Product, live: LiveCatalog, options: DiffOptions, config: Config, out: _Collector
+) -> None:
+    current = _match_product(product, live)
+    if current is not None:
+        out.matched_products.add(current.id)
+        if not current.managed and not options.adopt:
+            out.notes.append(Unmanaged("product", product.key, current.id, ADOPT_HINT))
+            out.matched_prices.update(p.id for p in live.prices_of(current.id))
+            return
+    after = dict(desired_product_state(product))
+    if current is None:
+        out.changes.append(CreateProduct(product_key=product.key, after=after,
+                                         fields=field_changes(None, after)))
+    else:
+        before = live_product_state(current, live)
+        if product.default_price is None:
+            # Stripe cannot unset a default price; a plan without one leaves it as it is.
+            after["default_price"] = before["default_price"]
+        fields = field_changes(before, after)
+        if fields:
+            reason = "adopt" if not current.managed else ""
+            out.changes.append(UpdateProduct(product_key=product.key, product_id=current.id,
+                                             before=before, after=after, fields=fields,
+                                             reason=reason))
+    for price in product.prices:
+        _diff_price(product, price, current, live, options, config, out)
+    if current is not None:
+        moving = product.default_price is not None and (
+            default_price_name(current, live) != product.default_price)
+        for live_price in live.prices_of(current.id):
+            if live_price.id not in out.matched_prices:
+                _undeclared_price(live_price, current, live, options, out, moving_default=moving)
+
+
+def _diff_price(
+    product: Product,
+    price: Price,
+    owner: LiveProduct | None,
+    live: LiveCatalog,
+    options: DiffOptions,
+    config: Config,
+    out: _Collector,
+) -> None:
+    after = desired_price_state(price, product.key, config)
+    held = _holder(price.lookup_key, live)
+    if held is None:
+        out.changes.append(CreatePrice(product_key=product.key, lookup_key=price.lookup_key,
+                                       after=after, fields=field_changes(None, after)))
+        return
+    out.matched_prices.add(held.id)
+    if not held.managed and not options.adopt:
+        out.notes.append(Unmanaged("price", price.lookup_key, held.id, ADOPT_HINT))
+        return
+    same_product = owner is not None and held.product_id == owner.id
+    product_key = product.key if same_product else live_product_key(live, held.product_id)
+    before = live_price_state(held, product_key)
+    fields = field_changes(before, after)
+    if not fields:
+        return
+    if needs_replacement(before, after):
+        is_default = owner is not None and owner.default_price_id == held.id
+        out.changes.append(ReplacePrice(
+            product_key=product.key, lookup_key=price.lookup_key, old_price_id=held.id,
+            before=before, after=after, fields=fields,
+            moves_default=is_default and product.default_price == price.lookup_key,
+            migrate_subscribers=options.migrate_subscribers,
+            proration_behavior=product.proration_behavior,
+        ))
+        return
+    reason = "adopt" if not held.managed else ""
+    out.changes.append(UpdatePrice(product_key=product.key, lookup_key=price.lookup_key,
+                                   price_id=held.id, before=before, after=after, fields=fields,
+                                   reason=reason))
+
+
+def _undeclared_price(
+    price: LivePrice,
+    owner: LiveProduct | None,
+    live: LiveCatalog,
+    options: DiffOptions,
+    out: _Collector,
+    moving_default: bool,
+) -> None:
+    """A live price no plan declares: archived with --prune (or always, for an orphan of an
+    interrupted replacement, which has lost its lookup key)."""
+    lookup_key = price.price.lookup_key
+    shown = lookup_key or f"({price.id})"
+    if not price.managed:
+        if price.price.active and owner is not None and owner.managed:
+            out.notes.append(Unmanaged("price", shown, price.id, "not managed by reconciler"))
+        return
+    if not price.price.active:
+        return
+    orphan = not lookup_key
+    if not (options.prune or orphan):
+        out.notes.append(Notice(f"price:{shown}", price.id, "not declared; --prune archives it"))
+        return
+    is_default = owner is not None and owner.default_price_id == price.id
+    if is_default and not moving_default:
+        out.notes.append(Notice(f"price:{shown}", price.id,
+                                "not declared, but it is its product's default price, which "
+                                "Stripe cannot unset; declare another default to archive it"))
+        return
+    product_key = owner.key if owner is not None and owner.key else price.product_id
+    before = live_price_state(price, product_key)
+    after = {**before, "active": False}
+    reason = "left active by an interrupted replacement" if orphan else "not declared"
+    out.changes.append(ArchivePrice(product_key=product_key, lookup_key=lookup_key,
+                                    price_id=price.id, before=before, after=after,
+                                    fields=field_changes(before, after), reason=reason))
+
+
+def _undeclared_product(
+    product: LiveProduct, live: LiveCatalog, options: DiffOptions, out: _Collector
+) -> None:
+    shown = product.key or f"({product.id})"
+    if not product.managed:
+        if product.active:
+            count = sum(1 for p in live.prices_of(product.id) if p.price.active)
+            out.notes.append(Unmanaged("product", shown, product.id,
+                                       f"not managed by reconciler ({count} active price(s))"))
+        return
+    if not product.active:
+        return
+    if not options.prune:
+        out.notes.append(Notice(f"product:{shown}", product.id,
+                                "not declared; --prune archives it"))
+        out.matched_prices.update(p.id for p in live.prices_of(product.id))
+        return
+    before = live_product_state(product, live)
+    after = {**before, "active": False}
+    out.changes.append(ArchiveProduct(product_key=shown, product_id=product.id, before=before,
+                                      after=after, fields=field_changes(before, after),
+                                      reason="not declared"))
+    for price in live.prices_of(product.id):
+        out.matched_prices.add(price.id)
+        _undeclared_price(price, product, live, options, out, moving_default=False)
