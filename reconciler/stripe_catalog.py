@@ -228,7 +228,7 @@ def update_product(
     key: str,
 ) -> None:
     """Push the differing product fields except the default price (set once prices exist)."""
-    params: Any = {  # a TypedDict for the SDK, built field by field}
+    params: Any = {}  # a TypedDict for the SDK, built field by field
     for name in ("name", "active"):
         if before.get(name) != after.get(name):
             params[name] = after[name]
@@ -295,7 +295,7 @@ def update_price(
 ) -> None:
     """Push the fields Stripe lets a price change: active, metadata, nickname, lookup key and
     tax behaviour (only while unspecified)."""
-    params: Any = {  # a TypedDict for the SDK, built field by field}
+    params: Any = {}  # a TypedDict for the SDK, built field by field
     if before.get("active") != after["active"]:
         params["active"] = after["active"]
     if before.get("nickname") != after["nickname"]:
