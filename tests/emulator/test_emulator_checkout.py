@@ -1,0 +1,125 @@
+"""Checkout Sessions through the SDK, and completing them with the emulator control."""
+
+from __future__ import annotations
+
+import urllib.request
+import uuid
+from typing import Any, cast
+
+import pytest
+import stripe
+
+from reconciler.testing import EmulatorControl
+
+
+@pytest.fixture
+def monthly(client: stripe.StripeClient) -> stripe.Price:
+    return client.v1.prices.create(
+        params={
+            "product_data": {"name": f"Checkout {uuid.uuid4().hex[:8]}"},
+            "currency": "usd",
+            "unit_amount": 900,
+            "recurring": {"interval": "month"},
+        }
+    )
+
+
+def _session(
+    client: stripe.StripeClient, price: stripe.Price, **extra: object
+) -> stripe.checkout.Session:
+    customer = client.v1.customers.create(params={"email": "buyer@example.com"})
+    return client.v1.checkout.sessions.create(
+        params=cast(
+            Any,
+            {
+                "mode": "subscription",
+                "customer": customer.id,
+                "line_items": [{"price": price.id, "quantity": 1}],
+                "success_url": "https://example.com/ok",
+                "cancel_url": "https://example.com/no",
+                "client_reference_id": "org_42",
+                "metadata": {"entityId": "org_42"},
+                **extra,
+            },
+        ),
+    )
+
+
+def test_create_is_open_with_a_url(client: stripe.StripeClient, monthly: stripe.Price) -> None:
+    session = _session(client, monthly, allow_promotion_codes=True)
+    assert session.id.startswith("cs_test_")
+    assert (session.object, session.status, session.payment_status) == (
+        "checkout.session",
+        "open",
+        "unpaid",
+    )
+    assert (session.mode, session.client_reference_id) == ("subscription", "org_42")
+    assert session.metadata is not None and session.metadata.to_dict() == {"entityId": "org_42"}
+    assert session.allow_promotion_codes is True
+    assert session.subscription is None
+    assert session.url is not None and session.url.startswith("http")
+    assert client.v1.checkout.sessions.retrieve(session.id).id == session.id
+
+
+def test_mode_must_match_prices(client: stripe.StripeClient, monthly: stripe.Price) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.checkout.sessions.create(
+            params={
+                "mode": "payment",
+                "line_items": [{"price": monthly.id, "quantity": 1}],
+                "success_url": "https://example.com/ok",
+            }
+        )
+    assert caught.value.param == "line_items"
+
+
+@pytest.mark.emulator_only
+def test_checkout_page_is_served(client: stripe.StripeClient, monthly: stripe.Price) -> None:
+    session = _session(client, monthly)
+    assert session.url is not None
+    with urllib.request.urlopen(session.url, timeout=10) as page:
+        assert page.status == 200
+        assert session.id in page.read().decode()
+
+
+@pytest.mark.emulator_only
+def test_complete_creates_the_subscription(
+    client: stripe.StripeClient, control: EmulatorControl, monthly: stripe.Price
+) -> None:
+    session = _session(client, monthly)
+    completed = control.complete_checkout(session.id, "pm_card_mastercard")
+    assert (completed["status"], completed["payment_status"]) == ("complete", "paid")
+    sub = client.v1.subscriptions.retrieve(
+        completed["subscription"], params={"expand": ["default_payment_method"]}
+    )
+    assert sub.status == "active"
+    assert sub.default_payment_method.card.brand == "mastercard"  # type: ignore[union-attr]
+    customer = client.v1.customers.retrieve(str(session.customer))
+    assert customer.invoice_settings.default_payment_method == sub.default_payment_method.id  # type: ignore[union-attr]
+    types = [event.type for event in reversed(client.v1.events.list().data)]
+    for expected in (
+        "payment_method.attached",
+        "customer.subscription.created",
+        "invoice.created",
+        "invoice.paid",
+        "invoice.payment_succeeded",
+        "checkout.session.completed",
+    ):
+        assert expected in types
+    assert types[-1] == "checkout.session.completed"
+    again = client.v1.checkout.sessions.retrieve(session.id)
+    assert again.subscription == sub.id and again.status == "complete"
+
+
+@pytest.mark.emulator_only
+def test_complete_with_trial(
+    client: stripe.StripeClient, control: EmulatorControl, monthly: stripe.Price
+) -> None:
+    session = _session(
+        client, monthly, subscription_data={"trial_period_days": 30, "metadata": {"plan": "pro"}}
+    )
+    completed = control.complete_checkout(session.id)
+    sub = client.v1.subscriptions.retrieve(completed["subscription"])
+    assert sub.status == "trialing"
+    assert sub.metadata.to_dict() == {"plan": "pro"}
+    assert completed["payment_status"] == "no_payment_required"
