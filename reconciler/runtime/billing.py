@@ -1,0 +1,286 @@
+"""`Billing`: the runtime facade an application calls (customers, Checkout, portal, sync,
+webhooks, plans, entitlements and usage counters). It composes the store, the runtime's Stripe
+boundary, the catalog cache and the pure rules; it holds no logic of its own beyond that.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import stripe
+
+from reconciler.errors import NoCustomer, PlanError, ReconcilerError, StoreUnavailable
+from reconciler.model import FeatureValue, LimitValue, Plans
+from reconciler.plans import load_plans
+from reconciler.runtime import usage as counters
+from reconciler.runtime.catalog import CatalogView, PlanPrice
+from reconciler.runtime.catalog_cache import CatalogCache
+from reconciler.runtime.entitlements import Entitlements, resolve, unavailable
+from reconciler.runtime.store import Store, held, open_store
+from reconciler.runtime.stripe_calls import CheckoutSession, RuntimeStripe
+from reconciler.runtime.subscriptions import ACCESS_STATUSES, NONE, governing, summarize
+from reconciler.runtime.webhooks import WebhookResult, process, verify
+from reconciler.stripe_catalog import read_live_catalog
+from reconciler.stripe_client import StripeSettings, make_client
+
+# An unknown price on an active subscription triggers a catalog refresh at most this often.
+UNKNOWN_PRICE_REFRESH_SECONDS = 10.0
+
+
+class Billing:
+    """Billing for entities (users or organizations), keyed by your own entity id."""
+
+    def __init__(
+        self,
+        plans: Plans,
+        store: Store,
+        client: stripe.StripeClient,
+        settings: StripeSettings,
+        catalog_ttl: float = 30.0,
+    ) -> None:
+        self.plans = plans
+        self.config = plans.config
+        self.store = store
+        self.settings = settings
+        self.stripe = RuntimeStripe(client)
+        self.catalog = CatalogCache(
+            store, lambda: read_live_catalog(client, self.config), plans, local_ttl=catalog_ttl
+        )
+        self._last_unknown_refresh = 0.0
+        self._refresh_lock = threading.Lock()
+
+    @classmethod
+    def from_env(
+        cls, plans_path: str | Path = "plans", environ: Mapping[str, str] | None = None
+    ) -> Billing:
+        """From STRIPE_API_KEY, STRIPE_API_BASE, STRIPE_WEBHOOK_SECRET and REDIS_URL (empty:
+        the embedded SQLite store), with the plans folder at `plans_path`."""
+        env = os.environ if environ is None else environ
+        loaded = load_plans(plans_path)
+        if loaded.plans is None:
+            problems = "\n".join(d.format() for d in loaded.diagnostics)
+            raise PlanError(f"the plans in {plans_path} are invalid:\n{problems}")
+        settings = StripeSettings.from_env(env)
+        store = open_store(env.get("REDIS_URL"))
+        return cls(loaded.plans, store, make_client(settings), settings)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # Customers, Checkout, portal -------------------------------------------------------
+
+    def create_stripe_customer(
+        self, entity_id: str, email: str | None = None, metadata: Mapping[str, str] | None = None
+    ) -> str:
+        """The entity's Stripe customer id, creating the customer once (a no-op when mapped).
+
+        Concurrent calls for one entity create one customer: a store lock serializes them,
+        the idempotency key derived from the entity id makes a retried create return the same
+        customer, and a customer found by `metadata.entityId` is adopted."""
+        existing = self.store.get_customer(entity_id)
+        if existing:
+            return existing
+        with held(self.store, f"lock:customer:{entity_id}"):
+            existing = self.store.get_customer(entity_id)
+            if existing:
+                return existing
+            customer = self.stripe.find_customer(entity_id)
+            if customer is None:
+                customer = self.stripe.create_customer(entity_id, email, metadata)
+            self.store.set_customer(entity_id, customer)
+            return customer
+
+    def checkout_session(
+        self,
+        entity_id: str,
+        price: str,
+        success_url: str | None = None,
+        cancel_url: str | None = None,
+        trial_days: int | None = None,
+        **extra: Any,
+    ) -> CheckoutSession:
+        """`checkout`, returning the session's id as well as its URL."""
+        plan_price = self._price(price)
+        urls = self.config.urls_for(self.settings.mode)
+        success = success_url or urls.checkout_success
+        cancel = cancel_url or urls.checkout_cancel
+        if not success or not cancel:
+            raise ReconcilerError(
+                "checkout needs success and cancel URLs: pass them or set urls in reconciler.yaml"
+            )
+        customer = self.create_stripe_customer(entity_id)
+        params: dict[str, Any] = {"metadata": {"entityId": entity_id}, **extra}
+        mode = "subscription" if plan_price.interval else "payment"
+        trial = trial_days if trial_days is not None else plan_price.trial_days
+        if mode == "subscription" and trial:
+            params["subscription_data"] = {"trial_period_days": trial}
+        return self.stripe.create_checkout(
+            customer, plan_price.price_id, mode, success, cancel, params
+        )
+
+    def checkout(
+        self,
+        entity_id: str,
+        price: str,
+        success_url: str | None = None,
+        cancel_url: str | None = None,
+        trial_days: int | None = None,
+        **extra: Any,
+    ) -> str:
+        """A hosted Checkout URL for `price` (a price id or a lookup key), quantity 1; creates
+        the customer first when missing. Extra keyword arguments are Checkout Session params."""
+        session = self.checkout_session(
+            entity_id, price, success_url, cancel_url, trial_days, **extra
+        )
+        return session.url
+
+    def get_portal(self, entity_id: str, return_url: str | None = None) -> str:
+        """A Billing Portal URL; `NoCustomer` when the entity has no customer yet."""
+        customer = self.store.get_customer(entity_id)
+        if not customer:
+            raise NoCustomer(
+                f"entity {entity_id!r} has no Stripe customer: call create_stripe_customer first"
+            )
+        fallback = self.config.urls_for(self.settings.mode).portal_return
+        return self.stripe.create_portal(customer, return_url or fallback)
+
+    # Subscriptions and webhooks --------------------------------------------------------
+
+    def sync(self, stripe_customer_id: str) -> dict[str, Any]:
+        """Re-read the customer's subscriptions, cache the governing one for its entity (see
+        `reconciler.runtime.subscriptions`) and return it. A customer this store does not
+        know is matched by its `metadata.entityId`; without one nothing is cached."""
+        with held(self.store, f"lock:sync:{stripe_customer_id}"):
+            chosen = summarize(governing(self.stripe.list_subscriptions(stripe_customer_id)))
+            entity = self.store.entity_for_customer(stripe_customer_id)
+            if entity is None:
+                entity = self.stripe.customer_entity(stripe_customer_id)
+                if entity is not None and self.store.get_customer(entity) is None:
+                    self.store.set_customer(entity, stripe_customer_id)
+            if entity is not None:
+                self.store.set_subscription(entity, chosen)
+            return chosen
+
+    def get_subscription(self, entity_id: str) -> dict[str, Any]:
+        """The cached subscription; `{"status": "none"}` without a customer or a cache entry."""
+        record = self.store.get_record(entity_id)
+        if record.customer_id is None or record.subscription is None:
+            return dict(NONE)
+        return dict(record.subscription)
+
+    def handle_webhook(self, payload: bytes, signature: str | None) -> WebhookResult:
+        """Verify and act on one Stripe webhook delivery (framework-neutral).
+
+        Raises `WebhookRejected` (answer 400) for a bad body or signature, writing nothing;
+        any returned result answers 200."""
+        event = verify(payload, signature, self.settings.webhook_secret)
+        return process(event, self.store, self.sync, self.refresh_catalog)
+
+    # Catalog --------------------------------------------------------------------------
+
+    def refresh_catalog(self) -> CatalogView:
+        """Read the catalog from Stripe now and share it through the store."""
+        return self.catalog.refresh()
+
+    def get_plans(self) -> list[dict[str, Any]]:
+        """Every active price of an active product, with its product, limits and features."""
+        return [p.as_dict() for p in self.catalog.view().active_prices()]
+
+    def get_limits(self, price: str) -> dict[str, LimitValue]:
+        """The limits a price grants (id or lookup key), defaults filled."""
+        return dict(self._price(price).grant.limits)
+
+    def get_features(self, price: str) -> dict[str, FeatureValue]:
+        """The features a price grants (id or lookup key)."""
+        return dict(self._price(price).grant.features)
+
+    def _price(self, price: str) -> PlanPrice:
+        for attempt in range(2):
+            view = self.catalog.view() if attempt == 0 else self.catalog.refresh()
+            found = view.price(price) or view.active_by_lookup_key(price)
+            if found is not None:
+                return found
+        raise ReconcilerError(f"no price with id or active lookup key {price!r} in Stripe")
+
+    # Entitlements and usage -----------------------------------------------------------
+
+    def _resolve_many(self, entity_ids: Sequence[str]) -> list[Entitlements]:
+        now = time.time()
+        try:
+            records = self.store.get_records(entity_ids)
+        except StoreUnavailable:
+            if self.config.on_store_unavailable != "default_plan":
+                raise
+            view = self._view_or_none()
+            return [unavailable(view, self.config, now) for _ in entity_ids]
+        view = self.catalog.view()
+        if self._has_unknown_price(view, [r.subscription for r in records]):
+            view = self.catalog.view()
+        return [resolve(r.subscription if r.customer_id else None, view, now) for r in records]
+
+    def _view_or_none(self) -> CatalogView | None:
+        try:
+            return self.catalog.view()
+        except ReconcilerError:
+            return None
+
+    def _has_unknown_price(self, view: CatalogView, subs: list[Mapping[str, Any] | None]) -> bool:
+        """Refresh (throttled) when a governing subscription's price is not in the view."""
+        unknown = any(
+            s is not None
+            and s.get("status") in ACCESS_STATUSES
+            and not view.price(str(s.get("price_id")))
+            for s in subs
+        )
+        if not unknown:
+            return False
+        with self._refresh_lock:
+            if time.monotonic() - self._last_unknown_refresh < UNKNOWN_PRICE_REFRESH_SECONDS:
+                return False
+            self._last_unknown_refresh = time.monotonic()
+        self.catalog.refresh()
+        return True
+
+    def entitlements(self, entity_id: str) -> dict[str, Any]:
+        """`{"status", "plan", "limits", "features"}` for the entity, in one store round trip."""
+        return self._resolve_many([entity_id])[0].as_dict()
+
+    def entitlements_many(self, entity_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """`entitlements` for many entities in one pipelined store round trip."""
+        resolved = self._resolve_many(entity_ids)
+        return {e: ent.as_dict() for e, ent in zip(entity_ids, resolved, strict=True)}
+
+    def has_feature(self, entity_id: str, name: str) -> bool:
+        """True when the entity's plan sets the feature (`features:` prefix optional) truthy."""
+        return self._resolve_many([entity_id])[0].has_feature(name, self.config)
+
+    def limit(self, entity_id: str, name: str) -> LimitValue:
+        """The entity's limit `name` (`limits:` prefix optional); an unknown name raises."""
+        return counters.limit_of(self._resolve_many([entity_id])[0], name, self.config)
+
+    def consume(self, entity_id: str, counter: str, amount: int = 1) -> int:
+        """Count `amount` against the entity's limit for this billing period, atomically;
+        returns the new total or raises `LimitExceeded` (used, limit) leaving it unchanged."""
+        ent = self._resolve_for_counting(entity_id)
+        return counters.consume(
+            self.store, ent, entity_id, counter, amount, self.config, time.time()
+        )
+
+    def usage(self, entity_id: str, counter: str) -> dict[str, Any]:
+        """`{"used", "limit", "remaining"}` for this billing period."""
+        ent = self._resolve_for_counting(entity_id)
+        return counters.usage(self.store, ent, entity_id, counter, self.config)
+
+    def _resolve_for_counting(self, entity_id: str) -> Entitlements:
+        # Counting needs the store, so a down store always fails here, whatever the config.
+        record = self.store.get_record(entity_id)
+        view = self.catalog.view()
+        sub = record.subscription if record.customer_id else None
+        if self._has_unknown_price(view, [sub]):
+            view = self.catalog.view()
+        return resolve(sub, view, time.time())

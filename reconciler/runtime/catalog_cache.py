@@ -1,0 +1,86 @@
+"""The catalog view, cached in the process and shared through the store.
+
+A process keeps its view for `local_ttl` seconds, then re-reads the store's copy (one GET);
+the store's copy is replaced by `refresh()` (on `product.*` / `price.*` webhooks, and when it
+is older than `max_age`). Stripe is read with list calls only: every page, never one call per
+price. When the store is down the process keeps its last view or reads Stripe itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+
+from reconciler.errors import StoreUnavailable
+from reconciler.model import Plans
+from reconciler.runtime.catalog import CatalogView, build_view
+from reconciler.runtime.store.base import Store
+from reconciler.stripe_catalog import LiveCatalog
+
+LOCAL_TTL_SECONDS = 30.0
+MAX_AGE_SECONDS = 900.0
+
+
+class CatalogCache:
+    """The current `CatalogView`, loaded at most once per `local_ttl` per process."""
+
+    def __init__(
+        self,
+        store: Store,
+        read_live: Callable[[], LiveCatalog],
+        plans: Plans,
+        local_ttl: float = LOCAL_TTL_SECONDS,
+        max_age: float = MAX_AGE_SECONDS,
+    ) -> None:
+        self._store = store
+        self._read_live = read_live
+        self._plans = plans
+        self._local_ttl = local_ttl
+        self._max_age = max_age
+        self._view: CatalogView | None = None
+        self._loaded_at = 0.0
+        self._lock = threading.Lock()
+
+    def view(self) -> CatalogView:
+        """The current view; cheap (no I/O) while the process copy is fresh."""
+        view = self._view
+        if view is not None and time.monotonic() - self._loaded_at < self._local_ttl:
+            return view
+        with self._lock:
+            if self._view is not None and time.monotonic() - self._loaded_at < self._local_ttl:
+                return self._view
+            return self._load()
+
+    def _load(self) -> CatalogView:
+        try:
+            text = self._store.get_catalog()
+        except StoreUnavailable:
+            if self._view is not None:
+                self._loaded_at = time.monotonic()
+                return self._view
+            return self._remember(self._from_stripe())
+        shared = CatalogView.from_json(text) if text else None
+        if shared is not None and time.time() - shared.fetched_at < self._max_age:
+            return self._remember(shared)
+        return self._publish(self._from_stripe())
+
+    def refresh(self) -> CatalogView:
+        """Read Stripe now and share the result through the store."""
+        with self._lock:
+            return self._publish(self._from_stripe())
+
+    def _from_stripe(self) -> CatalogView:
+        return build_view(self._read_live(), self._plans, time.time())
+
+    def _publish(self, view: CatalogView) -> CatalogView:
+        # When the store is down this process still answers; the next load shares the view.
+        with contextlib.suppress(StoreUnavailable):
+            self._store.set_catalog(view.to_json())
+        return self._remember(view)
+
+    def _remember(self, view: CatalogView) -> CatalogView:
+        self._view = view
+        self._loaded_at = time.monotonic()
+        return view

@@ -1,0 +1,119 @@
+"""The runtime's Stripe boundary: customers, subscriptions, Checkout and the Billing Portal.
+
+The only runtime module that calls the SDK (the catalog is read by `reconciler.stripe_catalog`).
+Every call turns SDK errors into `StripeCallError` with Stripe's request id; every write
+carries an idempotency key so the SDK's retries never create a second object; results are
+plain dicts or strings, never `StripeObject`s.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+
+from reconciler.stripe_catalog import list_all
+from reconciler.stripe_client import stripe_errors
+
+ENTITY_ID_KEY = "entityId"
+
+
+def customer_idempotency_key(entity_id: str) -> str:
+    """The same key for every attempt to create one entity's customer (Stripe keeps keys for
+    24 hours; the store's lock and the metadata search cover the time after)."""
+    digest = hashlib.sha256(entity_id.encode()).hexdigest()[:40]
+    return f"reconciler-customer-{digest}"
+
+
+def _search_literal(value: str) -> str:
+    """A value quoted for Stripe's search query language."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    """A hosted Checkout Session: its id (for tests and logs) and the URL to redirect to."""
+
+    id: str
+    url: str
+
+
+class RuntimeStripe:
+    """Narrow wrapper around a `stripe.StripeClient` for the runtime's calls."""
+
+    def __init__(self, client: stripe.StripeClient) -> None:
+        self.client = client
+
+    def find_customer(self, entity_id: str) -> str | None:
+        """A customer already carrying `metadata.entityId` (a store that lost its mapping)."""
+        query = f"metadata[{_search_literal(ENTITY_ID_KEY)}]:{_search_literal(entity_id)}"
+        with stripe_errors(f"searching the customer of entity {entity_id!r}"):
+            found = self.client.v1.customers.search(params={"query": query, "limit": 1})
+        return str(found.data[0].id) if found.data else None
+
+    def create_customer(
+        self, entity_id: str, email: str | None, metadata: Mapping[str, str] | None
+    ) -> str:
+        params: Any = {"metadata": {**(metadata or {}), ENTITY_ID_KEY: entity_id}}
+        if email:
+            params["email"] = email
+        options: Any = {"idempotency_key": customer_idempotency_key(entity_id)}
+        with stripe_errors(f"creating the customer of entity {entity_id!r}"):
+            customer = self.client.v1.customers.create(params=params, options=options)
+        return str(customer.id)
+
+    def customer_entity(self, customer_id: str) -> str | None:
+        """The `metadata.entityId` of a customer (None when unset or the customer is deleted)."""
+        with stripe_errors(f"reading customer {customer_id}"):
+            customer = self.client.v1.customers.retrieve(customer_id)
+        raw = customer.to_dict()
+        if raw.get("deleted"):
+            return None
+        value = (raw.get("metadata") or {}).get(ENTITY_ID_KEY)
+        return str(value) if value else None
+
+    def list_subscriptions(self, customer_id: str) -> list[dict[str, Any]]:
+        """Every subscription of the customer, any status, payment method expanded."""
+        params = {
+            "customer": customer_id,
+            "status": "all",
+            "expand": ["data.default_payment_method"],
+        }
+        with stripe_errors(f"listing the subscriptions of customer {customer_id}"):
+            return list(list_all(self.client.v1.subscriptions, params))
+
+    def create_checkout(
+        self,
+        customer_id: str,
+        price_id: str,
+        mode: str,
+        success_url: str,
+        cancel_url: str,
+        extra: Mapping[str, Any],
+    ) -> CheckoutSession:
+        params: Any = {
+            "customer": customer_id,
+            "mode": mode,
+            "line_items": [{"price": price_id, "quantity": 1}],
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            **extra,
+        }
+        # A fresh key per call: each call is a new session, but a retried request is not.
+        options: Any = {"idempotency_key": f"reconciler-checkout-{uuid.uuid4().hex}"}
+        with stripe_errors(f"creating a Checkout Session for customer {customer_id}"):
+            session = self.client.v1.checkout.sessions.create(params=params, options=options)
+        return CheckoutSession(id=str(session.id), url=str(session.url))
+
+    def create_portal(self, customer_id: str, return_url: str | None) -> str:
+        params: Any = {"customer": customer_id}
+        if return_url:
+            params["return_url"] = return_url
+        options: Any = {"idempotency_key": f"reconciler-portal-{uuid.uuid4().hex}"}
+        with stripe_errors(f"creating a Billing Portal session for customer {customer_id}"):
+            session = self.client.v1.billing_portal.sessions.create(params=params, options=options)
+        return str(session.url)

@@ -1,0 +1,65 @@
+"""Usage counters: per entity, per limit name, per billing period (the decisions; the store
+does the atomic check-and-increment).
+
+A counter is keyed by the start of the entity's current billing period, so a renewed period
+starts from zero; it expires a day after the period ends. Entities on the default plan count
+per UTC calendar month.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.errors import ReconcilerError
+from reconciler.metadata import strip_prefix
+from reconciler.model import UNLIMITED, Config, LimitValue
+from reconciler.runtime.entitlements import Entitlements
+from reconciler.runtime.store.base import Store
+from reconciler.runtime.store.keys import USAGE_GRACE_SECONDS
+
+
+def counter_ttl(period_end: int, now: float) -> int:
+    """Seconds the counter must live: to the period's end, plus a grace day for late calls."""
+    return max(0, int(period_end - now)) + USAGE_GRACE_SECONDS
+
+
+def limit_of(ent: Entitlements, counter: str, config: Config) -> LimitValue:
+    """The entity's limit for `counter` (prefixed or not); a name no plan sets is an error,
+    so a typo never counts without a cap."""
+    name = strip_prefix(counter, config.limits_prefix)
+    value = ent.limits.get(name)
+    if value is None:
+        raise ReconcilerError(
+            f"no limit named {name!r} on plan {ent.plan!r} (set it in the plan files or in "
+            "default_limits of reconciler.yaml)"
+        )
+    return value
+
+
+def consume(
+    store: Store,
+    ent: Entitlements,
+    entity_id: str,
+    counter: str,
+    amount: int,
+    config: Config,
+    now: float,
+) -> int:
+    """Add `amount` to the period's counter or raise `LimitExceeded`; returns the new total."""
+    limit = limit_of(ent, counter, config)
+    name = strip_prefix(counter, config.limits_prefix)
+    cap = None if limit is UNLIMITED else int(limit)
+    ttl = counter_ttl(ent.period_end, now)
+    return store.consume(entity_id, name, ent.period_start, amount, cap, ttl)
+
+
+def usage(
+    store: Store, ent: Entitlements, entity_id: str, counter: str, config: Config
+) -> dict[str, Any]:
+    """`{"used", "limit", "remaining"}`; a limit with no cap reads `"unlimited"` in both."""
+    limit = limit_of(ent, counter, config)
+    name = strip_prefix(counter, config.limits_prefix)
+    used = store.usage(entity_id, name, ent.period_start)
+    if limit is UNLIMITED:
+        return {"used": used, "limit": "unlimited", "remaining": "unlimited"}
+    return {"used": used, "limit": limit, "remaining": max(0, int(limit) - used)}

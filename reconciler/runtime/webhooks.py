@@ -1,0 +1,128 @@
+"""Stripe webhooks: signature check, which events matter, and processing each event once.
+
+Events about a customer's subscription re-read that customer's subscriptions from Stripe
+(`sync`) instead of trusting the event's payload, so duplicates and out-of-order deliveries
+converge on Stripe's current state. Each event id is claimed in the store; a failure releases
+the claim so Stripe's retry processes it again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import stripe
+
+from reconciler.errors import ReconcilerError, WebhookRejected
+from reconciler.runtime.store.base import Store
+
+TOLERANCE_SECONDS = 300
+# How long an event id is remembered; Stripe retries a delivery for up to three days.
+EVENT_MEMORY_SECONDS = 7 * 86_400
+
+# The seed library's list: each of these re-syncs the event's customer.
+SYNC_EVENTS = frozenset(
+    {
+        "checkout.session.completed",
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "customer.subscription.paused",
+        "customer.subscription.resumed",
+        "customer.subscription.pending_update_applied",
+        "customer.subscription.pending_update_expired",
+        "customer.subscription.trial_will_end",
+        "invoice.paid",
+        "invoice.payment_failed",
+        "invoice.payment_action_required",
+        "invoice.upcoming",
+        "invoice.marked_uncollectible",
+        "invoice.payment_succeeded",
+        "payment_intent.succeeded",
+        "payment_intent.payment_failed",
+        "payment_intent.canceled",
+    }
+)
+CATALOG_PREFIXES = ("product.", "price.")
+
+Action = Literal["synced", "catalog_refreshed", "ignored", "duplicate", "no_customer"]
+
+
+@dataclass(frozen=True)
+class WebhookResult:
+    """What `handle_webhook` did with one verified event (every outcome answers HTTP 200)."""
+
+    event_id: str
+    type: str
+    action: Action
+    customer_id: str | None = None
+
+
+def verify(payload: bytes, signature: str | None, secret: str | None) -> dict[str, Any]:
+    """The event as a plain dict, or `WebhookRejected` for a bad body or signature."""
+    if not secret:
+        raise ReconcilerError("STRIPE_WEBHOOK_SECRET is not set: webhooks cannot be verified")
+    if not signature:
+        raise WebhookRejected("missing Stripe-Signature header")
+    try:
+        event = stripe.Webhook.construct_event(payload, signature, secret, TOLERANCE_SECONDS)
+    except ValueError as exc:
+        raise WebhookRejected("webhook body is not a JSON event") from exc
+    except stripe.SignatureVerificationError as exc:
+        # Stripe's message says whether the timestamp is too old or no signature matched;
+        # it never contains the secret.
+        raise WebhookRejected(f"signature verification failed: {exc.user_message or exc}") from exc
+    raw: dict[str, Any] = event.to_dict()
+    if not isinstance(raw.get("id"), str) or not isinstance(raw.get("type"), str):
+        raise WebhookRejected("webhook body is not a Stripe event (no id or type)")
+    return raw
+
+
+def customer_of(event: Mapping[str, Any]) -> str | None:
+    """The customer id an event is about (`data.object.customer`, or the object itself)."""
+    obj = (event.get("data") or {}).get("object") or {}
+    customer = obj.get("customer")
+    if isinstance(customer, Mapping):
+        customer = customer.get("id")
+    if customer is None and obj.get("object") == "customer":
+        customer = obj.get("id")
+    return str(customer) if customer else None
+
+
+def process(
+    event: Mapping[str, Any],
+    store: Store,
+    sync_customer: Callable[[str], object],
+    refresh_catalog: Callable[[], object],
+) -> WebhookResult:
+    """Act on a verified event once per event id."""
+    event_id, kind = str(event["id"]), str(event["type"])
+    if kind in SYNC_EVENTS:
+        customer = customer_of(event)
+        if customer is None:
+            return WebhookResult(event_id, kind, "no_customer")
+        target = customer
+
+        def work() -> object:
+            return sync_customer(target)
+
+        action: Action = "synced"
+    elif kind.startswith(CATALOG_PREFIXES):
+        customer, action = None, "catalog_refreshed"
+
+        def work() -> object:
+            return refresh_catalog()
+
+    else:
+        return WebhookResult(event_id, kind, "ignored")
+    claim, token = f"event:{event_id}", uuid.uuid4().hex
+    if not store.claim(claim, token, EVENT_MEMORY_SECONDS):
+        return WebhookResult(event_id, kind, "duplicate", customer)
+    try:
+        work()
+    except BaseException:
+        store.release(claim, token)
+        raise
+    return WebhookResult(event_id, kind, action, customer)
