@@ -23,7 +23,6 @@ _CLAUSE = re.compile(
         (?:(?P<q>['"])(?P<value>(?:\\.|(?!(?P=q)).)*)(?P=q)|(?P<bare>[^\s'"]+))\s*""",
     re.VERBOSE,
 )
-_JOINER = re.compile(r"\s*(AND|OR)\s+|\s+")
 
 
 def _invalid(query: str, detail: str) -> StripeError:
@@ -92,13 +91,14 @@ def compile_query(query: str, fields: Fields) -> Matcher:
             )
         )
         position = found.end()
-        joiner = _JOINER.match(query, position)
         if position < len(query):
             word = re.match(r"(AND|OR)\s+", query[position:])
             if word:
                 joiners.add(word.group(1))
                 position += word.end()
-            elif joiner is None:
+            elif query[position - 1].isspace():
+                joiners.add("AND")
+            else:
                 raise _invalid(query, f"Unexpected text at position {position}.")
     if len(joiners) > 1:
         raise _invalid(query, "Queries cannot mix AND and OR.")

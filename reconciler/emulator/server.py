@@ -1,8 +1,9 @@
 """The HTTP front: a threaded stdlib server speaking Stripe's wire protocol.
 
-Per `/v1` request, in Stripe's order: count it, apply the rate limit, add
-latency, check the key, inject faults, honour Idempotency-Key, then run the
-handler under the state lock and serialise its answer while still holding it.
+Per `/v1` request: count it, apply the rate limit, check the API key, inject
+faults, claim the Idempotency-Key, add latency, then run the handler under the
+state lock and serialise its answer while still holding it. Rate-limited
+answers come back at once; every other answer waits out the added latency.
 """
 
 from __future__ import annotations
@@ -138,7 +139,6 @@ class RequestHandler(BaseHTTPRequestHandler):
                 code="rate_limit",
             )
         else:
-            emulator.faults.delay()
             failure = _auth_error(self.headers.get("Authorization"))
             if failure is None:
                 status = emulator.faults.injected_status(method, path)
@@ -146,6 +146,8 @@ class RequestHandler(BaseHTTPRequestHandler):
                     emulator.counters.add_error_injected()
                     failure = _injected(status)
         if failure is not None:
+            if failure.status != 429:
+                emulator.faults.delay()
             return failure.status, json.dumps(failure.envelope()).encode(), extra
         key = self.headers.get("Idempotency-Key") if method == "POST" else None
         if key:
@@ -156,12 +158,15 @@ class RequestHandler(BaseHTTPRequestHandler):
             params = {}
         call = Call(method, path, params, (), request_id, key, self.headers.get("Stripe-Version"))
         if key is None:
+            emulator.faults.delay()
             status, payload, _ = self._run(emulator, call)
             return status, payload, extra
         fingerprint = (method, path, json.dumps(params, sort_keys=True))
         entry = emulator.idempotency.begin(key, fingerprint, emulator.clock.now())
         if entry is not None:
             return self._idempotent_answer(entry, fingerprint, key, extra)
+        # Latency counts as processing time, so a key stays claimed while it passes.
+        emulator.faults.delay()
         status, payload, saved = self._run(emulator, call)
         if saved:
             stored = StoredResponse(fingerprint, status, payload, emulator.clock.now())
