@@ -91,6 +91,12 @@ class Store(Protocol):
     def close(self) -> None:
         """Release connections."""
 
+    def acquire_rate(self, name: str, rate_per_second: float, burst: int) -> float:
+        """Reserve the next send slot of the shared limiter `name` (GCRA: `rate_per_second`
+        sustained, up to `burst` at once) and return the seconds to wait before using it
+        (0.0: send now). Every caller sharing the store shares the limit; a reserved slot
+        is never handed out twice."""
+
 
 def check_amount(amount: int) -> None:
     """`consume` only counts up; refunds are not a counter operation."""

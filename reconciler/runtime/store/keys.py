@@ -64,3 +64,9 @@ def claim_key(name: str) -> str:
 def field_row(key: str, field: str) -> str:
     """SQLite has no hashes: a hash field is stored as its own row."""
     return f"{key}#{field}"
+
+
+def rate_key(name: str) -> str:
+    """A shared rate limiter's state (GCRA theoretical arrival time, microseconds): kept
+    only as long as the limiter is in use."""
+    return f"{PREFIX}rate:{_escape(name)}"

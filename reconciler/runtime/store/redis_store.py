@@ -200,3 +200,31 @@ class RedisStore:
 
     def close(self) -> None:
         self._client.close()
+
+    # KEYS[1] limiter; ARGV interval (us), burst. GCRA with reservation, on Redis's own clock
+    # so workers on several machines agree: the caller gets the next free slot and the
+    # microseconds until it (0: now). The key expires once no slot is reserved.
+    _ACQUIRE_RATE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = tonumber(ARGV[1])
+local tolerance = interval * (tonumber(ARGV[2]) - 1)
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local wait = tat - tolerance - now
+if wait < 0 then wait = 0 end
+local next_tat = tat + interval
+local ttl = math.floor((next_tat - now) / 1000) + 1000
+redis.call('SET', KEYS[1], string.format('%.0f', next_tat), 'PX', ttl)
+return math.floor(wait)
+"""
+
+    def acquire_rate(self, name: str, rate_per_second: float, burst: int) -> float:
+        script = getattr(self, "_acquire_rate_script", None)
+        if script is None:
+            script = self._client.register_script(self._ACQUIRE_RATE)
+            self._acquire_rate_script = script
+        key = keys.rate_key(name)
+        args = [1_000_000 / rate_per_second, burst]
+        wait_us = self._call(lambda: script(keys=[key], args=args))
+        return int(wait_us) / 1_000_000

@@ -236,3 +236,18 @@ class SqliteStore:
                 conn.close()
             self._connections.clear()
         self._local = threading.local()
+
+    def acquire_rate(self, name: str, rate_per_second: float, burst: int) -> float:
+        # The same GCRA reservation as the Redis store, in one write transaction on this
+        # machine's clock (every process sharing the file shares the clock).
+        key = keys.rate_key(name)
+        interval = 1.0 / rate_per_second
+        with self._write() as conn:
+            now = time.time()
+            row = conn.execute(
+                f"SELECT value FROM kv WHERE key = ? AND {_LIVE}", (key, now)
+            ).fetchone()
+            tat = max(now, 0.0 if row is None else float(row[0]))
+            wait = max(0.0, tat - interval * (burst - 1) - now)
+            self._put(conn, key, repr(tat + interval), tat + interval + 1.0)
+            return wait
