@@ -19,6 +19,9 @@ from reconciler.errors import ReconcilerError
 COMMANDS: dict[str, str] = {
     "emulator": "reconciler.cli.emulator:emulator",
     "validate": "reconciler.cli.validate:validate",
+    "entitlements": "reconciler.cli.entitlements:entitlements",
+    "sync": "reconciler.cli.sync:sync",
+    "serve": "reconciler.cli.serve:serve",
 }
 
 

@@ -1,0 +1,43 @@
+"""`reconciler entitlements ENTITY`: what an entity may do now, from the store and catalog."""
+
+from __future__ import annotations
+
+import click
+
+from reconciler.cli.output import emit_json
+from reconciler.metadata import format_feature
+
+
+@click.command()
+@click.argument("entity")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.option(
+    "--plans",
+    "plans_path",
+    default="plans",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="The plans folder.",
+)
+def entitlements(entity: str, as_json: bool, plans_path: str) -> int:
+    """Show ENTITY's status, plan, limits and features."""
+    from reconciler.runtime.billing import Billing
+
+    billing = Billing.from_env(plans_path)
+    try:
+        answer = billing.entitlements(entity)
+    finally:
+        billing.close()
+    if as_json:
+        emit_json(answer)
+        return 0
+    click.echo(f"entity:   {entity}")
+    click.echo(f"status:   {answer['status']}")
+    click.echo(f"plan:     {answer['plan']}")
+    click.echo("limits:")
+    for name, value in sorted(answer["limits"].items()):
+        click.echo(f"  {name}: {value}")
+    click.echo("features:")
+    for name, feature in sorted(answer["features"].items()):
+        click.echo(f"  {name}: {format_feature(feature)}")
+    return 0

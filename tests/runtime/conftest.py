@@ -1,0 +1,144 @@
+"""Runtime fixtures: the example plans pushed to the emulator, a Billing on a real store, and a
+`reconciler serve`-like webhook app running in a thread."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from wsgiref.simple_server import make_server
+
+import pytest
+import redis
+import stripe
+
+from reconciler.cli.serve import QuietHandler, ThreadingWSGIServer
+from reconciler.metadata import price_metadata, product_metadata
+from reconciler.model import Plans
+from reconciler.plans import load_plans
+from reconciler.runtime.billing import Billing
+from reconciler.runtime.store import Store, open_store
+from reconciler.runtime.wsgi import make_app
+from reconciler.stripe_client import StripeSettings
+from reconciler.testing import EmulatorControl
+
+PLANS_DIR = Path(__file__).resolve().parents[2] / "plans"
+TEST_KEY = "sk_test_reconciler_suite"
+
+
+def example_plans() -> Plans:
+    loaded = load_plans(PLANS_DIR)
+    assert loaded.plans is not None, [d.format() for d in loaded.diagnostics]
+    return loaded.plans
+
+
+def push_plans(client: stripe.StripeClient, plans: Plans) -> dict[str, str]:
+    """Create the example catalog in the emulator as `reconciler apply` would; returns
+    lookup key -> price id."""
+    ids: dict[str, str] = {}
+    for product in plans.catalog.products:
+        params: Any = {"name": product.name, "metadata": product_metadata(product)}
+        if product.description:
+            params["description"] = product.description
+        created = client.v1.products.create(params=params)
+        for price in product.prices:
+            price_params: Any = {
+                "product": created.id,
+                "currency": price.currency,
+                "unit_amount": int(price.unit_amount or 0),
+                "lookup_key": price.lookup_key,
+                "metadata": price_metadata(price, plans.config),
+                "tax_behavior": price.tax_behavior,
+            }
+            if price.recurring:
+                price_params["recurring"] = {
+                    "interval": price.recurring.interval,
+                    "interval_count": price.recurring.interval_count,
+                }
+            ids[price.lookup_key] = client.v1.prices.create(params=price_params).id
+        if product.default_price:
+            client.v1.products.update(
+                created.id, params={"default_price": ids[product.default_price]}
+            )
+    return ids
+
+
+@pytest.fixture
+def plans() -> Plans:
+    return example_plans()
+
+
+@pytest.fixture
+def price_ids(stripe_client: stripe.StripeClient, plans: Plans) -> dict[str, str]:
+    return push_plans(stripe_client, plans)
+
+
+@pytest.fixture
+def redis_store(redis_url: str) -> Iterator[Store]:
+    redis.Redis.from_url(redis_url).flushdb()
+    store = open_store(redis_url)
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=["redis", "sqlite"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        redis.Redis.from_url(url).flushdb()
+        store = open_store(url)
+    else:
+        store = open_store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    yield store
+    store.close()
+
+
+def make_billing(
+    emulator: EmulatorControl, plans: Plans, store: Store, webhook_secret: str | None = None
+) -> Billing:
+    settings = StripeSettings(TEST_KEY, emulator.url, webhook_secret)
+    client = stripe.StripeClient(
+        TEST_KEY,
+        base_addresses={"api": emulator.url, "files": emulator.url, "connect": emulator.url},
+        max_network_retries=0,
+    )
+    return Billing(plans, store, client, settings)
+
+
+@dataclass
+class Served:
+    """A webhook app in a thread, registered with the emulator as a webhook endpoint."""
+
+    billing: Billing
+    url: str
+    secret: str
+
+
+@pytest.fixture
+def served(
+    emulator: EmulatorControl,
+    stripe_client: stripe.StripeClient,
+    plans: Plans,
+    price_ids: dict[str, str],
+    redis_store: Store,
+) -> Iterator[Served]:
+    holder: dict[str, Billing] = {}
+
+    def app(environ: dict[str, Any], start: Any) -> Any:
+        return make_app(holder["billing"])(environ, start)
+
+    server = make_server("127.0.0.1", 0, app, ThreadingWSGIServer, QuietHandler)
+    url = f"http://127.0.0.1:{server.server_port}/stripe/webhook"
+    endpoint = stripe_client.v1.webhook_endpoints.create(
+        params={"url": url, "enabled_events": ["*"]}
+    )
+    holder["billing"] = make_billing(emulator, plans, redis_store, str(endpoint.secret))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Served(holder["billing"], url, str(endpoint.secret))
+    finally:
+        server.shutdown()
+        server.server_close()
