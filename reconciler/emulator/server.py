@@ -236,7 +236,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             with emulator.lock:
                 answer = route.handler(emulator, call)
                 paths = as_str_list(call.params.get("expand"), "expand")
-                return 200, json.dumps(expand(emulator, answer, paths), indent=2).encode(), True
+                return 200, json.dumps(expand(emulator, answer, paths)).encode(), True
         except StripeError as error:
             return error.status, json.dumps(error.envelope()).encode(), not error.is_validation
 
