@@ -47,3 +47,18 @@ class NoCustomer(ReconcilerError):
 
 class WebhookRejected(ReconcilerError):
     """A webhook's body or signature was refused; nothing was written."""
+
+
+class PlanRefused(ReconcilerError):
+    """`apply` would not run this plan: another fingerprint than the reviewed one, the
+    safety rail, or a live key without --yes."""
+
+
+class ApplyFailed(ReconcilerError):
+    """A write failed part-way through `apply`; `applied` and `pending` name the changes (by
+    key) that were and were not applied. Running `apply` again converges."""
+
+    def __init__(self, message: str, applied: tuple[str, ...], pending: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.applied = applied
+        self.pending = pending

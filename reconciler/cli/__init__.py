@@ -19,6 +19,9 @@ from reconciler.errors import ReconcilerError
 COMMANDS: dict[str, str] = {
     "emulator": "reconciler.cli.emulator:emulator",
     "validate": "reconciler.cli.validate:validate",
+    "diff": "reconciler.cli.diff:diff",
+    "apply": "reconciler.cli.apply:apply",
+    "import": "reconciler.cli.import_plans:import_plans",
     "entitlements": "reconciler.cli.entitlements:entitlements",
     "sync": "reconciler.cli.sync:sync",
     "serve": "reconciler.cli.serve:serve",

@@ -60,6 +60,9 @@ class Change:
 @dataclass(frozen=True, kw_only=True)
 class PriceChange(Change):
     lookup_key: str
+    # The Stripe id of the declared product when it already exists; None when this plan
+    # creates it (apply then uses the id it just got).
+    product_id: str | None = None
 
     @property
     def key(self) -> str:
@@ -152,9 +155,12 @@ Note = Unmanaged | Notice
 
 
 def field_changes(before: State | None, after: State | None) -> tuple[FieldChange, ...]:
-    """The field-level differences between two normalized states, sorted by path."""
+    """The field-level differences between two normalized states, sorted by path. A whole
+    mapping added or removed (a create's metadata) is listed key by key; absent or empty
+    values on the other side (a create's `tiers: []`) are left out."""
     found: list[FieldChange] = []
-    diff = DeepDiff(dict(before or {}), dict(after or {}), view="tree")
+    # threshold 0: always report key by key, even when two mappings share nothing.
+    diff = DeepDiff(dict(before or {}), dict(after or {}), view="tree", threshold_to_diff_deeper=0)
     for items in diff.values():
         for item in items:
             path = item.path(output_format="list")
@@ -165,9 +171,21 @@ def field_changes(before: State | None, after: State | None) -> tuple[FieldChang
                 top = head[0]
                 found.append(FieldChange(top, (before or {}).get(top), (after or {}).get(top)))
                 continue
-            found.append(FieldChange(".".join(head), _present(item.t1), _present(item.t2)))
-    unique = {f.path: f for f in found}
+            found.extend(_expand(".".join(head), _present(item.t1), _present(item.t2)))
+    unique = {f.path: f for f in found if not (_empty(f.before) and _empty(f.after))}
     return tuple(unique[p] for p in sorted(unique))
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == [] or value == {}
+
+
+def _expand(path: str, before: Any, after: Any) -> list[FieldChange]:
+    if before is None and isinstance(after, Mapping):
+        return [f for k, v in after.items() for f in _expand(f"{path}.{k}", None, v)]
+    if after is None and isinstance(before, Mapping):
+        return [f for k, v in before.items() for f in _expand(f"{path}.{k}", v, None)]
+    return [FieldChange(path, before, after)]
 
 
 def _present(value: Any) -> Any:

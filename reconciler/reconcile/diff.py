@@ -105,8 +105,9 @@ def _diff_product(
             return
     after = dict(desired_product_state(product))
     if current is None:
-        out.changes.append(CreateProduct(product_key=product.key, after=after,
-                                         fields=field_changes(None, after)))
+        out.changes.append(
+            CreateProduct(product_key=product.key, after=after, fields=field_changes(None, after))
+        )
     else:
         before = live_product_state(current, live)
         if product.default_price is None:
@@ -115,14 +116,22 @@ def _diff_product(
         fields = field_changes(before, after)
         if fields:
             reason = "adopt" if not current.managed else ""
-            out.changes.append(UpdateProduct(product_key=product.key, product_id=current.id,
-                                             before=before, after=after, fields=fields,
-                                             reason=reason))
+            out.changes.append(
+                UpdateProduct(
+                    product_key=product.key,
+                    product_id=current.id,
+                    before=before,
+                    after=after,
+                    fields=fields,
+                    reason=reason,
+                )
+            )
     for price in product.prices:
         _diff_price(product, price, current, live, options, config, out)
     if current is not None:
         moving = product.default_price is not None and (
-            default_price_name(current, live) != product.default_price)
+            default_price_name(current, live) != product.default_price
+        )
         for live_price in live.prices_of(current.id):
             if live_price.id not in out.matched_prices:
                 _undeclared_price(live_price, current, live, options, out, moving_default=moving)
@@ -140,8 +149,15 @@ def _diff_price(
     after = desired_price_state(price, product.key, config)
     held = _holder(price.lookup_key, live)
     if held is None:
-        out.changes.append(CreatePrice(product_key=product.key, lookup_key=price.lookup_key,
-                                       after=after, fields=field_changes(None, after)))
+        out.changes.append(
+            CreatePrice(
+                product_key=product.key,
+                lookup_key=price.lookup_key,
+                product_id=owner.id if owner else None,
+                after=after,
+                fields=field_changes(None, after),
+            )
+        )
         return
     out.matched_prices.add(held.id)
     if not held.managed and not options.adopt:
@@ -155,18 +171,34 @@ def _diff_price(
         return
     if needs_replacement(before, after):
         is_default = owner is not None and owner.default_price_id == held.id
-        out.changes.append(ReplacePrice(
-            product_key=product.key, lookup_key=price.lookup_key, old_price_id=held.id,
-            before=before, after=after, fields=fields,
-            moves_default=is_default and product.default_price == price.lookup_key,
-            migrate_subscribers=options.migrate_subscribers,
-            proration_behavior=product.proration_behavior,
-        ))
+        out.changes.append(
+            ReplacePrice(
+                product_key=product.key,
+                lookup_key=price.lookup_key,
+                old_price_id=held.id,
+                product_id=owner.id if owner else None,
+                before=before,
+                after=after,
+                fields=fields,
+                moves_default=is_default and product.default_price == price.lookup_key,
+                migrate_subscribers=options.migrate_subscribers,
+                proration_behavior=product.proration_behavior,
+            )
+        )
         return
     reason = "adopt" if not held.managed else ""
-    out.changes.append(UpdatePrice(product_key=product.key, lookup_key=price.lookup_key,
-                                   price_id=held.id, before=before, after=after, fields=fields,
-                                   reason=reason))
+    out.changes.append(
+        UpdatePrice(
+            product_key=product.key,
+            lookup_key=price.lookup_key,
+            product_id=held.product_id,
+            price_id=held.id,
+            before=before,
+            after=after,
+            fields=fields,
+            reason=reason,
+        )
+    )
 
 
 def _undeclared_price(
@@ -193,17 +225,31 @@ def _undeclared_price(
         return
     is_default = owner is not None and owner.default_price_id == price.id
     if is_default and not moving_default:
-        out.notes.append(Notice(f"price:{shown}", price.id,
-                                "not declared, but it is its product's default price, which "
-                                "Stripe cannot unset; declare another default to archive it"))
+        out.notes.append(
+            Notice(
+                f"price:{shown}",
+                price.id,
+                "not declared, but it is its product's default price, which "
+                "Stripe cannot unset; declare another default to archive it",
+            )
+        )
         return
     product_key = owner.key if owner is not None and owner.key else price.product_id
     before = live_price_state(price, product_key)
     after = {**before, "active": False}
     reason = "left active by an interrupted replacement" if orphan else "not declared"
-    out.changes.append(ArchivePrice(product_key=product_key, lookup_key=lookup_key,
-                                    price_id=price.id, before=before, after=after,
-                                    fields=field_changes(before, after), reason=reason))
+    out.changes.append(
+        ArchivePrice(
+            product_key=product_key,
+            lookup_key=lookup_key,
+            product_id=price.product_id,
+            price_id=price.id,
+            before=before,
+            after=after,
+            fields=field_changes(before, after),
+            reason=reason,
+        )
+    )
 
 
 def _undeclared_product(
@@ -213,21 +259,35 @@ def _undeclared_product(
     if not product.managed:
         if product.active:
             count = sum(1 for p in live.prices_of(product.id) if p.price.active)
-            out.notes.append(Unmanaged("product", shown, product.id,
-                                       f"not managed by reconciler ({count} active price(s))"))
+            out.notes.append(
+                Unmanaged(
+                    "product",
+                    shown,
+                    product.id,
+                    f"not managed by reconciler ({count} active price(s))",
+                )
+            )
         return
     if not product.active:
         return
     if not options.prune:
-        out.notes.append(Notice(f"product:{shown}", product.id,
-                                "not declared; --prune archives it"))
+        out.notes.append(
+            Notice(f"product:{shown}", product.id, "not declared; --prune archives it")
+        )
         out.matched_prices.update(p.id for p in live.prices_of(product.id))
         return
     before = live_product_state(product, live)
     after = {**before, "active": False}
-    out.changes.append(ArchiveProduct(product_key=shown, product_id=product.id, before=before,
-                                      after=after, fields=field_changes(before, after),
-                                      reason="not declared"))
+    out.changes.append(
+        ArchiveProduct(
+            product_key=shown,
+            product_id=product.id,
+            before=before,
+            after=after,
+            fields=field_changes(before, after),
+            reason="not declared",
+        )
+    )
     for price in live.prices_of(product.id):
         out.matched_prices.add(price.id)
         _undeclared_price(price, product, live, options, out, moving_default=False)

@@ -39,8 +39,12 @@ class DiffOptions:
 
 
 def sort_key(change: Change) -> tuple[int, str, str, int]:
-    return (0 if change.kind == "product" else 1, change.product_key, change.key,
-            ACTION_ORDER[change.action])
+    return (
+        0 if change.kind == "product" else 1,
+        change.product_key,
+        change.key,
+        ACTION_ORDER[change.action],
+    )
 
 
 def change_record(change: Change) -> dict[str, Any]:
@@ -61,6 +65,7 @@ def identity_record(change: Change) -> dict[str, Any]:
         "product_key": change.product_key,
         "lookup_key": getattr(change, "lookup_key", None),
         "stripe_id": stripe_id(change),
+        "product_id": getattr(change, "product_id", None),
         "before": change.before,
         "after": change.after,
         "fields": as_dict(change.fields),

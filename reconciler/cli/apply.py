@@ -1,0 +1,79 @@
+"""`reconciler apply`: make Stripe match the plan files, safely."""
+
+from __future__ import annotations
+
+import click
+
+from reconciler.cli.diff import RENDERERS, plan_for, plan_options
+from reconciler.cli.output import note
+from reconciler.errors import ApplyFailed, PlanRefused
+from reconciler.reconcile.apply import apply_plan
+from reconciler.stripe_client import StripeSettings, make_client
+
+
+@click.command()
+@plan_options
+@click.option("--yes", is_flag=True, help="Apply the changes (without it: print them, exit 2).")
+@click.option(
+    "--fingerprint",
+    metavar="SHA",
+    help="Refuse unless the plan's fingerprint is this one (the reviewed plan).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Apply even when more than 30% of the managed prices would be archived or replaced.",
+)
+def apply(
+    path: str,
+    fmt: str,
+    prune: bool,
+    adopt: bool,
+    migrate_subscribers: bool,
+    yes: bool,
+    fingerprint: str | None,
+    force: bool,
+) -> int:
+    """Apply the plan for PATH to Stripe.
+
+    Prints the plan first. Without --yes it stops there and exits 2 when there are changes
+    (a live key always needs --yes). With --yes it writes in a safe order, every write with an
+    idempotency key, and exits 0; on a failure it says what was and was not applied and exits
+    1: running it again converges.
+    """
+    planned = plan_for(path, prune, adopt, migrate_subscribers)
+    if planned is None:
+        return 1
+    plan = planned.plan
+    click.echo(RENDERERS[fmt](plan), nl=False)
+    if fingerprint is not None and fingerprint != plan.fingerprint:
+        raise PlanRefused(
+            f"the plan's fingerprint is {plan.fingerprint}, not the reviewed {fingerprint}: "
+            "Stripe or the plan files changed since the review; run diff again"
+        )
+    if not plan.has_changes:
+        note("Nothing to apply.")
+        return 0
+    settings = StripeSettings.from_env()
+    if not yes:
+        live = " (a live key always needs --yes)" if settings.mode == "live" else ""
+        note(f"Changes pending; run again with --yes to apply them{live}.")
+        return 2
+    problem = plan.safety_problem()
+    if problem and not force:
+        raise PlanRefused(f"refusing to apply: {problem}")
+    note(f"applying {len(plan.changes)} change(s) in {settings.mode} mode")
+    try:
+        report = apply_plan(plan, planned.live, make_client(settings), progress=_progress)
+    except ApplyFailed as exc:
+        note(f"error: {exc}")
+        note(f"applied ({len(exc.applied)}): {', '.join(exc.applied) or '(none)'}")
+        note(f"not applied ({len(exc.pending)}): {', '.join(exc.pending) or '(none)'}")
+        note("Run apply again: it diffs Stripe afresh and converges.")
+        return 1
+    note(f"Applied {len(report.applied)} change(s) with {report.writes} write(s).")
+    return 0
+
+
+def _progress(message: str) -> None:
+    note(f"  {message}")

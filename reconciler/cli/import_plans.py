@@ -1,0 +1,44 @@
+"""`reconciler import`: write plan files from the Stripe catalog the key can see."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from reconciler.cli.output import note
+from reconciler.model import Config
+from reconciler.reconcile.importer import catalog_to_plans, write_plans
+from reconciler.stripe_catalog import read_live_catalog
+from reconciler.stripe_client import StripeSettings, make_client
+
+
+@click.command("import")
+@click.option(
+    "--out",
+    "out",
+    default="plans",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the plan files into.",
+)
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+def import_plans(out: Path, force: bool) -> int:
+    """Write one plan file per Stripe product, plus reconciler.yaml, into --out.
+
+    Reads products and prices with list calls only and writes nothing to Stripe. Products
+    are identified by their plan-key metadata, or else through their prices' lookup keys;
+    objects that cannot be identified are skipped and listed. Right after an import, `diff`
+    is clean for managed objects; unmanaged ones need `apply --adopt` once.
+    """
+    settings = StripeSettings.from_env()
+    note(f"reading the Stripe catalog ({settings.mode} mode, key {settings.masked_key})")
+    config = Config()
+    result = catalog_to_plans(read_live_catalog(make_client(settings), config), config)
+    for message in result.skipped:
+        note(f"skipped: {message}")
+    written = write_plans(result, out, force)
+    for path in written:
+        click.echo(str(path))
+    note(f"wrote {len(written)} file(s) to {out}")
+    return 0

@@ -1,0 +1,111 @@
+"""Entitlement impact: what subscribers of a price gain or lose when a plan changes its limits
+or features, and how many subscriptions that touches.
+
+The delta is pure; the counts come from `stripe_catalog.subscription_items` (list calls of 100,
+never one call per customer) and only for the prices whose changes need them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import stripe
+
+from reconciler import stripe_catalog
+from reconciler.metadata import format_feature, format_limit, parse_price_metadata
+from reconciler.model import UNLIMITED, Config, FeatureValue, LimitValue
+from reconciler.reconcile.changes import Change, EntitlementImpact, ReplacePrice, UpdatePrice
+from reconciler.reconcile.plan import Plan
+
+
+def _limit_rank(value: LimitValue) -> float:
+    return float("inf") if value is UNLIMITED else float(value)
+
+
+def _entitlements(
+    metadata: Mapping[str, Any] | None, config: Config
+) -> tuple[dict[str, LimitValue], dict[str, FeatureValue]]:
+    parsed = parse_price_metadata(dict(metadata or {}), config)
+    return {**config.default_limits, **parsed.limits}, parsed.features
+
+
+def entitlement_delta(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, config: Config
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(gained, lost, changed) between two metadata maps, limits with the configured defaults."""
+    gained: list[str] = []
+    lost: list[str] = []
+    changed: list[str] = []
+    old_limits, old_features = _entitlements(before, config)
+    new_limits, new_features = _entitlements(after, config)
+    for name in sorted(old_limits.keys() | new_limits.keys()):
+        old, new = old_limits.get(name), new_limits.get(name)
+        if old == new:
+            continue
+        shown = (
+            f"limit {name}: {'(none)' if old is None else format_limit(old)} -> "
+            f"{'(none)' if new is None else format_limit(new)}"
+        )
+        if new is None or (old is not None and _limit_rank(new) < _limit_rank(old)):
+            lost.append(shown)
+        else:
+            gained.append(shown)
+    for name in sorted(old_features.keys() | new_features.keys()):
+        was, now = old_features.get(name), new_features.get(name)
+        if was == now:
+            continue
+        shown = (
+            f"feature {name}: {'(none)' if was is None else format_feature(was)} -> "
+            f"{'(none)' if now is None else format_feature(now)}"
+        )
+        if now is None or now is False:
+            lost.append(shown)
+        elif was is None or was is False:
+            gained.append(shown)
+        else:
+            changed.append(shown)
+    return tuple(gained), tuple(lost), tuple(changed)
+
+
+def counted_price(change: Change, config: Config) -> str | None:
+    """The price whose subscribers a change affects, when its impact is worth counting."""
+    if isinstance(change, ReplacePrice):
+        return change.old_price_id
+    if isinstance(change, UpdatePrice):
+        before = (change.before or {}).get("metadata")
+        after = (change.after or {}).get("metadata")
+        if any(entitlement_delta(before, after, config)):
+            return change.price_id
+    return None
+
+
+def with_impact(plan: Plan, counts: Mapping[str, int], config: Config) -> Plan:
+    """The plan with each counted change's impact filled in (pure; fingerprint unchanged)."""
+    changes: list[Change] = []
+    for change in plan.changes:
+        price_id = counted_price(change, config)
+        if price_id is None or price_id not in counts:
+            changes.append(change)
+            continue
+        assert isinstance(change, UpdatePrice | ReplacePrice)
+        moves = isinstance(change, UpdatePrice) or change.migrate_subscribers
+        delta = entitlement_delta(
+            (change.before or {}).get("metadata"), (change.after or {}).get("metadata"), config
+        )
+        gained, lost, other = delta if moves else ((), (), ())
+        impact = EntitlementImpact(counts[price_id], gained, lost, other)
+        changes.append(replace(change, impact=impact))
+    return plan.with_changes(tuple(changes))
+
+
+def count_subscriptions(client: stripe.StripeClient, plan: Plan, config: Config) -> dict[str, int]:
+    """Active and trialing subscriptions per affected price, by list calls."""
+    wanted = sorted({p for c in plan.changes if (p := counted_price(c, config)) is not None})
+    return {
+        price_id: len(
+            {ref.subscription_id for ref in stripe_catalog.subscription_items(client, price_id)}
+        )
+        for price_id in wanted
+    }

@@ -1,0 +1,112 @@
+"""`import`: plan files from an existing Stripe catalog, the adoption path.
+
+Built so that `diff` right after an import is clean: every imported value is one the diff
+compares (billing terms, nickname, lookup key, metadata limits/features/other, default price).
+Objects the plan files could not identify are skipped and reported, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from reconciler.errors import PlanError
+from reconciler.model import Config, FeatureValue, LimitValue, Product
+from reconciler.plans.dump import dump_config, dump_product
+from reconciler.stripe_catalog import LiveCatalog, LivePrice, LiveProduct
+
+CONFIG_FILE = "reconciler.yaml"
+V = TypeVar("V", LimitValue, FeatureValue)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """File name -> YAML text, and a message for each object left out."""
+
+    files: Mapping[str, str]
+    skipped: tuple[str, ...]
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-_")
+    return (slug or "product")[:60]
+
+
+def _common(maps: list[Mapping[str, V]]) -> dict[str, V]:
+    """The entries every map shares with the same value: written once on the product."""
+    if not maps:
+        return {}
+    return {k: v for k, v in maps[0].items() if all(k in m and m[k] == v for m in maps[1:])}
+
+
+def _product(live: LiveProduct, key: str, prices: list[LivePrice]) -> Product:
+    models = sorted((p.price for p in prices), key=lambda p: p.lookup_key)
+    default = next((p.price.lookup_key for p in prices if p.id == live.default_price_id), None)
+    return Product(
+        key=key,
+        name=live.name,
+        description=live.description,
+        active=live.active,
+        metadata=dict(live.metadata),
+        prices=tuple(models),
+        default_price=default,
+        limits=_common([p.limits for p in models]),
+        features=_common([p.features for p in models]),
+    )
+
+
+def catalog_to_plans(live: LiveCatalog, config: Config) -> ImportResult:
+    """Plan files for every active product the diff can identify (by plan key, or through a
+    price's lookup key), with its active prices that have lookup keys."""
+    files: dict[str, str] = {}
+    skipped: list[str] = []
+    taken: set[str] = {p.key for p in live.products if p.key}
+    for product in sorted(live.products, key=lambda p: (p.key or "", p.created, p.id)):
+        if not product.active:
+            continue
+        prices: list[LivePrice] = []
+        for price in live.prices_of(product.id):
+            if not price.price.active:
+                continue
+            if not price.price.lookup_key:
+                skipped.append(f"price {price.id} of {product.id}: no lookup key")
+                continue
+            if price.metadata_errors:
+                skipped.append(f"price {price.id}: {'; '.join(price.metadata_errors)}")
+                continue
+            prices.append(price)
+        key = product.key
+        if key is None:
+            if not prices:
+                skipped.append(
+                    f"product {product.id} ({product.name}): no plan-key metadata and no price "
+                    "with a lookup key, so a plan file could not be matched to it"
+                )
+                continue
+            key = _unique(_slug(product.name), taken)
+        files[f"{key}.yaml"] = dump_product(_product(product, key, prices))
+    files[CONFIG_FILE] = dump_config(config)
+    return ImportResult(files, tuple(skipped))
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    key, n = base, 2
+    while key in taken:
+        key, n = f"{base}-{n}", n + 1
+    taken.add(key)
+    return key
+
+
+def write_plans(result: ImportResult, out: Path, force: bool) -> list[Path]:
+    """Write the files into `out` (created if missing); refuse to overwrite without force."""
+    targets = [out / name for name in sorted(result.files)]
+    existing = [str(t) for t in targets if t.exists()]
+    if existing and not force:
+        raise PlanError(f"refusing to overwrite {', '.join(existing)} (use --force)")
+    out.mkdir(parents=True, exist_ok=True)
+    for target in targets:
+        target.write_text(result.files[target.name], encoding="utf-8")
+    return targets

@@ -1,0 +1,150 @@
+"""The plan as text, like Terraform's: `+` create, `~` update, `-/+` replace, `-` archive,
+each followed by `field: before -> after`. Renders only; every decision was made by the diff.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.reconcile.changes import (
+    ArchivePrice,
+    ArchiveProduct,
+    Change,
+    CreatePrice,
+    CreateProduct,
+    EntitlementImpact,
+    FieldChange,
+    Note,
+    ReplacePrice,
+    Unmanaged,
+    UpdatePrice,
+    UpdateProduct,
+)
+from reconciler.reconcile.plan import Plan
+from reconciler.reconcile.state import IMMUTABLE_PRICE_FIELDS
+
+SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "archive": "-"}
+
+
+def value(raw: Any) -> str:
+    """A field value as shown: JSON spelling, `(none)` for an absent value."""
+    if raw is None:
+        return "(none)"
+    return json.dumps(raw, sort_keys=True, ensure_ascii=False)
+
+
+def field_line(item: FieldChange, creating: bool) -> str:
+    if creating:
+        return f"{item.path}: {value(item.after)}"
+    return f"{item.path}: {value(item.before)} -> {value(item.after)}"
+
+
+def title(change: Change) -> str:
+    """`product pro (prod_123)` / `price pro_monthly (price_123)`: kind, key and Stripe id."""
+    name = change.key.split(":", 1)[1]
+    stripe_id = _stripe_id(change)
+    return f"{change.kind} {name}" + (f" ({stripe_id})" if stripe_id else "")
+
+
+def _stripe_id(change: Change) -> str | None:
+    if isinstance(change, UpdateProduct | ArchiveProduct):
+        return change.product_id
+    if isinstance(change, UpdatePrice):
+        return change.price_id
+    if isinstance(change, ArchivePrice):
+        return None if change.key.endswith(")") else change.price_id
+    if isinstance(change, ReplacePrice):
+        return change.old_price_id
+    return None
+
+
+def impact_lines(impact: EntitlementImpact | None) -> list[str]:
+    if impact is None or impact.subscriptions == 0:
+        return []
+    if not (impact.gained or impact.lost or impact.changed):
+        return []
+    lines = [f"entitlements: {impact.subscriptions} active or trialing subscription(s)"]
+    for label, items in (
+        ("gain", impact.gained),
+        ("lose", impact.lost),
+        ("change", impact.changed),
+    ):
+        lines.extend(f"  {label}: {item}" for item in items)
+    return lines
+
+
+def detail_lines(change: Change) -> list[str]:
+    """What the change does beyond its fields, in words (shared with the markdown output)."""
+    lines: list[str] = []
+    if isinstance(change, ReplacePrice):
+        forced = sorted(
+            {f.path.split(".")[0] for f in change.fields}
+            & {*IMMUTABLE_PRICE_FIELDS, "tax_behavior"}
+        )
+        lines.append(f"replaced because Stripe cannot change {', '.join(forced)} in place")
+        if change.moves_default:
+            lines.append("the product's default price moves to the new price")
+        subs = change.impact.subscriptions if change.impact is not None else None
+        if change.migrate_subscribers:
+            lines.append(f"subscribers move to the new price ({change.proration_behavior})")
+        elif subs is not None:
+            lines.append(
+                f"{subs} subscription(s) stay on the old price (--migrate-subscribers moves them)"
+            )
+    if change.reason:
+        lines.append(f"reason: {change.reason}")
+    if isinstance(change, UpdatePrice | ReplacePrice):
+        lines.extend(impact_lines(change.impact))
+    return lines
+
+
+def note_line(note: Note) -> str:
+    if isinstance(note, Unmanaged):
+        return f"! unmanaged {note.kind} {note.key} ({note.stripe_id}): {note.message}"
+    return f"! {note.key} ({note.stripe_id}): {note.message}"
+
+
+def summary(plan: Plan) -> str:
+    counts = plan.counts()
+    return (
+        f"Plan: {counts['create']} to create, {counts['update']} to update, "
+        f"{counts['replace']} to replace, {counts['archive']} to archive."
+    )
+
+
+def options_text(plan: Plan) -> str:
+    chosen = [
+        name
+        for name, on in (
+            ("--prune", plan.options.prune),
+            ("--adopt", plan.options.adopt),
+            ("--migrate-subscribers", plan.options.migrate_subscribers),
+        )
+        if on
+    ]
+    return " ".join(chosen) if chosen else "(none)"
+
+
+def render_text(plan: Plan) -> str:
+    """The whole plan as text ending in a newline."""
+    lines: list[str] = []
+    if not plan.has_changes:
+        lines.append("No changes: Stripe matches the plan files.")
+    for change in plan.changes:
+        creating = isinstance(change, CreateProduct | CreatePrice)
+        lines.append(f"{SYMBOLS[change.action]} {title(change)}")
+        lines.extend(f"    {field_line(f, creating)}" for f in change.fields)
+        lines.extend(f"    # {line}" for line in detail_lines(change))
+    if plan.notes:
+        lines.append("")
+        lines.extend(note_line(n) for n in plan.notes)
+    problem = plan.safety_problem()
+    if problem:
+        lines.append("")
+        lines.append(f"! safety: {problem}")
+    lines.append("")
+    lines.append(summary(plan))
+    lines.append(f"Options: {options_text(plan)}")
+    lines.append(f"Fingerprint: {plan.fingerprint}")
+    return "\n".join(lines) + "\n"

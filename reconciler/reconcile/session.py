@@ -1,0 +1,29 @@
+"""One reconcile run's reads: the live catalog, the plan, and its entitlement impact."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import stripe
+
+from reconciler.model import Plans
+from reconciler.reconcile.diff import diff
+from reconciler.reconcile.impact import count_subscriptions, with_impact
+from reconciler.reconcile.plan import DiffOptions, Plan
+from reconciler.stripe_catalog import LiveCatalog, read_live_catalog
+
+
+@dataclass(frozen=True)
+class Planned:
+    """The plan and the live catalog it was made from (apply resolves ids against it)."""
+
+    plan: Plan
+    live: LiveCatalog
+
+
+def make_plan(plans: Plans, client: stripe.StripeClient, options: DiffOptions) -> Planned:
+    """Read Stripe (list calls only), diff, then count subscribers for changes that need it."""
+    live = read_live_catalog(client, plans.config)
+    plan = diff(plans.catalog, live, options, plans.config)
+    counts = count_subscriptions(client, plan, plans.config)
+    return Planned(with_impact(plan, counts, plans.config) if counts else plan, live)
