@@ -1,0 +1,111 @@
+"""The sync rule and the cached subscription shape (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reconciler.runtime.subscriptions import ACCESS_STATUSES, governing, summarize
+
+STATUSES = [
+    "active",
+    "trialing",
+    "past_due",
+    "canceled",
+    "unpaid",
+    "incomplete",
+    "incomplete_expired",
+    "paused",
+]
+
+
+def sub(sub_id: str, status: str, created: int, **extra: Any) -> dict[str, Any]:
+    return {"id": sub_id, "status": status, "created": created, **extra}
+
+
+def test_no_subscription_governs_nothing() -> None:
+    assert governing([]) is None
+    assert summarize(None) == {"status": "none"}
+
+
+def test_access_statuses_beat_newer_ones_without_access() -> None:
+    subs = [sub("sub_old", "past_due", 100), sub("sub_new", "canceled", 300)]
+    assert governing(subs) == subs[0]
+
+
+def test_newest_wins_within_a_group() -> None:
+    subs = [
+        sub("sub_a", "active", 100),
+        sub("sub_b", "trialing", 200),
+        sub("sub_c", "canceled", 300),
+    ]
+    assert governing(subs)["id"] == "sub_b"
+    ended = [sub("sub_a", "canceled", 100), sub("sub_b", "incomplete_expired", 200)]
+    assert governing(ended)["id"] == "sub_b"
+
+
+def test_same_second_ties_break_on_id() -> None:
+    subs = [sub("sub_a", "active", 100), sub("sub_b", "active", 100)]
+    assert governing(subs)["id"] == "sub_b"
+    assert governing(list(reversed(subs)))["id"] == "sub_b"
+
+
+@given(st.lists(st.tuples(st.sampled_from(STATUSES), st.integers(0, 10)), min_size=1, max_size=8))
+def test_the_choice_does_not_depend_on_list_order(pairs: list[tuple[str, int]]) -> None:
+    subs = [sub(f"sub_{i}", status, created) for i, (status, created) in enumerate(pairs)]
+    chosen = governing(subs)
+    assert chosen is not None
+    assert governing(list(reversed(subs))) == chosen
+    if any(s["status"] in ACCESS_STATUSES for s in subs):
+        assert chosen["status"] in ACCESS_STATUSES
+
+
+def test_summary_reads_item_periods_and_the_card() -> None:
+    raw = sub(
+        "sub_1",
+        "active",
+        5,
+        cancel_at_period_end=True,
+        items={
+            "data": [
+                {
+                    "price": {"id": "price_1"},
+                    "current_period_start": 1000,
+                    "current_period_end": 2000,
+                }
+            ]
+        },
+        default_payment_method={"id": "pm_1", "card": {"brand": "visa", "last4": "4242"}},
+    )
+    assert summarize(raw) == {
+        "subscription_id": "sub_1",
+        "status": "active",
+        "price_id": "price_1",
+        "current_period_start": 1000,
+        "current_period_end": 2000,
+        "cancel_at_period_end": True,
+        "payment_method": {"brand": "visa", "last4": "4242"},
+    }
+
+
+def test_summary_without_card_and_with_top_level_periods() -> None:
+    raw = sub(
+        "sub_2",
+        "canceled",
+        5,
+        current_period_start=10,
+        current_period_end=20,
+        items={"data": [{"price": "price_2"}]},
+        default_payment_method="pm_unexpanded",
+    )
+    assert summarize(raw) == {
+        "subscription_id": "sub_2",
+        "status": "canceled",
+        "price_id": "price_2",
+        "current_period_start": 10,
+        "current_period_end": 20,
+        "cancel_at_period_end": False,
+        "payment_method": None,
+    }
