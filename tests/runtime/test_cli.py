@@ -1,0 +1,166 @@
+"""`reconciler entitlements`, `reconciler sync` and `reconciler serve` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import redis
+import stripe
+
+from reconciler.cli import main
+from reconciler.model import Plans
+from reconciler.runtime.store import Store
+from reconciler.testing import EmulatorControl, free_port
+from tests.runtime.conftest import PLANS_DIR, TEST_KEY, make_billing
+from tests.runtime.test_webhooks import event, signed
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    captured = capsys.readouterr()
+    return int(exited.value.code or 0), captured.out, captured.err
+
+
+@pytest.fixture
+def env(
+    monkeypatch: pytest.MonkeyPatch,
+    emulator: EmulatorControl,
+    redis_url: str,
+    price_ids: dict[str, str],
+) -> None:
+    redis.Redis.from_url(redis_url).flushdb()
+    monkeypatch.setenv("STRIPE_API_KEY", TEST_KEY)
+    monkeypatch.setenv("STRIPE_API_BASE", emulator.url)
+    monkeypatch.setenv("REDIS_URL", redis_url)
+
+
+def test_entitlements_text_and_json(env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(
+        ["entitlements", "user_1", "--plans", str(PLANS_DIR), "--json"], capsys
+    )
+    assert (code, err) == (0, "")
+    assert json.loads(out) == {
+        "status": "none",
+        "plan": "free",
+        "limits": {"standard-credits": 100, "premium-credits": 0, "seats": 1},
+        "features": {"Standard Credits": 100, "Premium Credits": 0, "Priority Support": False},
+    }
+    code, out, _ = run_cli(["entitlements", "user_1", "--plans", str(PLANS_DIR)], capsys)
+    assert code == 0
+    assert out == (
+        "entity:   user_1\nstatus:   none\nplan:     free\nlimits:\n  premium-credits: 0\n"
+        "  seats: 1\n  standard-credits: 100\nfeatures:\n  Premium Credits: 0\n"
+        "  Priority Support: false\n  Standard Credits: 100\n"
+    )
+
+
+def test_sync_prints_and_caches_the_subscription(
+    env: None,
+    emulator: EmulatorControl,
+    plans: Plans,
+    redis_store: Store,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    billing = make_billing(emulator, plans, redis_store)
+    customer = billing.create_stripe_customer("user_1")
+    emulator.complete_checkout(billing.checkout_session("user_1", "pro_monthly").id)
+    code, out, err = run_cli(["sync", "--customer", customer, "--plans", str(PLANS_DIR)], capsys)
+    assert (code, err) == (0, "")
+    printed = json.loads(out)
+    assert printed["status"] == "active"
+    assert redis_store.get_subscription("user_1") == printed
+
+
+def test_store_down_is_an_error_line_and_exit_1(
+    env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = free_port()
+    monkeypatch.setenv("REDIS_URL", f"redis://:hunter2pass@127.0.0.1:{port}/0")
+    code, out, err = run_cli(["entitlements", "user_1", "--plans", str(PLANS_DIR)], capsys)
+    assert (code, out) == (1, "")
+    assert err.startswith(f"error: Redis at redis://:***@127.0.0.1:{port}/0 is unreachable (")
+    assert "hunter2pass" not in err
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except OSError:
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert time.monotonic() < deadline, "reconciler serve did not start"
+            time.sleep(0.1)
+
+
+def test_serve_answers_health_and_webhooks(
+    emulator: EmulatorControl,
+    stripe_client: stripe.StripeClient,
+    redis_url: str,
+    price_ids: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    secret = "whsec_cli_test_secret"
+    environ = {
+        **os.environ,
+        "STRIPE_API_KEY": TEST_KEY,
+        "STRIPE_API_BASE": emulator.url,
+        "STRIPE_WEBHOOK_SECRET": secret,
+        "REDIS_URL": redis_url,
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "reconciler",
+            "serve",
+            "--port",
+            str(port),
+            "--plans",
+            str(PLANS_DIR),
+        ],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(base + "/healthz", process)
+        customer = stripe_client.v1.customers.create(params={"metadata": {"entityId": "u9"}}).id
+        payload = event("evt_cli", "invoice.paid", {"customer": customer})
+        for signature, expected in (
+            (signed(payload, secret), 200),
+            (signed(payload, "whsec_x"), 400),
+        ):
+            request = urllib.request.Request(
+                base + "/stripe/webhook",
+                data=payload,
+                method="POST",
+                headers={"Stripe-Signature": signature},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    status = response.status
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+            assert status == expected
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=10)
+    text = err.decode()
+    assert "serving webhooks on http://127.0.0.1:" in text
+    assert "sk_test_***uite" in text
+    assert TEST_KEY not in text and secret not in text
+    assert "webhook evt_cli invoice.paid: synced" in text
