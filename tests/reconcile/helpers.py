@@ -1,0 +1,116 @@
+"""Builders for the reconcile tests: a desired catalog and the live catalog Stripe would hold
+for it, made from the raw dicts Stripe returns so the real normalizer reads them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from reconciler.metadata import price_metadata, product_metadata
+from reconciler.model import Catalog, Config, Price, Product, Recurring, Tier
+from reconciler.plans.dump import dump_config, dump_product
+from reconciler.stripe_catalog import LiveCatalog, normalize_price, normalize_product
+
+CONFIG = Config()
+
+
+def price(lookup_key: str, amount: int = 1000, **extra: Any) -> Price:
+    fields: dict[str, Any] = {
+        "currency": "usd",
+        "unit_amount": Decimal(amount),
+        "recurring": Recurring("month"),
+        "limits": {"seats": 1},
+        "features": {"Support": False},
+    }
+    fields.update(extra)
+    return Price(lookup_key=lookup_key, **fields)
+
+
+def product(key: str, *prices: Price, **extra: Any) -> Product:
+    fields: dict[str, Any] = {"name": key.title(), "default_price": prices[0].lookup_key}
+    fields.update(extra)
+    return Product(key=key, prices=prices, **fields)
+
+
+def raw_product(p: Product, managed: bool = True) -> dict[str, Any]:
+    metadata = product_metadata(p)
+    if not managed:
+        metadata.pop("managed-by")
+    return {
+        "id": f"prod_{p.key}",
+        "created": 1,
+        "name": p.name,
+        "description": p.description,
+        "active": p.active,
+        "metadata": metadata,
+        "default_price": f"price_{p.default_price}" if p.default_price else None,
+    }
+
+
+def raw_price(pr: Price, product_id: str, managed: bool = True) -> dict[str, Any]:
+    metadata = price_metadata(pr, CONFIG)
+    if not managed:
+        metadata.pop("managed-by")
+    tiers = [
+        {
+            "up_to": t.up_to,
+            "unit_amount_decimal": None if t.unit_amount is None else str(t.unit_amount),
+            "flat_amount_decimal": None if t.flat_amount is None else str(t.flat_amount),
+        }
+        for t in pr.tiers
+    ]
+    return {
+        "id": f"price_{pr.lookup_key}",
+        "product": product_id,
+        "created": 1,
+        "lookup_key": pr.lookup_key or None,
+        "currency": pr.currency,
+        "unit_amount_decimal": None if pr.unit_amount is None else str(pr.unit_amount),
+        "recurring": {
+            "interval": pr.recurring.interval,
+            "interval_count": pr.recurring.interval_count,
+        }
+        if pr.recurring
+        else None,
+        "nickname": pr.nickname,
+        "tax_behavior": pr.tax_behavior,
+        "tiers_mode": pr.tiers_mode,
+        "tiers": tiers,
+        "metadata": metadata,
+        "active": pr.active,
+    }
+
+
+def synced(catalog: Catalog) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Raw products and prices of an account that matches `catalog` exactly."""
+    products = [raw_product(p) for p in catalog.products]
+    prices = [raw_price(pr, f"prod_{p.key}") for p in catalog.products for pr in p.prices]
+    return products, prices
+
+
+def live(products: list[dict[str, Any]], prices: list[dict[str, Any]]) -> LiveCatalog:
+    return LiveCatalog(
+        tuple(normalize_product(p) for p in products),
+        tuple(normalize_price(p, CONFIG) for p in prices),
+    )
+
+
+def tiered(lookup_key: str) -> Price:
+    return price(
+        lookup_key,
+        unit_amount=None,
+        tiers_mode="graduated",
+        tiers=(Tier(10, Decimal(1200)), Tier(None, Decimal(900))),
+    )
+
+
+def write_plans(folder: Path, catalog: Catalog, config: Config = CONFIG) -> Path:
+    """Plan files for `catalog` in `folder` (replacing what was there)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.yaml"):
+        old.unlink()
+    (folder / "reconciler.yaml").write_text(dump_config(config), encoding="utf-8")
+    for p in catalog.products:
+        (folder / f"{p.key}.yaml").write_text(dump_product(p), encoding="utf-8")
+    return folder
