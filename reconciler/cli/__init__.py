@@ -17,6 +17,7 @@ from reconciler.errors import ReconcilerError
 
 # Subcommand name -> "module:attribute" of its click command. Add one line per command.
 COMMANDS: dict[str, str] = {
+    "backfill": "reconciler.cli.backfill:backfill",
     "emulator": "reconciler.cli.emulator:emulator",
     "validate": "reconciler.cli.validate:validate",
     "diff": "reconciler.cli.diff:diff",

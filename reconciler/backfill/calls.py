@@ -1,0 +1,64 @@
+"""Every Stripe request of a bulk run goes through `ApiCaller`: paced by a rate limiter,
+retried by the project's retry policy, and counted (requests, retries, by reason)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Any, TypeVar
+
+import stripe
+
+from reconciler.ratelimit import RateLimiter
+from reconciler.retry import DEFAULT_POLICY, RetryPolicy, call_with_retry
+
+T = TypeVar("T")
+PAGE_SIZE = 100
+
+
+class ApiCaller:
+    """Runs SDK calls under the limiter and the retry policy; safe to share between threads."""
+
+    def __init__(self, limiter: RateLimiter, policy: RetryPolicy = DEFAULT_POLICY) -> None:
+        self.limiter = limiter
+        self.policy = policy
+        self._lock = threading.Lock()
+        self.requests = 0
+        self.retries: dict[str, int] = {}
+
+    def _before(self) -> None:
+        self.limiter.acquire()
+        with self._lock:
+            self.requests += 1
+
+    def _on_retry(self, exc: BaseException, attempt: int, delay: float) -> None:
+        status = exc.http_status if isinstance(exc, stripe.StripeError) else None
+        reason = "connection" if status is None else str(status)
+        with self._lock:
+            self.retries[reason] = self.retries.get(reason, 0) + 1
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """`fn()` paced and retried; the last error is raised when it finally fails."""
+        return call_with_retry(fn, self.policy, before=self._before, on_retry=self._on_retry)
+
+    def list_all(self, lister: Any, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every object of a list endpoint (`client.v1.customers`, ...) as plain dicts, one
+        request per page of 100, each paced and retried on its own."""
+        cursor: str | None = None
+        while True:
+            page_params = {**params, "limit": PAGE_SIZE}
+            if cursor:
+                page_params["starting_after"] = cursor
+            page = self.call(partial(lister.list, params=page_params))
+            data = [item.to_dict() for item in page.data]
+            yield from data
+            if not page.has_more or not data:
+                return
+            cursor = str(data[-1]["id"])
+
+    def snapshot(self) -> dict[str, Any]:
+        """Counters for the report: requests sent (attempts, retries included) and retries by
+        cause (`429`, `500`, `connection`, ...)."""
+        with self._lock:
+            return {"requests": self.requests, "retries": dict(sorted(self.retries.items()))}

@@ -1,0 +1,220 @@
+"""`reconciler backfill customers|subscriptions`: bulk work at Stripe's rate limit.
+
+`backfill subscriptions` is the same run as `reconciler sync --all`; both call
+`run_sync_all_command`, which the sync command imports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import click
+
+from reconciler.cli.output import FORMAT_CHOICE, emit_json, note
+from reconciler.errors import ReconcilerError
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_CONCURRENCY = 8
+
+
+def bulk_options(fn: F) -> F:
+    """The options every bulk command shares: rate, concurrency, shard, report, format."""
+    options = [
+        click.option(
+            "--rate",
+            type=click.FloatRange(min=0, min_open=True),
+            default=None,
+            help="Stripe requests per second allowed for the account, shared by every worker "
+            "using the same store [default: 25 for test keys, 100 for live keys].",
+        ),
+        click.option(
+            "--concurrency",
+            type=click.IntRange(min=1, max=256),
+            default=DEFAULT_CONCURRENCY,
+            show_default=True,
+            help="Requests in flight at once in this process.",
+        ),
+        click.option(
+            "--shard",
+            default="1/1",
+            show_default=True,
+            help="Handle only the entities whose hash falls in bucket i of n (1-based).",
+        ),
+        click.option(
+            "--report",
+            "report_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            default=None,
+            help="Also write the summary as JSON to this file.",
+        ),
+        click.option(
+            "--format",
+            "fmt",
+            type=FORMAT_CHOICE,
+            default="text",
+            show_default=True,
+            help="json prints the summary as JSON on stdout.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+class BulkContext:
+    """The Stripe client, store, shard and paced caller of one bulk run."""
+
+    def __init__(self, rate: float | None, shard: str) -> None:
+        from reconciler.backfill.calls import ApiCaller
+        from reconciler.backfill.shard import Shard
+        from reconciler.ratelimit import SharedRateLimiter, default_rate, limiter_name
+        from reconciler.runtime.store.factory import open_store
+        from reconciler.stripe_client import StripeSettings, make_client
+
+        self.shard = Shard.parse(shard)
+        settings = StripeSettings.from_env()
+        # Retries are ours (paced by the limiter, 429 included), not the SDK's.
+        self.client = make_client(settings, max_network_retries=0)
+        self.store = open_store(os.environ.get("REDIS_URL"))
+        limit = rate if rate is not None else default_rate(settings.mode)
+        limiter = SharedRateLimiter(self.store, limiter_name(settings.mode), limit)
+        self.caller = ApiCaller(limiter)
+        note(
+            f"{settings.mode} mode ({settings.masked_key}), store: {self.store.description}, "
+            f"rate limit {limit:g}/s shared, shard {self.shard}"
+        )
+
+
+def finish(report: Any, report_path: Path | None, fmt: str, source: str = "input") -> int:
+    """Write the report file, print the summary, pick the exit code (0 ok, 1 anything failed
+    or malformed)."""
+    data = report.to_dict()
+    if report_path is not None:
+        try:
+            report_path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        except OSError as exc:
+            raise ReconcilerError(f"cannot write the report to {report_path}: {exc}") from exc
+    if fmt == "json":
+        emit_json(data)
+    else:
+        click.echo(report.render_text(source))
+    return 0 if report.ok else 1
+
+
+def _read(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReconcilerError(f"cannot read input {path}: {exc}") from exc
+
+
+@click.group()
+def backfill() -> None:
+    """Bulk work at Stripe's rate limit, resumable and shareable across workers."""
+
+
+@backfill.command()
+@click.option("--input", "input_path", required=True, help="Entity ids: a file, or - for stdin.")
+@click.option(
+    "--input-format",
+    type=click.Choice(["auto", "ids", "csv", "jsonl"]),
+    default="auto",
+    show_default=True,
+    help="ids: one per line; csv: entity_id[,email,name] columns; jsonl: one object a line.",
+)
+@click.option("--strict", is_flag=True, help="Abort before any Stripe call if a line is malformed.")
+@bulk_options
+def customers(
+    input_path: str,
+    input_format: str,
+    strict: bool,
+    rate: float | None,
+    concurrency: int,
+    shard: str,
+    report_path: Path | None,
+    fmt: str,
+) -> int:
+    """Give every entity in the input a Stripe customer and map it in the store.
+
+    Entities already mapped cost no Stripe call; existing customers with a matching
+    metadata.entityId are adopted (one paged pass over customers); the rest are created with
+    an idempotency key derived from the entity id, so a rerun after a crash never duplicates.
+    """
+    from reconciler.backfill.customers import run_backfill
+    from reconciler.backfill.inputs import InputFormat, parse_input
+    from reconciler.backfill.progress import Progress
+
+    parsed = parse_input(_read(input_path), cast(InputFormat, input_format))
+    source = "<stdin>" if input_path == "-" else input_path
+    if strict and parsed.problems:
+        for problem in parsed.problems:
+            note(f"malformed: {problem.format(source)}")
+        note(f"{source}: {len(parsed.problems)} malformed line(s); --strict: nothing was done")
+        return 1
+    if not parsed.entities and not parsed.problems:
+        note(f"{source}: no entity ids in the input; nothing to do")
+        return 0
+    bulk = BulkContext(rate, shard)
+    try:
+        total = sum(1 for e in parsed.entities if bulk.shard.owns(e.entity_id))
+        progress = Progress("customers", total, sys.stderr).start()
+        try:
+            report = run_backfill(
+                parsed,
+                bulk.shard,
+                bulk.client,
+                bulk.store,
+                bulk.caller,
+                concurrency,
+                progress.advance,
+            )
+        finally:
+            progress.close()
+    finally:
+        bulk.store.close()
+    return finish(report, report_path, fmt, source)
+
+
+def run_sync_all_command(
+    rate: float | None, concurrency: int, shard: str, report_path: Path | None, fmt: str
+) -> int:
+    """`sync --all` (and `backfill subscriptions`): refresh every mapped customer's cache."""
+    from reconciler.backfill.progress import Progress
+    from reconciler.backfill.subscriptions import run_sync_all
+
+    bulk = BulkContext(rate, shard)
+    try:
+        listed = Progress("subscriptions read", 0, sys.stderr).start()
+        written = Progress("customers synced", 0, sys.stderr)
+        try:
+            report = run_sync_all(
+                bulk.client,
+                bulk.store,
+                bulk.caller,
+                bulk.shard,
+                concurrency,
+                listed.advance,
+                written.advance,
+            )
+        finally:
+            listed.close()
+        written.close()
+    finally:
+        bulk.store.close()
+    return finish(report, report_path, fmt)
+
+
+@backfill.command()
+@bulk_options
+def subscriptions(
+    rate: float | None, concurrency: int, shard: str, report_path: Path | None, fmt: str
+) -> int:
+    """Refresh the cached subscription of every mapped customer (same as `sync --all`)."""
+    return run_sync_all_command(rate, concurrency, shard, report_path, fmt)

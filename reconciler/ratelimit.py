@@ -1,0 +1,121 @@
+"""Client-side rate limiters for Stripe calls: one process, or every process sharing a store.
+
+Both use GCRA with reservation: each `acquire` takes the next free send slot and sleeps until
+it, so callers are spaced evenly instead of bursting and polling. In any one-second window at
+most `rate + burst` requests leave. Stripe's limit is counted on its side, after network
+jitter has moved some requests closer together, so the limiter aims a little below the limit
+it is given (`HEADROOM`); the achieved rate stays above 90% of that limit.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from reconciler.errors import ReconcilerError
+from reconciler.model import Mode
+from reconciler.runtime.store.base import Store
+
+# Stripe's documented limits per account: 25 operations/s in test mode, 100 in live mode.
+DEFAULT_RATES: dict[str, float] = {"test": 25.0, "live": 100.0}
+# Fraction of the given limit actually used: room for jitter between our clock and Stripe's.
+HEADROOM = 0.95
+DEFAULT_BURST = 1
+
+
+class InvalidRate(ReconcilerError):
+    """A rate limit that is not a positive number, or a burst below 1."""
+
+
+def default_rate(mode: Mode) -> float:
+    """Stripe's request limit for a key of this mode."""
+    return DEFAULT_RATES[mode]
+
+
+def effective_rate(limit: float) -> float:
+    """The sustained rate a limiter aims at for an account limit of `limit` requests/s."""
+    return limit * HEADROOM
+
+
+def _check(limit: float, burst: int) -> None:
+    if not limit > 0:
+        raise InvalidRate(f"the rate limit must be a positive number of requests/s, got {limit}")
+    if burst < 1:
+        raise InvalidRate(f"the burst must be at least 1, got {burst}")
+
+
+class RateLimiter(Protocol):
+    """Something that blocks until the caller may send one more request."""
+
+    limit: float
+
+    def acquire(self) -> None:
+        """Wait for (and take) the next send slot."""
+
+
+class LocalRateLimiter:
+    """A limiter for the threads of one process."""
+
+    def __init__(
+        self,
+        limit: float,
+        burst: int = DEFAULT_BURST,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        _check(limit, burst)
+        self.limit = limit
+        self._interval = 1.0 / effective_rate(limit)
+        self._tolerance = self._interval * (burst - 1)
+        self._tat = 0.0
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._sleep = sleep
+
+    def reserve(self) -> float:
+        """Take the next slot; seconds until it (0.0: now)."""
+        with self._lock:
+            now = self._clock()
+            tat = max(self._tat, now)
+            self._tat = tat + self._interval
+            return max(0.0, tat - self._tolerance - now)
+
+    def acquire(self) -> None:
+        wait = self.reserve()
+        if wait > 0:
+            self._sleep(wait)
+
+
+class SharedRateLimiter:
+    """A limiter shared by every thread, process and machine using the same store (Redis, or
+    the SQLite file for processes on one machine): the slots live in the store
+    (`Store.acquire_rate`), one round trip per request."""
+
+    def __init__(
+        self,
+        store: Store,
+        name: str,
+        limit: float,
+        burst: int = DEFAULT_BURST,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        _check(limit, burst)
+        self.limit = limit
+        self.name = name
+        self._store = store
+        self._rate = effective_rate(limit)
+        self._burst = burst
+        self._sleep = sleep
+
+    def acquire(self) -> None:
+        wait = self._store.acquire_rate(self.name, self._rate, self._burst)
+        if wait > 0:
+            self._sleep(wait)
+
+
+def limiter_name(mode: Mode) -> str:
+    """The store name of the shared limiter for one Stripe mode: every worker calling the same
+    account in that mode must use the same name (workers of one account share one store)."""
+    return f"stripe-api:{mode}"
