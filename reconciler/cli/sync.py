@@ -1,14 +1,25 @@
-"""`reconciler sync --customer ID`: re-read one customer's subscriptions and cache the result."""
+"""`reconciler sync --customer ID`: re-read one customer's subscriptions and cache the result.
+
+`reconciler sync --all` refreshes every mapped customer (`reconciler.cli.backfill`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
+from reconciler.cli.backfill import bulk_options, run_sync_all_command
 from reconciler.cli.output import emit_json
 
 
 @click.command()
-@click.option("--customer", "customer_id", required=True, help="Stripe customer id (cus_...).")
+@click.option("--customer", "customer_id", default=None, help="Stripe customer id (cus_...).")
+@click.option(
+    "--all",
+    "all_customers",
+    is_flag=True,
+    help="Refresh every mapped customer from a paged, rate-limited subscription list.",
+)
 @click.option(
     "--plans",
     "plans_path",
@@ -17,8 +28,26 @@ from reconciler.cli.output import emit_json
     type=click.Path(file_okay=False),
     help="The plans folder.",
 )
-def sync(customer_id: str, plans_path: str) -> int:
-    """Sync a customer's subscription from Stripe into the store and print it as JSON."""
+@bulk_options
+def sync(
+    customer_id: str | None,
+    all_customers: bool,
+    plans_path: str,
+    rate: float | None,
+    concurrency: int,
+    shard: str,
+    report_path: Path | None,
+    fmt: str,
+) -> int:
+    """Sync a customer's subscription from Stripe into the store and print it as JSON.
+
+    With --all, refresh every mapped customer instead (--rate, --concurrency, --shard,
+    --report and --format apply to --all only).
+    """
+    if all_customers == (customer_id is not None):
+        raise click.UsageError("give either --customer ID or --all")
+    if customer_id is None:
+        return run_sync_all_command(rate, concurrency, shard, report_path, fmt)
     from reconciler.runtime.billing import Billing
 
     billing = Billing.from_env(plans_path)
