@@ -147,7 +147,11 @@ def main() -> None:
 
         def make_sdk_call() -> Callable[[], None]:
             own = _sdk(url)
-            return lambda: own.v1.products.retrieve(product.id) and None
+
+            def call() -> None:
+                own.v1.products.retrieve(product.id)
+
+            return call
 
         sdk = _rate(options.threads, options.seconds, make_sdk_call)
 

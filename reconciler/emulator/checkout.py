@@ -13,7 +13,7 @@ from reconciler.emulator.errors import StripeError, missing_parameter
 from reconciler.emulator.events import emit
 from reconciler.emulator.forms import FREE, SCALAR, as_bool, as_int, check_params, merge_metadata
 from reconciler.emulator.listing import LIST_PARAMS, list_answer
-from reconciler.emulator.payment_methods import attach
+from reconciler.emulator.payment_methods import attach, check_attachable
 from reconciler.emulator.periods import line_amount
 from reconciler.emulator.store import StripeObject, new_id
 from reconciler.emulator.subscriptions import build_subscription
@@ -159,6 +159,7 @@ def complete_session(emulator: Emulator, session_id: str, payment_method: str) -
     session = emulator.require("checkout_sessions", session_id)
     if session["status"] != "open":
         raise StripeError(400, f"This Checkout Session is {session['status']}, not open.")
+    check_attachable(payment_method)
     inputs = emulator.checkout_inputs.get(session_id, {"line_items": [], "subscription_data": {}})
     if session["customer"]:
         customer = emulator.require("customers", session["customer"], "customer")

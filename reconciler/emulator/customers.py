@@ -10,7 +10,7 @@ from reconciler.emulator.events import emit
 from reconciler.emulator.forms import FREE, SCALAR, as_str_list, check_params, merge_metadata
 from reconciler.emulator.listing import LIST_PARAMS, SEARCH_PARAMS, list_answer, search_answer
 from reconciler.emulator.payment_methods import attach
-from reconciler.emulator.store import StripeObject, new_id
+from reconciler.emulator.store import StripeObject, new_id, rollback
 
 if TYPE_CHECKING:
     from reconciler.emulator.router import Call, Router
@@ -129,6 +129,9 @@ def create_customer(emulator: Emulator, call: Call) -> Any:
 
 def retrieve_customer(emulator: Emulator, call: Call) -> Any:
     check_params(call.params, {"expand": FREE})
+    if call.args[0] in emulator.deleted_customers:
+        # Stripe still answers for a deleted customer, with its deletion stub.
+        return {"id": call.args[0], "object": "customer", "deleted": True}
     return emulator.require("customers", call.args[0])
 
 
@@ -136,7 +139,8 @@ def update_customer(emulator: Emulator, call: Call) -> Any:
     check_params(call.params, _UPDATE)
     customer = emulator.require("customers", call.args[0])
     before = dict(customer)
-    _apply(emulator, customer, call.params, call)
+    with rollback(customer):
+        _apply(emulator, customer, call.params, call)
     if customer != before:
         emit(emulator, "customer.updated", customer, call, before)
     return customer
@@ -152,6 +156,7 @@ def delete_customer(emulator: Emulator, call: Call) -> Any:
         if subscription["customer"] == customer["id"] and subscription["status"] != "canceled":
             end_subscription(emulator, subscription, call)
     emulator.customers.remove(customer["id"])
+    emulator.deleted_customers.add(customer["id"])
     emit(emulator, "customer.deleted", customer, call)
     return {"id": customer["id"], "object": "customer", "deleted": True}
 

@@ -85,6 +85,12 @@ def charge_succeeds(payment_method: StripeObject | None) -> bool:
     return payment_method is not None and payment_method["card"]["last4"] not in _FAILS_ON_CHARGE
 
 
+def check_attachable(reference: str) -> None:
+    """Refuse a declining test card before anything else happens (402, like Stripe)."""
+    if reference in TEST_CARDS and TEST_CARDS[reference][1] in _REFUSED_AT_ATTACH:
+        raise card_declined()
+
+
 def attach(
     emulator: Emulator,
     reference: str,
@@ -93,9 +99,8 @@ def attach(
     param: str = "payment_method",
 ) -> StripeObject:
     """Attach a test token (as a new card) or an existing card to `customer`."""
+    check_attachable(reference)
     if reference in TEST_CARDS:
-        if TEST_CARDS[reference][1] in _REFUSED_AT_ATTACH:
-            raise card_declined()
         method = emulator.payment_methods.add(_card(emulator, reference, customer["id"]))
     else:
         method = emulator.payment_methods.get(reference) or {}

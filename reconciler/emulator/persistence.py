@@ -30,6 +30,7 @@ def save(emulator: Emulator, path: Path) -> None:
             "price_tiers": emulator.price_tiers,
             "webhook_secrets": emulator.webhook_secrets,
             "checkout_inputs": emulator.checkout_inputs,
+            "deleted_customers": sorted(emulator.deleted_customers),
         }
         text = json.dumps(document)
     handle, temporary = tempfile.mkstemp(dir=path.parent or Path("."), prefix=".emulator-")
@@ -53,6 +54,7 @@ def load(emulator: Emulator, path: Path) -> None:
         emulator.price_tiers = document.get("price_tiers", {})
         emulator.webhook_secrets = document.get("webhook_secrets", {})
         emulator.checkout_inputs = document.get("checkout_inputs", {})
+        emulator.deleted_customers = set(document.get("deleted_customers", []))
         emulator.lookup_keys = {
             price["lookup_key"]: price["id"]
             for price in emulator.prices.values()

@@ -19,7 +19,7 @@ from reconciler.emulator.forms import (
     merge_metadata,
 )
 from reconciler.emulator.listing import LIST_PARAMS, SEARCH_PARAMS, list_answer, search_answer
-from reconciler.emulator.store import StripeObject, new_id
+from reconciler.emulator.store import StripeObject, new_id, rollback
 
 if TYPE_CHECKING:
     from reconciler.emulator.router import Call, Router
@@ -273,6 +273,16 @@ def update_price(emulator: Emulator, call: Call) -> Any:
     check_params(params, _UPDATE)
     price = emulator.require("prices", call.args[0])
     before = dict(price)
+    with rollback(price):
+        _update_fields(emulator, price, params, call)
+    if price != before:
+        emit(emulator, "price.updated", price, call, before)
+    return price
+
+
+def _update_fields(
+    emulator: Emulator, price: StripeObject, params: dict[str, Any], call: Call
+) -> None:
     if "active" in params:
         active = as_bool(params["active"], "active")
         product = emulator.products.get(price["product"])
@@ -305,9 +315,6 @@ def update_price(emulator: Emulator, call: Call) -> Any:
         if old is not None and old != new:
             emulator.lookup_keys.pop(old, None)
         price["lookup_key"] = new
-    if price != before:
-        emit(emulator, "price.updated", price, call, before)
-    return price
 
 
 def list_prices(emulator: Emulator, call: Call) -> Any:

@@ -15,7 +15,7 @@ from reconciler.emulator.forms import (
     merge_metadata,
 )
 from reconciler.emulator.listing import LIST_PARAMS, SEARCH_PARAMS, list_answer, search_answer
-from reconciler.emulator.store import StripeObject, new_id
+from reconciler.emulator.store import StripeObject, new_id, rollback
 
 if TYPE_CHECKING:
     from reconciler.emulator.router import Call, Router
@@ -139,9 +139,10 @@ def update_product(emulator: Emulator, call: Call) -> Any:
     check_params(params, _UPDATE)
     product = emulator.require("products", call.args[0])
     before = dict(product)
-    if "default_price" in params:
-        product["default_price"] = _default_price(emulator, product, params["default_price"])
-    _apply(emulator, product, params)
+    with rollback(product):
+        if "default_price" in params:
+            product["default_price"] = _default_price(emulator, product, params["default_price"])
+        _apply(emulator, product, params)
     if product != before:
         product["updated"] = emulator.clock.now()
         emit(emulator, "product.updated", product, call, before)

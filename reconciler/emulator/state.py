@@ -65,6 +65,7 @@ class Emulator:
         self.lookup_keys: dict[str, str] = {}
         # Checkout session id -> line items and subscription_data, which Stripe keeps hidden.
         self.checkout_inputs: dict[str, dict[str, Any]] = {}
+        self.deleted_customers: set[str] = set()
 
     def reset(self) -> None:
         """Everything `POST /_emulator/reset` promises: data, faults, counters, keys, clock."""

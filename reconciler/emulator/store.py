@@ -7,10 +7,12 @@ dict, so a cursor jumps straight to its place instead of scanning.
 
 from __future__ import annotations
 
+import copy
 import secrets
 import string
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -22,6 +24,20 @@ Predicate = Callable[[StripeObject], bool]
 def new_id(prefix: str, length: int = 24) -> str:
     """A random id with Stripe's prefix, e.g. `prod_` + 14 characters."""
     return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+@contextmanager
+def rollback(
+    obj: StripeObject, snapshot: Callable[[StripeObject], StripeObject] = copy.deepcopy
+) -> Iterator[None]:
+    """Undo changes to `obj` if the block raises: a failed request leaves no trace."""
+    before = snapshot(obj)
+    try:
+        yield
+    except Exception:
+        obj.clear()
+        obj.update(before)
+        raise
 
 
 class Clock:

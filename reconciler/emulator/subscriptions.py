@@ -21,7 +21,7 @@ from reconciler.emulator.forms import (
 )
 from reconciler.emulator.listing import LIST_PARAMS, list_answer
 from reconciler.emulator.periods import add_interval
-from reconciler.emulator.store import StripeObject, new_id
+from reconciler.emulator.store import StripeObject, new_id, rollback
 
 if TYPE_CHECKING:
     from reconciler.emulator.router import Call, Router
@@ -321,6 +321,14 @@ def update_subscription(emulator: Emulator, call: Call) -> Any:
             "A canceled subscription can only update its cancellation_details and metadata.",
         )
     before = snapshot(subscription)
+    with rollback(subscription, snapshot):
+        _apply_update(emulator, subscription, params)
+    if subscription != before:
+        emit(emulator, "customer.subscription.updated", subscription, call, before)
+    return subscription
+
+
+def _apply_update(emulator: Emulator, subscription: StripeObject, params: dict[str, Any]) -> None:
     if "items" in params:
         _update_items(emulator, subscription, list(params["items"] or []))
     if "cancel_at_period_end" in params:
@@ -338,9 +346,6 @@ def update_subscription(emulator: Emulator, call: Call) -> Any:
         subscription["default_payment_method"] = _default_method(
             emulator, subscription["customer"], params["default_payment_method"]
         )
-    if subscription != before:
-        emit(emulator, "customer.subscription.updated", subscription, call, before)
-    return subscription
 
 
 def cancel_subscription(emulator: Emulator, call: Call) -> Any:

@@ -87,8 +87,10 @@ def test_update_and_delete(client: stripe.StripeClient) -> None:
     assert (updated.name, updated["metadata"].to_dict()) == ("Grace", {})
     deleted = client.v1.customers.delete(customer.id)
     assert (deleted.id, deleted.object, deleted.deleted) == (customer.id, "customer", True)
+    gone = client.v1.customers.retrieve(customer.id)
+    assert (gone.id, gone.to_dict().get("deleted")) == (customer.id, True)
     with pytest.raises(stripe.InvalidRequestError) as caught:
-        client.v1.customers.retrieve(customer.id)
+        client.v1.customers.update(customer.id, params={"name": "Ghost"})
     assert caught.value.user_message == f"No such customer: '{customer.id}'"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any, cast
 
 import pytest
 import stripe
@@ -225,3 +226,12 @@ def test_seed_control_creates_products(
     assert answer == {"created": 25}
     seen = list(client.v1.products.list(params={"limit": 100}).auto_paging_iter())
     assert len(seen) == 25
+
+
+def test_a_failed_update_changes_nothing(client: stripe.StripeClient) -> None:
+    product = client.v1.products.create(params={"name": "Stable"})
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.products.update(
+            product.id, params=cast(Any, {"name": "Changed", "metadata": {"k": {"deep": "x"}}})
+        )
+    assert client.v1.products.retrieve(product.id).name == "Stable"
