@@ -55,10 +55,17 @@ class PlanRefused(ReconcilerError):
 
 
 class ApplyFailed(ReconcilerError):
-    """A write failed part-way through `apply`; `applied` and `pending` name the changes (by
-    key) that were and were not applied. Running `apply` again converges."""
+    """A write failed part-way through `apply`; `applied`, `partial` and `pending` name the
+    changes (by key) fully, partly and not applied. Running `apply` again converges."""
 
-    def __init__(self, message: str, applied: tuple[str, ...], pending: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        message: str,
+        applied: tuple[str, ...],
+        partial: tuple[str, ...],
+        pending: tuple[str, ...],
+    ) -> None:
         super().__init__(message)
         self.applied = applied
+        self.partial = partial
         self.pending = pending

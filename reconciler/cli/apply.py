@@ -68,6 +68,7 @@ def apply(
     except ApplyFailed as exc:
         note(f"error: {exc}")
         note(f"applied ({len(exc.applied)}): {', '.join(exc.applied) or '(none)'}")
+        note(f"partly applied ({len(exc.partial)}): {', '.join(exc.partial) or '(none)'}")
         note(f"not applied ({len(exc.pending)}): {', '.join(exc.pending) or '(none)'}")
         note("Run apply again: it diffs Stripe afresh and converges.")
         return 1

@@ -226,9 +226,17 @@ def apply_plan(
         try:
             step.run(ctx)
         except ReconcilerError as exc:
-            pending = tuple(c.key for c in plan.changes if c.key not in applied)
+            total = {c.key: sum(1 for s in steps if s.change is c) for c in plan.changes}
+            partial = tuple(
+                c.key
+                for c in plan.changes
+                if c.key not in applied and remaining[c.key] < total[c.key]
+            )
+            pending = tuple(
+                c.key for c in plan.changes if c.key not in applied and c.key not in partial
+            )
             raise ApplyFailed(
-                f"{step.name} {step.change.key} failed: {exc}", tuple(applied), pending
+                f"{step.name} {step.change.key} failed: {exc}", tuple(applied), partial, pending
             ) from exc
         if step.name != "move subscribers":
             ctx.writes += 1

@@ -1,0 +1,217 @@
+"""diff and apply against the emulator over HTTP: the loop, replacement, ownership, failures."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import stripe
+
+from reconciler.model import Catalog
+from reconciler.testing import EmulatorControl
+from tests.reconcile.conftest import Run
+from tests.reconcile.helpers import price, product, write_plans
+
+EXAMPLE = Path(__file__).parents[2] / "plans"
+
+
+def writes(emulator: EmulatorControl) -> int:
+    routes: dict[str, int] = emulator.counters()["by_route"]
+    return sum(n for route, n in routes.items() if not route.startswith("GET "))
+
+
+def prices_with_key(client: stripe.StripeClient, lookup_key: str) -> list[Any]:
+    listed = client.v1.prices.list(params={"lookup_keys": [lookup_key], "limit": 100})
+    return list(listed.data)
+
+
+def all_prices(client: stripe.StripeClient) -> list[Any]:
+    return list(client.v1.prices.list(params={"limit": 100}).data)
+
+
+def test_the_whole_loop_on_the_example_plans(
+    run: Run, emulator: EmulatorControl, tmp_path: Path
+) -> None:
+    folder = shutil.copytree(EXAMPLE, tmp_path / "plans")
+    code, out, _ = run("diff", str(folder))
+    assert code == 2
+    assert out.splitlines()[-3] == "Plan: 10 to create, 0 to update, 0 to replace, 0 to archive."
+    code, out, err = run("apply", str(folder))
+    assert code == 2
+    assert err.splitlines()[-1] == "Changes pending; run again with --yes to apply them."
+    assert writes(emulator) == 0
+    fingerprint = out.splitlines()[-1].removeprefix("Fingerprint: ")
+    code, _, err = run("apply", str(folder), "--yes", "--fingerprint", fingerprint)
+    assert code == 0, err
+    assert err.splitlines()[-1] == "Applied 10 change(s) with 13 write(s)."
+    emulator.reset_counters()
+    code, out, _ = run("apply", str(folder), "--yes")
+    assert (code, out.splitlines()[0]) == (0, "No changes: Stripe matches the plan files.")
+    assert writes(emulator) == 0
+    code, out, _ = run("diff", str(folder), "--format", "json")
+    assert code == 0
+    assert json.loads(out)["in_sync"] is True
+
+
+def test_other_fingerprint_is_refused(run: Run, emulator: EmulatorControl, plans_dir: Path) -> None:
+    write_plans(plans_dir, Catalog((product("pro", price("pro_monthly")),)))
+    code, _, err = run("apply", str(plans_dir), "--yes", "--fingerprint", "0" * 64)
+    assert code == 1
+    assert "not the reviewed " + "0" * 64 in err
+    assert writes(emulator) == 0
+
+
+def test_replacement_keeps_one_active_price_per_lookup_key_and_moves_the_default(
+    run: Run, stripe_client: stripe.StripeClient, plans_dir: Path
+) -> None:
+    write_plans(plans_dir, Catalog((product("pro", price("pro_monthly", 4900)),)))
+    assert run("apply", str(plans_dir), "--yes")[0] == 0
+    (old,) = prices_with_key(stripe_client, "pro_monthly")
+    write_plans(plans_dir, Catalog((product("pro", price("pro_monthly", 5900)),)))
+    code, out, _ = run("diff", str(plans_dir))
+    assert code == 2
+    assert "-/+ price pro_monthly (" + old.id + ")" in out
+    assert "    # the product's default price moves to the new price" in out
+    assert "    # 0 subscription(s) stay on the old price (--migrate-subscribers moves them)" in out
+    assert run("apply", str(plans_dir), "--yes")[0] == 0
+    (new,) = prices_with_key(stripe_client, "pro_monthly")
+    assert (new.id != old.id, new.active, new.unit_amount) == (True, True, 5900)
+    archived = stripe_client.v1.prices.retrieve(old.id)
+    assert (archived.active, archived.lookup_key) == (False, None)
+    assert stripe_client.v1.products.retrieve(new.product).default_price == new.id
+    assert run("diff", str(plans_dir))[0] == 0
+
+
+def test_every_update_kind_then_prune(
+    run: Run, stripe_client: stripe.StripeClient, plans_dir: Path
+) -> None:
+    pro = product("pro", price("pro_monthly"), price("pro_yearly", 9000, metadata={"a": "1"}))
+    old = product("old", price("old_monthly"))
+    write_plans(plans_dir, Catalog((old, pro)))
+    assert run("apply", str(plans_dir), "--yes")[0] == 0
+    renamed = product(
+        "pro",
+        price("pro_monthly", nickname="Monthly", limits={"seats": 3}),
+        name="Pro 2",
+        default_price="pro_monthly",
+    )
+    write_plans(plans_dir, Catalog((renamed,)))
+    code, out, _ = run("diff", str(plans_dir), "--prune")
+    assert code == 2
+    assert out.splitlines()[-3] == "Plan: 0 to create, 2 to update, 0 to replace, 2 to archive."
+    # old_monthly stays: it is its archived product's default, which Stripe cannot unset.
+    assert "! price:old_monthly (" in out
+    assert run("apply", str(plans_dir), "--prune", "--yes")[0] == 0
+    assert run("diff", str(plans_dir), "--prune")[0] == 0
+    (monthly,) = prices_with_key(stripe_client, "pro_monthly")
+    assert (monthly.nickname, monthly.metadata["limits:seats"]) == ("Monthly", "3")
+    (yearly,) = prices_with_key(stripe_client, "pro_yearly")
+    assert yearly.active is False
+    products = {p.metadata["plan-key"]: p for p in stripe_client.v1.products.list().data}
+    assert (products["pro"].name, products["old"].active) == ("Pro 2", False)
+
+
+def test_metadata_removed_from_the_plan_is_deleted_in_stripe(
+    run: Run, stripe_client: stripe.StripeClient, plans_dir: Path
+) -> None:
+    write_plans(plans_dir, Catalog((product("pro", price("pro_monthly", metadata={"x": "1"})),)))
+    assert run("apply", str(plans_dir), "--yes")[0] == 0
+    write_plans(plans_dir, Catalog((product("pro", price("pro_monthly", limits={})),)))
+    code, out, _ = run("diff", str(plans_dir))
+    assert code == 2
+    assert '    metadata.x: "1" -> (none)' in out
+    assert run("apply", str(plans_dir), "--yes")[0] == 0
+    (live,) = prices_with_key(stripe_client, "pro_monthly")
+    assert sorted(live.metadata.to_dict()) == ["features:Support", "managed-by"]
+
+
+def test_partial_failure_reports_then_a_rerun_converges_without_duplicates(
+    run: Run, emulator: EmulatorControl, stripe_client: stripe.StripeClient, plans_dir: Path
+) -> None:
+    catalog = Catalog(tuple(product(k, price(f"{k}_monthly"), price(f"{k}_yearly")) for k in "abc"))
+    write_plans(plans_dir, catalog)
+    # The third price creation fails, more often than the SDK retries.
+    emulator.faults(
+        fail_requests=[
+            {"method": "POST", "path_prefix": "/v1/prices", "after": 2, "count": 10, "status": 500}
+        ]
+    )
+    code, _, err = run("apply", str(plans_dir), "--yes")
+    assert code == 1
+    lines = err.splitlines()
+    assert lines[-5].startswith(
+        "error: create price price:b_monthly failed: creating price b_monthly: An unknown error "
+        "occurred while processing your request (injected by the emulator). (request id req_"
+    )
+    assert lines[-4] == "applied (2): price:a_monthly, price:a_yearly"
+    assert lines[-3] == "partly applied (3): product:a, product:b, product:c"
+    assert lines[-2] == (
+        "not applied (4): price:b_monthly, price:b_yearly, price:c_monthly, price:c_yearly"
+    )
+    assert lines[-1] == "Run apply again: it diffs Stripe afresh and converges."
+    emulator.clear_faults()
+    code, out, _ = run("apply", str(plans_dir), "--yes")
+    assert code == 0
+    assert "Plan: 4 to create, 3 to update, 0 to replace, 0 to archive." in out
+    assert run("diff", str(plans_dir))[0] == 0
+    keys = sorted(p.lookup_key for p in all_prices(stripe_client))
+    assert keys == sorted(f"{k}_{i}" for k in "abc" for i in ("monthly", "yearly"))
+
+
+def test_unmanaged_objects_are_untouched_until_adopted(
+    run: Run, stripe_client: stripe.StripeClient, plans_dir: Path
+) -> None:
+    legacy = stripe_client.v1.products.create(params={"name": "Legacy"})
+    stripe_client.v1.prices.create(
+        params={
+            "product": legacy.id,
+            "currency": "usd",
+            "unit_amount": 500,
+            "lookup_key": "legacy_monthly",
+            "recurring": {"interval": "month"},
+        }
+    )
+    dashboard = stripe_client.v1.products.create(params={"name": "Dashboard"})
+    mine = product("mine", price("legacy_monthly", 500))
+    write_plans(plans_dir, Catalog((mine,)))
+    code, out, _ = run("apply", str(plans_dir), "--prune", "--yes")
+    assert code == 0
+    assert f"! unmanaged product mine ({legacy.id}): " in out
+    assert f"! unmanaged product ({dashboard.id}) ({dashboard.id}): " in out
+    assert stripe_client.v1.products.retrieve(legacy.id).metadata.to_dict() == {}
+    assert stripe_client.v1.products.retrieve(dashboard.id).active is True
+    code, out, _ = run("apply", str(plans_dir), "--adopt", "--yes")
+    assert code == 0
+    adopted = stripe_client.v1.products.retrieve(legacy.id)
+    assert adopted.metadata.to_dict() == {"managed-by": "reconciler", "plan-key": "mine"}
+    assert run("diff", str(plans_dir))[0] == 0
+
+
+def test_safety_rail_refuses_mass_replacement_unless_forced(
+    run: Run, emulator: EmulatorControl, plans_dir: Path
+) -> None:
+    prices = [price(f"p{i:02}", 100 + i) for i in range(10)]
+    write_plans(plans_dir, Catalog((product("big", *prices),)))
+    assert run("apply", str(plans_dir), "--yes")[0] == 0
+    changed = [price(f"p{i:02}", 200 + i) if i < 4 else prices[i] for i in range(10)]
+    write_plans(plans_dir, Catalog((product("big", *changed),)))
+    emulator.reset_counters()
+    code, _, err = run("apply", str(plans_dir), "--yes")
+    assert code == 1
+    assert err.splitlines()[-1] == (
+        "error: refusing to apply: this plan archives or replaces 4 of 10 managed prices "
+        "(40%, more than 30%); review it and use --force"
+    )
+    assert writes(emulator) == 0
+    assert run("apply", str(plans_dir), "--yes", "--force")[0] == 0
+    assert run("diff", str(plans_dir))[0] == 0
+
+
+def test_invalid_plans_exit_1_with_located_diagnostics(run: Run, plans_dir: Path) -> None:
+    plans_dir.mkdir()
+    (plans_dir / "bad.yaml").write_text("product: {key: Bad}\n", encoding="utf-8")
+    code, out, err = run("diff", str(plans_dir))
+    assert (code, out) == (1, "")
+    assert err.startswith(f"{plans_dir / 'bad.yaml'}:1:")
