@@ -1,0 +1,118 @@
+"""Rate limiters: the local GCRA spacing, and the shared one on Redis and on SQLite."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from reconciler.ratelimit import (
+    InvalidRate,
+    LocalRateLimiter,
+    SharedRateLimiter,
+    default_rate,
+    effective_rate,
+)
+from reconciler.runtime.store import Store, open_store
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_defaults_follow_stripe_limits() -> None:
+    assert (default_rate("test"), default_rate("live")) == (25.0, 100.0)
+    assert effective_rate(100) == pytest.approx(95.0)
+
+
+def test_local_limiter_spaces_requests_at_95_percent_of_the_limit() -> None:
+    clock = FakeClock()
+    limiter = LocalRateLimiter(19.0, clock=clock, sleep=clock.sleep)  # aims at 18.05/s
+    sent = []
+    for _ in range(40):
+        limiter.acquire()
+        sent.append(clock.now)
+    gaps = [round(b - a, 6) for a, b in itertools.pairwise(sent)]
+    assert set(gaps) == {round(1 / 18.05, 6)}
+
+
+def test_local_limiter_burst_then_steady() -> None:
+    clock = FakeClock()
+    limiter = LocalRateLimiter(10.0 / 0.95, burst=3, clock=clock, sleep=clock.sleep)
+    waits = [limiter.reserve() for _ in range(5)]
+    assert waits == pytest.approx([0.0, 0.0, 0.0, 0.1, 0.2])
+    clock.now += 10  # idle time refills the burst, no more
+    assert [limiter.reserve() for _ in range(4)] == pytest.approx([0.0, 0.0, 0.0, 0.1])
+
+
+def test_invalid_rates_are_refused() -> None:
+    with pytest.raises(
+        InvalidRate, match=r"^the rate limit must be a positive number of requests/s, got 0$"
+    ):
+        LocalRateLimiter(0)
+    with pytest.raises(InvalidRate, match=r"^the burst must be at least 1, got 0$"):
+        LocalRateLimiter(5, burst=0)
+
+
+@pytest.fixture(params=["redis", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        redis.Redis.from_url(url).flushdb()
+        opened = open_store(url)
+    else:
+        opened = open_store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    yield opened
+    opened.close()
+
+
+def test_store_reserves_consecutive_slots(store: Store) -> None:
+    waits = [store.acquire_rate("t", 10.0, 2) for _ in range(6)]
+    # Two at once (burst), then one slot every 0.1 s; a little time passes between calls.
+    assert waits[:2] == [0.0, 0.0]
+    for index, wait in enumerate(waits[2:], start=1):
+        assert index * 0.1 - 0.05 < wait <= index * 0.1
+    # Names are separate limiters.
+    assert store.acquire_rate("other", 10.0, 1) == 0.0
+
+
+def test_shared_limiter_hands_each_slot_to_one_thread(store: Store) -> None:
+    """40 reservations from 8 threads at 100/s: every wait is distinct, and together they
+    cover 39 intervals, as one caller would."""
+    waits: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(5):
+            wait = store.acquire_rate("threads", 100.0, 1)
+            with lock:
+                waits.append(wait)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(waits) == 40
+    assert max(waits) > 0.3  # the 40th slot is ~0.39 s out, minus the time the calls took
+    assert len({round(w, 4) for w in waits if w > 0}) == len([w for w in waits if w > 0])
+
+
+def test_shared_limiter_sleeps_the_reserved_wait(store: Store) -> None:
+    slept: list[float] = []
+    limiter = SharedRateLimiter(store, "sleepy", 20.0 / 0.95, sleep=slept.append)
+    for _ in range(3):
+        limiter.acquire()
+    assert len(slept) == 2
+    assert 0.0 < slept[0] <= 0.05 + 1e-9 and slept[0] < slept[1] <= 0.1 + 1e-9
