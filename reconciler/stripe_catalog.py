@@ -197,13 +197,22 @@ def _metadata_params(before: Mapping[str, str] | None, after: Mapping[str, str])
     return out
 
 
+def _amount_params(name: str, text: str | None) -> dict[str, Any]:
+    """`unit_amount` for whole minor units, `unit_amount_decimal` only for fractions."""
+    if text is None:
+        return {}
+    amount = Decimal(text)
+    if amount == amount.to_integral_value():
+        return {name: int(amount)}
+    return {f"{name}_decimal": text}
+
+
 def _tier_params(tier: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"up_to": tier["up_to"]}
-    if tier["unit_amount"] is not None:
-        out["unit_amount_decimal"] = tier["unit_amount"]
-    if tier["flat_amount"] is not None:
-        out["flat_amount_decimal"] = tier["flat_amount"]
-    return out
+    return {
+        "up_to": tier["up_to"],
+        **_amount_params("unit_amount", tier["unit_amount"]),
+        **_amount_params("flat_amount", tier["flat_amount"]),
+    }
 
 
 def create_product(client: stripe.StripeClient, state: Mapping[str, Any], key: str) -> str:
@@ -280,7 +289,7 @@ def create_price(
         params["tiers_mode"] = state["tiers_mode"]
         params["tiers"] = [_tier_params(t) for t in state["tiers"]]
     else:
-        params["unit_amount_decimal"] = state["unit_amount"]
+        params.update(_amount_params("unit_amount", state["unit_amount"]))
     with stripe_errors(f"creating price {state['lookup_key']}"):
         created = client.v1.prices.create(params=params, options=_options(key))
     return str(created.id)

@@ -1,0 +1,141 @@
+"""Entitlement impact and subscriber migration with real subscriptions on the emulator, and
+the import round trip."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import stripe
+
+from reconciler.model import Catalog
+from reconciler.plans import load_plans
+from tests.reconcile.conftest import Run
+from tests.reconcile.helpers import price, product, write_plans
+
+EXAMPLE = Path(__file__).parents[2] / "plans"
+
+
+def subscribe(client: stripe.StripeClient, price_id: str) -> stripe.Subscription:
+    customer = client.v1.customers.create(
+        params={
+            "email": "impact@example.com",
+            "payment_method": "pm_card_visa",
+            "invoice_settings": {"default_payment_method": "pm_card_visa"},
+        }
+    )
+    return client.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": price_id}]}
+    )
+
+
+def only_price(client: stripe.StripeClient, lookup_key: str) -> stripe.Price:
+    (found,) = client.v1.prices.list(params={"lookup_keys": [lookup_key]}).data
+    return found
+
+
+def test_limit_change_reports_what_subscribers_gain_and_lose(
+    run: Run, stripe_client: stripe.StripeClient, plans_dir: Path
+) -> None:
+    first = price("pro_monthly", limits={"seats": 5}, features={"Support": True})
+    write_plans(plans_dir, Catalog((product("pro", first),)))
+    assert run("apply", str(plans_dir), "--yes")[0] == 0
+    current = only_price(stripe_client, "pro_monthly")
+    subscribe(stripe_client, current.id)
+    subscribe(stripe_client, current.id)
+    second = price("pro_monthly", limits={"seats": 10}, features={"Support": False})
+    write_plans(plans_dir, Catalog((product("pro", second),)))
+    code, out, _ = run("diff", str(plans_dir), "--format", "json")
+    assert code == 2
+    (change,) = json.loads(out)["changes"]
+    assert change["impact"] == {
+        "subscriptions": 2,
+        "gained": ["limit seats: 5 -> 10"],
+        "lost": ["feature Support: true -> false"],
+        "changed": [],
+    }
+
+
+def test_replacement_with_migration_moves_subscribers_to_the_new_price(
+    run: Run, stripe_client: stripe.StripeClient, plans_dir: Path
+) -> None:
+    write_plans(plans_dir, Catalog((product("pro", price("pro_monthly", 4900)),)))
+    assert run("apply", str(plans_dir), "--yes")[0] == 0
+    old = only_price(stripe_client, "pro_monthly")
+    sub = subscribe(stripe_client, old.id)
+    write_plans(plans_dir, Catalog((product("pro", price("pro_monthly", 5900)),)))
+    code, out, _ = run("diff", str(plans_dir))
+    assert "    # 1 subscription(s) stay on the old price (--migrate-subscribers moves them)" in out
+    code, out, err = run("apply", str(plans_dir), "--migrate-subscribers", "--yes")
+    assert code == 0, err
+    assert "    # subscribers move to the new price (create_prorations)" in out
+    new = only_price(stripe_client, "pro_monthly")
+    moved = stripe_client.v1.subscriptions.retrieve(sub.id)
+    assert [item.price.id for item in moved["items"].data] == [new.id]
+    assert new.id != old.id
+    assert run("diff", str(plans_dir))[0] == 0
+
+
+def test_import_of_a_managed_catalog_is_clean_right_away(run: Run, tmp_path: Path) -> None:
+    folder = shutil.copytree(EXAMPLE, tmp_path / "plans")
+    code, _, err = run("apply", str(folder), "--yes")
+    assert code == 0, err
+    out_dir = tmp_path / "imported"
+    code, out, _ = run("import", "--out", str(out_dir))
+    assert code == 0
+    assert out.splitlines() == [
+        str(out_dir / name)
+        for name in ("free.yaml", "pro.yaml", "reconciler.yaml", "standard.yaml")
+    ]
+    loaded = load_plans(out_dir)
+    assert loaded.ok, [d.format() for d in loaded.diagnostics]
+    original = load_plans(folder).plans
+    assert original is not None and loaded.plans is not None
+    # Product-level limits may be factored differently; every price's effective values match.
+    assert loaded.plans.catalog.prices() == tuple(
+        (next(p for p in loaded.plans.catalog.products if p.key == prod.key), pr)
+        for prod, pr in original.catalog.prices()
+    )
+    assert [(p.key, p.name, p.default_price) for p in loaded.plans.catalog.products] == [
+        (p.key, p.name, p.default_price) for p in original.catalog.products
+    ]
+    assert run("diff", str(out_dir))[0] == 0
+    code, _, err = run("import", "--out", str(out_dir))
+    assert code == 1
+    assert "(use --force)" in err
+    assert run("import", "--out", str(out_dir), "--force")[0] == 0
+
+
+def test_import_of_an_unmanaged_catalog_then_adopt(
+    run: Run, stripe_client: stripe.StripeClient, tmp_path: Path
+) -> None:
+    made = stripe_client.v1.products.create(params={"name": "Hand Made", "metadata": {"x": "1"}})
+    stripe_client.v1.prices.create(
+        params={
+            "product": made.id,
+            "currency": "eur",
+            "unit_amount": 700,
+            "lookup_key": "hand_monthly",
+            "recurring": {"interval": "month"},
+            "metadata": {"limits:seats": "3"},
+        }
+    )
+    stripe_client.v1.prices.create(
+        params={"product": made.id, "currency": "eur", "unit_amount": 100}
+    )
+    out_dir = tmp_path / "imported"
+    code, _, err = run("import", "--out", str(out_dir))
+    assert code == 0
+    assert "skipped: price price_" in err and "no lookup key" in err
+    assert (out_dir / "hand-made.yaml").exists()
+    code, out, _ = run("diff", str(out_dir))
+    assert code == 0
+    assert f"! unmanaged product hand-made ({made.id}): not managed by reconciler; " in out
+    code, out, _ = run("diff", str(out_dir), "--adopt")
+    assert code == 2
+    assert out.splitlines()[-3] == "Plan: 0 to create, 2 to update, 0 to replace, 0 to archive."
+    assert run("apply", str(out_dir), "--adopt", "--yes")[0] == 0
+    assert run("diff", str(out_dir))[0] == 0
+    price_md = only_price(stripe_client, "hand_monthly").metadata.to_dict()
+    assert price_md == {"limits:seats": "3", "managed-by": "reconciler"}
