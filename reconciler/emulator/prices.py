@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.errors import StripeError, invalid_value, missing_parameter
@@ -13,12 +10,18 @@ from reconciler.emulator.forms import (
     FREE,
     SCALAR,
     as_bool,
-    as_int,
     as_str_list,
     check_params,
     merge_metadata,
 )
 from reconciler.emulator.listing import LIST_PARAMS, SEARCH_PARAMS, list_answer, search_answer
+from reconciler.emulator.price_inputs import (
+    TAX_BEHAVIORS,
+    amounts,
+    namer,
+    recurring_from,
+    tiers_from,
+)
 from reconciler.emulator.store import StripeObject, new_id, rollback
 
 if TYPE_CHECKING:
@@ -91,77 +94,6 @@ SEARCH_FIELDS = {
     "type": lambda obj: obj["type"],
     "created": lambda obj: obj["created"],
 }
-Namer = Callable[[str], str]
-_INTERVALS = ("day", "week", "month", "year")
-_TAX_BEHAVIORS = ("inclusive", "exclusive", "unspecified")
-
-
-def _namer(prefix: str) -> Namer:
-    """Parameter names for error messages: `field`, or `prefix[field]` when nested."""
-    return (lambda field: f"{prefix}[{field}]") if prefix else (lambda field: field)
-
-
-def _decimal(value: Any, name: str) -> str:
-    text = str(value)
-    try:
-        if not re.fullmatch(r"-?\d+(\.\d+)?", text):
-            raise InvalidOperation
-        return format(Decimal(text).normalize(), "f")
-    except InvalidOperation as exc:
-        raise invalid_value(name, f"Invalid decimal: {value}", "parameter_invalid_decimal") from exc
-
-
-def _amounts(data: dict[str, Any], name: Namer, field: str) -> tuple[int | None, str | None]:
-    """`unit_amount` and `unit_amount_decimal` the way Stripe stores both."""
-    if field in data:
-        amount = as_int(data[field], name(field))
-        return amount, str(amount)
-    if f"{field}_decimal" in data:
-        decimal = _decimal(data[f"{field}_decimal"], name(f"{field}_decimal"))
-        whole = Decimal(decimal)
-        return (int(whole) if whole == whole.to_integral_value() else None), decimal
-    return None, None
-
-
-def _recurring(data: Any, name: Namer) -> dict[str, Any]:
-    interval = data.get("interval")
-    param = name("recurring") + "[interval]"
-    if not interval:
-        raise missing_parameter(param)
-    if interval not in _INTERVALS:
-        raise invalid_value(param, f"Invalid {param}: must be one of day, month, week, or year")
-    return {
-        "interval": interval,
-        "interval_count": as_int(data.get("interval_count", 1), "recurring[interval_count]"),
-        "meter": data.get("meter"),
-        "trial_period_days": (
-            as_int(data["trial_period_days"], "recurring[trial_period_days]")
-            if "trial_period_days" in data
-            else None
-        ),
-        "usage_type": data.get("usage_type", "licensed"),
-    }
-
-
-def _tiers(params: dict[str, Any]) -> list[dict[str, Any]]:
-    tiers: list[dict[str, Any]] = []
-    for index, tier in enumerate(params.get("tiers") or []):
-        name = _namer(f"tiers[{index}]")
-        up_to = tier.get("up_to")
-        if up_to is None:
-            raise missing_parameter(name("up_to"))
-        unit, unit_decimal = _amounts(tier, name, "unit_amount")
-        flat, flat_decimal = _amounts(tier, name, "flat_amount")
-        tiers.append(
-            {
-                "flat_amount": flat,
-                "flat_amount_decimal": flat_decimal,
-                "unit_amount": unit,
-                "unit_amount_decimal": unit_decimal,
-                "up_to": None if up_to == "inf" else as_int(up_to, name("up_to")),
-            }
-        )
-    return tiers
 
 
 def _claim_lookup_key(
@@ -192,11 +124,11 @@ def create_price_for(
     call: Call | None = None,
 ) -> StripeObject:
     """Build and store a price from create parameters (also used by default_price_data)."""
-    name = _namer(prefix)
+    name = namer(prefix)
     if not data.get("currency"):
         raise missing_parameter(name("currency"))
     scheme = data.get("billing_scheme", "per_unit")
-    tiers = _tiers(data) if scheme == "tiered" else []
+    tiers = tiers_from(data) if scheme == "tiered" else []
     if scheme == "tiered":
         if not tiers:
             raise missing_parameter("tiers")
@@ -204,13 +136,13 @@ def create_price_for(
             raise missing_parameter("tiers_mode")
         unit_amount, unit_decimal = None, None
     else:
-        unit_amount, unit_decimal = _amounts(data, name, "unit_amount")
+        unit_amount, unit_decimal = amounts(data, name, "unit_amount")
         if unit_decimal is None and "custom_unit_amount" not in data:
             raise missing_parameter(name("unit_amount"))
     tax_behavior = data.get("tax_behavior", "unspecified")
-    if tax_behavior not in _TAX_BEHAVIORS:
+    if tax_behavior not in TAX_BEHAVIORS:
         raise invalid_value(name("tax_behavior"), f"Invalid tax_behavior: {tax_behavior}")
-    recurring = _recurring(data["recurring"], name) if "recurring" in data else None
+    recurring = recurring_from(data["recurring"], name) if "recurring" in data else None
     price_id = new_id("price_")
     price: StripeObject = {
         "id": price_id,
@@ -300,7 +232,7 @@ def _update_fields(
                 "You cannot change `tax_behavior` once it is set to `inclusive` or `exclusive`.",
                 param="tax_behavior",
             )
-        if params["tax_behavior"] not in _TAX_BEHAVIORS:
+        if params["tax_behavior"] not in TAX_BEHAVIORS:
             raise invalid_value("tax_behavior", f"Invalid tax_behavior: {params['tax_behavior']}")
         price["tax_behavior"] = params["tax_behavior"]
     if "nickname" in params:

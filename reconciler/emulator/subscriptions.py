@@ -22,23 +22,19 @@ from reconciler.emulator.forms import (
 from reconciler.emulator.listing import LIST_PARAMS, list_answer
 from reconciler.emulator.periods import add_interval
 from reconciler.emulator.store import StripeObject, new_id, rollback
+from reconciler.emulator.subscription_items import (
+    ITEM_SPEC,
+    new_item,
+    recurring_price,
+    update_items,
+)
 
 if TYPE_CHECKING:
     from reconciler.emulator.router import Call, Router
     from reconciler.emulator.state import Emulator
 
-_ITEM = {
-    "id": SCALAR,
-    "price": SCALAR,
-    "quantity": SCALAR,
-    "metadata": FREE,
-    "deleted": SCALAR,
-    "clear_usage": SCALAR,
-    "tax_rates": FREE,
-    "discounts": FREE,
-}
 _COMMON: dict[str, Any] = {
-    "items": [_ITEM],
+    "items": [ITEM_SPEC],
     "default_payment_method": SCALAR,
     "metadata": FREE,
     "cancel_at_period_end": SCALAR,
@@ -71,74 +67,6 @@ _STATUSES = (
 )
 
 
-def _recurring_price(emulator: Emulator, price_id: Any, param: str) -> StripeObject:
-    price = emulator.require("prices", price_id, param)
-    if price["type"] != "recurring":
-        raise StripeError(
-            400,
-            "The price specified is set to `type=one_time` but this field only accepts prices "
-            "with `type=recurring`.",
-            param=param,
-        )
-    if not price["active"]:
-        raise StripeError(
-            400,
-            "The price specified is inactive. This field only accepts active prices.",
-            param=param,
-        )
-    return price
-
-
-def _plan(price: StripeObject) -> StripeObject:
-    """The legacy `plan` view of a recurring price that items still carry."""
-    recurring = price["recurring"]
-    return {
-        "id": price["id"],
-        "object": "plan",
-        "active": price["active"],
-        "amount": price["unit_amount"],
-        "amount_decimal": price["unit_amount_decimal"],
-        "billing_scheme": price["billing_scheme"],
-        "created": price["created"],
-        "currency": price["currency"],
-        "interval": recurring["interval"],
-        "interval_count": recurring["interval_count"],
-        "livemode": False,
-        "metadata": price["metadata"],
-        "meter": None,
-        "nickname": price["nickname"],
-        "product": price["product"],
-        "tiers_mode": price["tiers_mode"],
-        "transform_usage": None,
-        "trial_period_days": None,
-        "usage_type": "licensed",
-    }
-
-
-def _item(
-    emulator: Emulator, subscription_id: str, spec: dict[str, Any], index: int, start: int, end: int
-) -> StripeObject:
-    if not spec.get("price"):
-        raise missing_parameter(f"items[{index}][price]")
-    price = _recurring_price(emulator, spec["price"], f"items[{index}][price]")
-    return {
-        "id": new_id("si_", 14),
-        "object": "subscription_item",
-        "billing_thresholds": None,
-        "created": emulator.clock.now(),
-        "current_period_end": end,
-        "current_period_start": start,
-        "discounts": [],
-        "metadata": merge_metadata({}, spec.get("metadata", {})),
-        # The stored price itself, so the item always shows the price as it is now.
-        "price": price,
-        "plan": _plan(price),
-        "quantity": as_int(spec.get("quantity", 1), f"items[{index}][quantity]"),
-        "subscription": subscription_id,
-        "tax_rates": [],
-    }
-
-
 def build_subscription(
     emulator: Emulator,
     customer: StripeObject,
@@ -151,12 +79,13 @@ def build_subscription(
         raise missing_parameter("items")
     now = emulator.clock.now()
     subscription_id = new_id("sub_")
-    first = _recurring_price(emulator, items[0].get("price"), "items[0][price]")["recurring"]
+    first = recurring_price(emulator, items[0].get("price"), "items[0][price]")["recurring"]
     trial_end = now + trial_days * 86400 if trial_days else None
     anchor = trial_end or now
     end = trial_end or add_interval(now, first["interval"], first["interval_count"])
     built = [
-        _item(emulator, subscription_id, spec, index, now, end) for index, spec in enumerate(items)
+        new_item(emulator, subscription_id, spec, index, now, end)
+        for index, spec in enumerate(items)
     ]
     if any(item["price"]["recurring"]["interval"] != first["interval"] for item in built):
         raise StripeError(
@@ -271,46 +200,6 @@ def retrieve_subscription(emulator: Emulator, call: Call) -> Any:
     return emulator.require("subscriptions", call.args[0])
 
 
-def _update_items(emulator: Emulator, subscription: StripeObject, specs: list[Any]) -> None:
-    data: list[StripeObject] = subscription["items"]["data"]
-    first = data[0]
-    for index, spec in enumerate(specs):
-        if not isinstance(spec, dict):
-            continue
-        if spec.get("id"):
-            item = next((found for found in data if found["id"] == spec["id"]), None)
-            if item is None:
-                raise StripeError(
-                    404,
-                    f"No such subscription_item: '{spec['id']}'",
-                    code="resource_missing",
-                    param=f"items[{index}][id]",
-                )
-            if spec.get("deleted") and as_bool(spec["deleted"], f"items[{index}][deleted]"):
-                data.remove(item)
-                continue
-            if spec.get("price"):
-                item["price"] = _recurring_price(emulator, spec["price"], f"items[{index}][price]")
-                item["plan"] = _plan(item["price"])
-            if "quantity" in spec:
-                item["quantity"] = as_int(spec["quantity"], f"items[{index}][quantity]")
-            if "metadata" in spec:
-                item["metadata"] = merge_metadata(item["metadata"], spec["metadata"])
-        else:
-            data.append(
-                _item(
-                    emulator,
-                    subscription["id"],
-                    spec,
-                    index,
-                    first["current_period_start"],
-                    first["current_period_end"],
-                )
-            )
-    if not data:
-        raise StripeError(400, "A subscription must have at least one active item.", param="items")
-
-
 def update_subscription(emulator: Emulator, call: Call) -> Any:
     params = call.params
     check_params(params, _UPDATE)
@@ -330,7 +219,7 @@ def update_subscription(emulator: Emulator, call: Call) -> Any:
 
 def _apply_update(emulator: Emulator, subscription: StripeObject, params: dict[str, Any]) -> None:
     if "items" in params:
-        _update_items(emulator, subscription, list(params["items"] or []))
+        update_items(emulator, subscription, list(params["items"] or []))
     if "cancel_at_period_end" in params:
         flag = as_bool(params["cancel_at_period_end"], "cancel_at_period_end")
         subscription["cancel_at_period_end"] = flag

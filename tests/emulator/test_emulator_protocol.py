@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import threading
+import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -81,13 +82,14 @@ def test_unknown_route_is_404(raw: Any) -> None:
 
 
 def test_idempotent_replay_and_mismatch(raw: Any) -> None:
-    first = raw("POST", "/v1/customers", "email=a%40example.com", {"Idempotency-Key": "k-1"})
-    again = raw("POST", "/v1/customers", "email=a%40example.com", {"Idempotency-Key": "k-1"})
+    key = f"k-1-{uuid.uuid4().hex}"
+    first = raw("POST", "/v1/customers", "email=a%40example.com", {"Idempotency-Key": key})
+    again = raw("POST", "/v1/customers", "email=a%40example.com", {"Idempotency-Key": key})
     assert again.status == first.status == 200
     assert again.body == first.body
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert "Idempotent-Replayed" not in first.headers
-    different = raw("POST", "/v1/customers", "email=b%40example.com", {"Idempotency-Key": "k-1"})
+    different = raw("POST", "/v1/customers", "email=b%40example.com", {"Idempotency-Key": key})
     assert different.status == 400
     assert different.body["error"]["type"] == "idempotency_error"
     assert different.body["error"]["message"].startswith(
@@ -97,11 +99,12 @@ def test_idempotent_replay_and_mismatch(raw: Any) -> None:
 
 
 def test_sdk_idempotency_error_class(client: stripe.StripeClient) -> None:
-    client.v1.products.create(params={"name": "A"}, options={"idempotency_key": "sdk-k"})
-    same = client.v1.products.create(params={"name": "A"}, options={"idempotency_key": "sdk-k"})
+    key = f"sdk-{uuid.uuid4().hex}"
+    client.v1.products.create(params={"name": "A"}, options={"idempotency_key": key})
+    same = client.v1.products.create(params={"name": "A"}, options={"idempotency_key": key})
     assert same.name == "A"
     with pytest.raises(stripe.IdempotencyError):
-        client.v1.products.create(params={"name": "B"}, options={"idempotency_key": "sdk-k"})
+        client.v1.products.create(params={"name": "B"}, options={"idempotency_key": key})
 
 
 @pytest.mark.emulator_only

@@ -1,0 +1,88 @@
+"""Reading price create parameters: amounts, decimals, recurrence and tiers.
+
+Stripe stores an amount twice (`unit_amount` and `unit_amount_decimal`) and
+names nested parameters like `default_price_data[recurring][interval]` in its
+errors; these helpers do both for prices and for `default_price_data`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from reconciler.emulator.errors import invalid_value, missing_parameter
+from reconciler.emulator.forms import as_int
+
+Namer = Callable[[str], str]
+INTERVALS = ("day", "week", "month", "year")
+TAX_BEHAVIORS = ("inclusive", "exclusive", "unspecified")
+
+
+def namer(prefix: str) -> Namer:
+    """Parameter names for error messages: `field`, or `prefix[field]` when nested."""
+    return (lambda field: f"{prefix}[{field}]") if prefix else (lambda field: field)
+
+
+def decimal_text(value: Any, name: str) -> str:
+    text = str(value)
+    try:
+        if not re.fullmatch(r"-?\d+(\.\d+)?", text):
+            raise InvalidOperation
+        return format(Decimal(text).normalize(), "f")
+    except InvalidOperation as exc:
+        raise invalid_value(name, f"Invalid decimal: {value}", "parameter_invalid_decimal") from exc
+
+
+def amounts(data: dict[str, Any], name: Namer, field: str) -> tuple[int | None, str | None]:
+    """`unit_amount` and `unit_amount_decimal` the way Stripe stores both."""
+    if field in data:
+        amount = as_int(data[field], name(field))
+        return amount, str(amount)
+    if f"{field}_decimal" in data:
+        decimal = decimal_text(data[f"{field}_decimal"], name(f"{field}_decimal"))
+        whole = Decimal(decimal)
+        return (int(whole) if whole == whole.to_integral_value() else None), decimal
+    return None, None
+
+
+def recurring_from(data: Any, name: Namer) -> dict[str, Any]:
+    interval = data.get("interval")
+    param = name("recurring") + "[interval]"
+    if not interval:
+        raise missing_parameter(param)
+    if interval not in INTERVALS:
+        raise invalid_value(param, f"Invalid {param}: must be one of day, month, week, or year")
+    return {
+        "interval": interval,
+        "interval_count": as_int(data.get("interval_count", 1), "recurring[interval_count]"),
+        "meter": data.get("meter"),
+        "trial_period_days": (
+            as_int(data["trial_period_days"], "recurring[trial_period_days]")
+            if "trial_period_days" in data
+            else None
+        ),
+        "usage_type": data.get("usage_type", "licensed"),
+    }
+
+
+def tiers_from(params: dict[str, Any]) -> list[dict[str, Any]]:
+    tiers: list[dict[str, Any]] = []
+    for index, tier in enumerate(params.get("tiers") or []):
+        name = namer(f"tiers[{index}]")
+        up_to = tier.get("up_to")
+        if up_to is None:
+            raise missing_parameter(name("up_to"))
+        unit, unit_decimal = amounts(tier, name, "unit_amount")
+        flat, flat_decimal = amounts(tier, name, "flat_amount")
+        tiers.append(
+            {
+                "flat_amount": flat,
+                "flat_amount_decimal": flat_decimal,
+                "unit_amount": unit,
+                "unit_amount_decimal": unit_decimal,
+                "up_to": None if up_to == "inf" else as_int(up_to, name("up_to")),
+            }
+        )
+    return tiers
