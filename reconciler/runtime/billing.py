@@ -14,14 +14,21 @@ from typing import Any
 
 import stripe
 
-from reconciler.errors import NoCustomer, PlanError, ReconcilerError, StoreUnavailable
+from reconciler.errors import (
+    LimitExceeded,
+    NoCustomer,
+    PlanError,
+    ReconcilerError,
+    StoreUnavailable,
+)
 from reconciler.model import FeatureValue, LimitValue, Plans
 from reconciler.plans import load_plans
 from reconciler.runtime import usage as counters
 from reconciler.runtime.catalog import CatalogView, PlanPrice
 from reconciler.runtime.catalog_cache import CatalogCache
 from reconciler.runtime.entitlements import Entitlements, resolve, unavailable
-from reconciler.runtime.store import Store, held, open_store
+from reconciler.runtime.store import EntityRecord, Store, held, open_store
+from reconciler.runtime.store.base import StaleRecord
 from reconciler.runtime.stripe_calls import CheckoutSession, RuntimeStripe
 from reconciler.runtime.subscriptions import ACCESS_STATUSES, NONE, governing, summarize
 from reconciler.runtime.webhooks import WebhookResult, process, verify
@@ -30,6 +37,9 @@ from reconciler.stripe_client import StripeSettings, make_client
 
 # An unknown price on an active subscription triggers a catalog refresh at most this often.
 UNKNOWN_PRICE_REFRESH_SECONDS = 10.0
+# Records remembered per process for `consume` (a cache of hints, checked by the store).
+SEEN_RECORDS_MAX = 10_000
+MAX_STALE_RETRIES = 5
 
 
 class Billing:
@@ -51,6 +61,7 @@ class Billing:
         self.catalog = CatalogCache(
             store, lambda: read_live_catalog(client, self.config), plans, local_ttl=catalog_ttl
         )
+        self._seen: dict[str, EntityRecord] = {}
         self._last_unknown_refresh = 0.0
         self._refresh_lock = threading.Lock()
 
@@ -212,7 +223,12 @@ class Billing:
     def _resolve_many(self, entity_ids: Sequence[str]) -> list[Entitlements]:
         now = time.time()
         try:
-            records = self.store.get_records(entity_ids)
+            # One entity: a plain HMGET, cheaper than a pipeline of one.
+            records = (
+                [self.store.get_record(entity_ids[0])]
+                if len(entity_ids) == 1
+                else self.store.get_records(entity_ids)
+            )
         except StoreUnavailable:
             if self.config.on_store_unavailable != "default_plan":
                 raise
@@ -265,20 +281,48 @@ class Billing:
 
     def consume(self, entity_id: str, counter: str, amount: int = 1) -> int:
         """Count `amount` against the entity's limit for this billing period, atomically;
-        returns the new total or raises `LimitExceeded` (used, limit) leaving it unchanged."""
-        ent = self._resolve_for_counting(entity_id)
-        return counters.consume(
-            self.store, ent, entity_id, counter, amount, self.config, time.time()
-        )
+        returns the new total or raises `LimitExceeded` (used, limit) leaving it unchanged.
+
+        One store round trip in the steady state: the limit is resolved from the entity's
+        record as last seen by this process, and the store counts only if that record is
+        still current (else it hands back the current one and the call resolves again)."""
+        record = self._seen.get(entity_id) or self.store.get_record(entity_id)
+        for _ in range(MAX_STALE_RETRIES):
+            ent = self._resolve_record(record)
+            try:
+                used = counters.consume(
+                    self.store,
+                    ent,
+                    entity_id,
+                    counter,
+                    amount,
+                    self.config,
+                    time.time(),
+                    record.token,
+                )
+            except StaleRecord as stale:
+                record = stale.record
+                continue
+            except LimitExceeded:
+                self._remember(entity_id, record)
+                raise
+            self._remember(entity_id, record)
+            return used
+        self._seen.pop(entity_id, None)
+        raise ReconcilerError(f"the record of entity {entity_id!r} kept changing while counting")
 
     def usage(self, entity_id: str, counter: str) -> dict[str, Any]:
         """`{"used", "limit", "remaining"}` for this billing period."""
-        ent = self._resolve_for_counting(entity_id)
+        # Counting needs the store, so a down store always fails here, whatever the config.
+        ent = self._resolve_record(self.store.get_record(entity_id))
         return counters.usage(self.store, ent, entity_id, counter, self.config)
 
-    def _resolve_for_counting(self, entity_id: str) -> Entitlements:
-        # Counting needs the store, so a down store always fails here, whatever the config.
-        record = self.store.get_record(entity_id)
+    def _remember(self, entity_id: str, record: EntityRecord) -> None:
+        if len(self._seen) >= SEEN_RECORDS_MAX:
+            self._seen.clear()
+        self._seen[entity_id] = record
+
+    def _resolve_record(self, record: EntityRecord) -> Entitlements:
         view = self.catalog.view()
         sub = record.subscription if record.customer_id else None
         if self._has_unknown_price(view, [sub]):

@@ -11,6 +11,7 @@ import redis
 
 from reconciler.errors import LimitExceeded, ReconcilerError, StoreUnavailable
 from reconciler.runtime.store import EntityRecord, Store, held, keys, open_store
+from reconciler.runtime.store.base import StaleRecord
 from reconciler.runtime.store.redis_store import mask_url
 from reconciler.runtime.store.sqlite_store import SqliteStore
 from reconciler.testing import free_port
@@ -211,3 +212,25 @@ def test_unsupported_url_and_default_path(tmp_path: Path, monkeypatch: pytest.Mo
     assert store.description == "SQLite store at .reconciler/store.sqlite3"
     assert (tmp_path / ".reconciler" / "store.sqlite3").exists()
     store.close()
+
+
+def test_consume_with_a_token_counts_only_while_the_record_is_unchanged(store: Store) -> None:
+    store.set_customer("user_1", "cus_1")
+    seen = store.get_record("user_1")
+    assert store.consume("user_1", "seats", 1, 1, 5, 3600, expected_token=seen.token) == 1
+    store.set_subscription("user_1", SUB)
+    with pytest.raises(StaleRecord) as caught:
+        store.consume("user_1", "seats", 1, 1, 5, 3600, expected_token=seen.token)
+    assert caught.value.record == EntityRecord("cus_1", SUB)
+    assert store.usage("user_1", "seats", 1) == 1
+    current = caught.value.record
+    assert current.token == store.get_record("user_1").token
+    assert store.consume("user_1", "seats", 1, 1, 5, 3600, expected_token=current.token) == 2
+
+
+def test_token_of_an_empty_record_matches_until_something_is_written(store: Store) -> None:
+    empty = store.get_record("user_9")
+    assert store.consume("user_9", "seats", 1, 1, 5, 3600, expected_token=empty.token) == 1
+    store.set_customer("user_9", "cus_9")
+    with pytest.raises(StaleRecord):
+        store.consume("user_9", "seats", 1, 1, 5, 3600, expected_token=empty.token)

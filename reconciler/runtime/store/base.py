@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from reconciler.errors import ReconcilerError
@@ -27,6 +27,22 @@ class EntityRecord:
 
     customer_id: str | None
     subscription: Mapping[str, Any] | None
+    # An opaque fingerprint of the stored values: `consume(expected_token=...)` refuses to
+    # count when the record changed since it was read (see `StaleRecord`).
+    token: str = field(default="", compare=False)
+
+
+def record_token(customer: str | None, subscription_text: str | None) -> str:
+    """The fingerprint of a record from its stored strings (the same in every store)."""
+    return f"{customer or ''}\x00{subscription_text or ''}"
+
+
+class StaleRecord(ReconcilerError):
+    """The entity's record changed since the caller read it; carries the current one."""
+
+    def __init__(self, record: EntityRecord) -> None:
+        super().__init__("the entity's record changed since it was read")
+        self.record = record
 
 
 class Store(Protocol):
@@ -74,10 +90,14 @@ class Store(Protocol):
         amount: int,
         limit: int | None,
         ttl_seconds: int,
+        expected_token: str | None = None,
     ) -> int:
         """Atomically add `amount` to the period's counter unless that would pass `limit`
         (None: no cap); returns the new total or raises `LimitExceeded` leaving it unchanged.
-        The counter expires `ttl_seconds` after its first use."""
+        The counter expires `ttl_seconds` after its first use. With `expected_token` (an
+        `EntityRecord.token`), the same atomic step first checks the entity's record is
+        unchanged and raises `StaleRecord` with the current record otherwise, so a caller
+        can count against a limit it resolved from a remembered record in one round trip."""
 
     def usage(self, entity_id: str, counter: str, period_start: int) -> int:
         """The period's counter (0 when never used)."""

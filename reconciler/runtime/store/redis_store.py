@@ -20,10 +20,20 @@ import redis.exceptions
 
 from reconciler.errors import LimitExceeded, ReconcilerError, StoreUnavailable
 from reconciler.runtime.store import keys
-from reconciler.runtime.store.base import EntityRecord, check_amount
+from reconciler.runtime.store.base import EntityRecord, StaleRecord, check_amount, record_token
 
-# KEYS[1] counter; ARGV amount, limit (-1: no cap), ttl. Returns {accepted (1/0), used}.
+# KEYS[1] counter, KEYS[2] (optional) entity record; ARGV amount, limit (-1: no cap), ttl,
+# expected record token. Returns {accepted (1/0), used} or {-1, customer, subscription}
+# when the record no longer matches the token.
 _CONSUME = """
+if #KEYS > 1 then
+  local current = redis.call('HMGET', KEYS[2], 'customer', 'subscription')
+  local customer = current[1] or ''
+  local subscription = current[2] or ''
+  if customer .. '\\0' .. subscription ~= ARGV[4] then
+    return {-1, customer, subscription}
+  end
+end
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
 local amount = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
@@ -67,10 +77,14 @@ def mask_url(url: str) -> str:
 
 
 def _decode_subscription(raw: str | None) -> dict[str, Any] | None:
-    if raw is None:
+    if not raw:
         return None
     value: dict[str, Any] = json.loads(raw)
     return value
+
+
+def _record(customer: str | None, raw: str | None) -> EntityRecord:
+    return EntityRecord(customer or None, _decode_subscription(raw), record_token(customer, raw))
 
 
 class RedisStore:
@@ -144,7 +158,7 @@ class RedisStore:
         key = keys.entity_key(entity_id)
         fields = (keys.CUSTOMER_FIELD, keys.SUBSCRIPTION_FIELD)
         customer, raw = self._call(lambda: self._client.hmget(key, fields))
-        return EntityRecord(customer, _decode_subscription(raw))
+        return _record(customer, raw)
 
     def get_records(self, entity_ids: Sequence[str]) -> list[EntityRecord]:
         fields = (keys.CUSTOMER_FIELD, keys.SUBSCRIPTION_FIELD)
@@ -157,7 +171,7 @@ class RedisStore:
             return result
 
         rows = self._call(run)
-        return [EntityRecord(c, _decode_subscription(s)) for c, s in rows]
+        return [_record(c, s) for c, s in rows]
 
     def claim(self, name: str, token: str, ttl_seconds: float) -> bool:
         key = keys.claim_key(name)
@@ -176,11 +190,18 @@ class RedisStore:
         amount: int,
         limit: int | None,
         ttl_seconds: int,
+        expected_token: str | None = None,
     ) -> int:
         check_amount(amount)
-        key = keys.usage_key(entity_id, counter, period_start)
-        args = [amount, -1 if limit is None else limit, max(1, ttl_seconds)]
-        accepted, used = self._call(lambda: self._consume(keys=[key], args=args))
+        script_keys = [keys.usage_key(entity_id, counter, period_start)]
+        args: list[Any] = [amount, -1 if limit is None else limit, max(1, ttl_seconds)]
+        if expected_token is not None:
+            script_keys.append(keys.entity_key(entity_id))
+            args.append(expected_token)
+        answer = self._call(lambda: self._consume(keys=script_keys, args=args))
+        if int(answer[0]) == -1:
+            raise StaleRecord(_record(answer[1], answer[2]))
+        accepted, used = answer
         if not accepted:
             assert limit is not None
             raise LimitExceeded(counter, int(used), limit, amount)

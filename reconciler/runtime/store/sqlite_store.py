@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from reconciler.errors import LimitExceeded, StoreUnavailable
 from reconciler.runtime.store import keys
-from reconciler.runtime.store.base import EntityRecord, check_amount
+from reconciler.runtime.store.base import EntityRecord, StaleRecord, check_amount, record_token
 
 DEFAULT_PATH = Path(".reconciler") / "store.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
@@ -34,6 +34,11 @@ CREATE TABLE IF NOT EXISTS kv (
 _LIVE = "(expires_at IS NULL OR expires_at > ?)"
 
 T = TypeVar("T")
+
+
+def _record(customer: str | None, raw: str | None) -> EntityRecord:
+    subscription = None if raw is None else dict(json.loads(raw))
+    return EntityRecord(customer, subscription, record_token(customer, raw))
 
 
 class SqliteStore:
@@ -173,13 +178,10 @@ class SqliteStore:
             return found
 
         found = self._read(run)
-        records = []
-        for i in range(0, len(wanted), 2):
-            raw = found.get(wanted[i + 1])
-            records.append(
-                EntityRecord(found.get(wanted[i]), None if raw is None else json.loads(raw))
-            )
-        return records
+        return [
+            _record(found.get(wanted[i]), found.get(wanted[i + 1]))
+            for i in range(0, len(wanted), 2)
+        ]
 
     def claim(self, name: str, token: str, ttl_seconds: float) -> bool:
         key = keys.claim_key(name)
@@ -205,11 +207,24 @@ class SqliteStore:
         amount: int,
         limit: int | None,
         ttl_seconds: int,
+        expected_token: str | None = None,
     ) -> int:
         check_amount(amount)
         key = keys.usage_key(entity_id, counter, period_start)
         now = time.time()
         with self._write() as conn:
+            if expected_token is not None:
+                entity = keys.entity_key(entity_id)
+                rows = [
+                    keys.field_row(entity, f)
+                    for f in (keys.CUSTOMER_FIELD, keys.SUBSCRIPTION_FIELD)
+                ]
+                found = dict(
+                    conn.execute("SELECT key, value FROM kv WHERE key IN (?, ?)", rows).fetchall()
+                )
+                current = _record(found.get(rows[0]), found.get(rows[1]))
+                if current.token != expected_token:
+                    raise StaleRecord(current)
             row = conn.execute(
                 f"SELECT value, expires_at FROM kv WHERE key = ? AND {_LIVE}", (key, now)
             ).fetchone()

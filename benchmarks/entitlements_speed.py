@@ -1,0 +1,149 @@
+"""Entitlement checks and usage counters against a plain redis GET loop, in one run.
+
+    .venv/bin/python benchmarks/entitlements_speed.py [--n 20000]
+
+Starts a private redis-server and the Stripe emulator, creates one product and price, caches
+an active subscription for 1,000 entities, then measures on the same server:
+- a plain redis-py `GET` loop (the baseline: one round trip per call);
+- `Billing.entitlements(entity)` (one HMGET round trip plus the in-process catalog lookup):
+  checks/s, p50 and p99 latency, and the ratio to the baseline (target >= 0.8);
+- `Billing.entitlements_many` for 1,000 entities (one pipelined round trip);
+- `Billing.consume` per second, one thread and 16 threads (target >= 5,000/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import threading
+import time
+from collections.abc import Callable
+
+import redis
+import stripe
+
+from reconciler.emulator import run_in_thread
+from reconciler.plans import load_plans
+from reconciler.runtime.billing import Billing
+from reconciler.runtime.store import open_store
+from reconciler.stripe_client import StripeSettings
+from reconciler.testing import redis_server
+
+KEY = "sk_test_benchmark"
+
+
+def timed_loop(n: int, call: Callable[[int], object]) -> tuple[float, float, float]:
+    """(calls per second, p50 µs, p99 µs) of `n` sequential calls."""
+    latencies = []
+    start = time.perf_counter()
+    for i in range(n):
+        t0 = time.perf_counter()
+        call(i)
+        latencies.append(time.perf_counter() - t0)
+    total = time.perf_counter() - start
+    latencies.sort()
+    p50 = latencies[len(latencies) // 2] * 1e6
+    p99 = latencies[int(len(latencies) * 0.99)] * 1e6
+    return n / total, p50, p99
+
+
+def setup(emulator_url: str, redis_url: str) -> tuple[Billing, str]:
+    client = stripe.StripeClient(KEY, base_addresses={"api": emulator_url}, max_network_retries=0)
+    product = client.v1.products.create(
+        params={"name": "Bench", "metadata": {"plan-key": "bench", "managed-by": "reconciler"}}
+    )
+    price = client.v1.prices.create(
+        params={
+            "product": product.id,
+            "currency": "usd",
+            "unit_amount": 900,
+            "recurring": {"interval": "month"},
+            "lookup_key": "bench_monthly",
+            "metadata": {"limits:credits": "100000000", "features:API": "true"},
+        }
+    )
+    loaded = load_plans("plans")
+    assert loaded.plans is not None
+    store = open_store(redis_url)
+    billing = Billing(loaded.plans, store, client, StripeSettings(KEY, emulator_url))
+    return billing, str(price.id)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=20_000, help="calls per measured loop")
+    n = parser.parse_args().n
+    with redis_server() as redis_url, run_in_thread() as emulator:
+        billing, price_id = setup(emulator.url, redis_url)
+        now = int(time.time())
+        entities = [f"bench_{i}" for i in range(1000)]
+        for i, entity in enumerate(entities):
+            billing.store.set_customer(entity, f"cus_bench_{i}")
+            billing.store.set_subscription(
+                entity,
+                {
+                    "subscription_id": f"sub_{i}",
+                    "status": "active",
+                    "price_id": price_id,
+                    "current_period_start": now - 86_400,
+                    "current_period_end": now + 29 * 86_400,
+                    "cancel_at_period_end": False,
+                    "payment_method": None,
+                },
+            )
+        assert billing.entitlements("bench_1")["plan"] == "bench"
+        plain = redis.Redis.from_url(redis_url, decode_responses=True)
+        plain.set("bench:plain", "x" * 200)
+
+        # Warm both paths, then measure them back to back on the same server.
+        timed_loop(2000, lambda i: plain.get("bench:plain"))
+        timed_loop(2000, lambda i: billing.entitlements(entities[i % 1000]))
+        get_rate, get_p50, get_p99 = timed_loop(n, lambda i: plain.get("bench:plain"))
+        ent_rate, ent_p50, ent_p99 = timed_loop(
+            n, lambda i: billing.entitlements(entities[i % 1000])
+        )
+        feat_rate, _, _ = timed_loop(n, lambda i: billing.has_feature(entities[i % 1000], "API"))
+
+        many = []
+        for _ in range(20):
+            t0 = time.perf_counter()
+            answers = billing.entitlements_many(entities)
+            many.append(time.perf_counter() - t0)
+        assert len(answers) == 1000 and answers["bench_999"]["plan"] == "bench"
+
+        one_rate, _, _ = timed_loop(n, lambda i: billing.consume(entities[i % 1000], "credits"))
+        per_thread = n // 16
+        threads = [
+            threading.Thread(
+                target=lambda t=t: [
+                    billing.consume(entities[(t * 7 + j) % 1000], "credits")
+                    for j in range(per_thread)
+                ]
+            )
+            for t in range(16)
+        ]
+        t0 = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        multi_rate = per_thread * 16 / (time.perf_counter() - t0)
+        billing.close()
+
+    print(
+        f"plain redis GET loop:       {get_rate:9.0f} /s  p50 {get_p50:6.1f} µs  p99 {get_p99:6.1f} µs"
+    )
+    print(
+        f"entitlements(entity):       {ent_rate:9.0f} /s  p50 {ent_p50:6.1f} µs  p99 {ent_p99:6.1f} µs"
+    )
+    print(f"  ratio to GET loop:        {ent_rate / get_rate:9.2f}   (target >= 0.80)")
+    print(f"has_feature(entity, name):  {feat_rate:9.0f} /s  ratio {feat_rate / get_rate:.2f}")
+    print(
+        f"entitlements_many(1,000):   median {statistics.median(many) * 1e3:6.1f} ms (one pipelined round trip)"
+    )
+    print(f"consume, 1 thread:          {one_rate:9.0f} /s   (target >= 5,000/s)")
+    print(f"consume, 16 threads:        {multi_rate:9.0f} /s")
+
+
+if __name__ == "__main__":
+    main()
