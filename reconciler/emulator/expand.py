@@ -16,9 +16,19 @@ if TYPE_CHECKING:
     from reconciler.emulator.state import Emulator
 
 
+# Stripe refuses expansions deeper than four levels (`data.invoice.subscription.x`).
+MAX_DEPTH = 4
+
+
 def expand(emulator: Emulator, answer: Any, paths: list[str]) -> Any:
     """`answer` with every path in `paths` expanded."""
     for index, path in enumerate(paths):
+        if path.count(".") >= MAX_DEPTH:
+            raise StripeError(
+                400,
+                f"You cannot expand more than {MAX_DEPTH} levels of a property. Property: {path}",
+                param=f"expand[{index}]",
+            )
         answer = _expand(emulator, answer, path.split("."), f"expand[{index}]", path)
     return answer
 

@@ -81,3 +81,52 @@ def test_the_emulator_never_imports_stripe() -> None:
     ).stdout.split()
     assert output[1] == "False"
     assert float(output[0]) < 1.0
+
+
+def test_saved_state_round_trips_with_live_links(tmp_path: Path) -> None:
+    import stripe
+
+    from reconciler.emulator import run_in_thread
+    from reconciler.emulator.persistence import load, save
+
+    def client_for(url: str) -> stripe.StripeClient:
+        return stripe.StripeClient("sk_test_p", base_addresses={"api": url}, max_network_retries=0)
+
+    with run_in_thread() as first:
+        client = client_for(first.url)
+        price = client.v1.prices.create(
+            params={
+                "product_data": {"name": "Kept"},
+                "currency": "usd",
+                "unit_amount": 700,
+                "lookup_key": "kept",
+                "recurring": {"interval": "month"},
+            }
+        )
+        customer = client.v1.customers.create(
+            params={
+                "payment_method": "pm_card_visa",
+                "invoice_settings": {"default_payment_method": "pm_card_visa"},
+            }
+        )
+        sub = client.v1.subscriptions.create(
+            params={"customer": customer.id, "items": [{"price": price.id}]}
+        )
+        save(first.emulator, tmp_path / "state.json")
+        before = client.v1.subscriptions.retrieve(sub.id).to_dict()
+    with run_in_thread() as second:
+        load(second.emulator, tmp_path / "state.json")
+        client = client_for(second.url)
+        assert client.v1.subscriptions.retrieve(sub.id).to_dict() == before
+        client.v1.prices.update(price.id, params={"nickname": "Renamed"})
+        again = client.v1.subscriptions.retrieve(sub.id)
+        assert again["items"].data[0].price.nickname == "Renamed"
+        with pytest.raises(stripe.InvalidRequestError):
+            client.v1.prices.create(
+                params={
+                    "product": str(price.product),
+                    "currency": "usd",
+                    "unit_amount": 1,
+                    "lookup_key": "kept",
+                }
+            )

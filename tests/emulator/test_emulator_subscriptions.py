@@ -171,13 +171,19 @@ def test_list_filters_and_default_excludes_canceled(
             "expand": [
                 "data.customer",
                 "data.default_payment_method",
-                "data.items.data.price.product",
+                "data.items.data.price",
             ]
         }
     )
     first = expanded.data[0]
     assert first.customer.id == customer.id  # type: ignore[union-attr]
-    assert first["items"].data[0].price["product"]["id"] == monthly.product
+    assert first["items"].data[0].price.id == monthly.id
+    with pytest.raises(stripe.InvalidRequestError) as too_deep:
+        client.v1.subscriptions.list(params={"expand": ["data.items.data.price.product"]})
+    assert too_deep.value.user_message == (
+        "You cannot expand more than 4 levels of a property. "
+        "Property: data.items.data.price.product"
+    )
 
 
 @pytest.mark.emulator_only
