@@ -64,7 +64,7 @@ def _price(scheme: str = "per_unit", mode: str | None = None, decimal: str | Non
     return {"billing_scheme": scheme, "tiers_mode": mode, "unit_amount_decimal": decimal}
 
 
-TIERS = [
+TIERS: list[dict[str, Any]] = [
     {"up_to": 10, "unit_amount_decimal": "100", "flat_amount_decimal": None},
     {"up_to": None, "unit_amount_decimal": "50", "flat_amount_decimal": "1000"},
 ]
