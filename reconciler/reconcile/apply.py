@@ -203,7 +203,8 @@ def _replace_steps(change: ReplacePrice, after: dict[str, Any]) -> Iterator[Step
     def archive_old(ctx: _Context) -> None:
         catalog.archive(ctx.client, "price", change.old_price_id, ctx.key(change, "archive"))
 
-    yield Step(7, change, "archive old price", archive_old)
+    if change.archive_old:
+        yield Step(7, change, "archive old price", archive_old)
 
 
 def plan_steps(plan: Plan) -> tuple[Step, ...]:

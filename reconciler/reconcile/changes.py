@@ -113,6 +113,9 @@ class ReplacePrice(PriceChange):
     kind: ClassVar[Kind] = "price"
     old_price_id: str
     moves_default: bool = False
+    # False when the old price is a default Stripe cannot move away (its product keeps no
+    # declared default): it then stays active, without its lookup key.
+    archive_old: bool = True
     migrate_subscribers: bool = False
     proration_behavior: str = "create_prorations"
     impact: EntitlementImpact | None = None

@@ -47,6 +47,7 @@ class _Collector:
     notes: list[Note] = field(default_factory=list)
     matched_products: set[str] = field(default_factory=set)
     matched_prices: set[str] = field(default_factory=set)
+    desired: Catalog = field(default_factory=Catalog)
 
 
 def diff(
@@ -54,7 +55,7 @@ def diff(
 ) -> Plan:
     """Every change that brings `live` to `desired`; no I/O."""
     cfg = config or Config()
-    out = _Collector()
+    out = _Collector(desired=desired)
     for product in desired.products:
         _diff_product(product, live, options, cfg, out)
     for live_product in live.products:
@@ -171,6 +172,7 @@ def _diff_price(
         return
     if needs_replacement(before, after):
         is_default = owner is not None and owner.default_price_id == held.id
+        archivable = _default_moves_away(held, owner, product, live, out.desired)
         out.changes.append(
             ReplacePrice(
                 product_key=product.key,
@@ -181,6 +183,11 @@ def _diff_price(
                 after=after,
                 fields=fields,
                 moves_default=is_default and product.default_price == price.lookup_key,
+                archive_old=archivable,
+                reason=""
+                if archivable
+                else "the old price stays active: it is its product's "
+                "default price and no other default is declared (Stripe cannot unset a default)",
                 migrate_subscribers=options.migrate_subscribers,
                 proration_behavior=product.proration_behavior,
             )
@@ -199,6 +206,23 @@ def _diff_price(
             reason=reason,
         )
     )
+
+
+def _default_moves_away(
+    old: LivePrice,
+    owner: LiveProduct | None,
+    product: Product,
+    live: LiveCatalog,
+    desired: Catalog,
+) -> bool:
+    """True unless `old` is its product's default and no declared default will replace it."""
+    holder = live.product_by_id(old.product_id)
+    if holder is None or holder.default_price_id != old.id:
+        return True
+    if owner is not None and holder.id == owner.id:
+        return product.default_price is not None
+    declared = desired.product(holder.key) if holder.key else None
+    return declared is not None and declared.default_price is not None
 
 
 def _undeclared_price(

@@ -72,6 +72,7 @@ def identity_record(change: Change) -> dict[str, Any]:
     }
     if isinstance(change, ReplacePrice):
         record["moves_default"] = change.moves_default
+        record["archive_old"] = change.archive_old
         record["migrate_subscribers"] = change.migrate_subscribers
         record["proration_behavior"] = change.proration_behavior
     return record
