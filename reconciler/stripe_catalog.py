@@ -64,23 +64,36 @@ class LiveCatalog:
     products: tuple[LiveProduct, ...] = ()
     prices: tuple[LivePrice, ...] = ()
     _by_id: dict[str, LivePrice] = field(default_factory=dict, repr=False, compare=False)
+    # Indexes built once: a diff of 1,000 prices looks these up per price.
+    _products_by_id: dict[str, LiveProduct] = field(default_factory=dict, repr=False, compare=False)
+    _by_product: dict[str, list[LivePrice]] = field(default_factory=dict, repr=False, compare=False)
+    _by_lookup_key: dict[str, list[LivePrice]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self._by_id.update({p.id: p for p in self.prices})
+        self._products_by_id.update({p.id: p for p in self.products})
+        for price in self.prices:
+            self._by_product.setdefault(price.product_id, []).append(price)
+            if price.price.lookup_key:
+                self._by_lookup_key.setdefault(price.price.lookup_key, []).append(price)
 
     def product_by_key(self, key: str) -> LiveProduct | None:
         return next((p for p in self.products if p.key == key), None)
 
     def product_by_id(self, product_id: str) -> LiveProduct | None:
-        return next((p for p in self.products if p.id == product_id), None)
+        return self._products_by_id.get(product_id)
 
     def prices_of(self, product_id: str) -> tuple[LivePrice, ...]:
-        return tuple(p for p in self.prices if p.product_id == product_id)
+        return tuple(self._by_product.get(product_id, ()))
+
+    def prices_with_lookup_key(self, lookup_key: str) -> tuple[LivePrice, ...]:
+        """Every price holding this lookup key (Stripe keeps at most one)."""
+        return tuple(self._by_lookup_key.get(lookup_key, ()))
 
     def active_price_by_lookup_key(self, lookup_key: str) -> LivePrice | None:
-        return next(
-            (p for p in self.prices if p.price.active and p.price.lookup_key == lookup_key), None
-        )
+        return next((p for p in self.prices_with_lookup_key(lookup_key) if p.price.active), None)
 
     def price_by_id(self, price_id: str) -> LivePrice | None:
         return self._by_id.get(price_id)

@@ -161,6 +161,8 @@ def field_changes(before: State | None, after: State | None) -> tuple[FieldChang
     """The field-level differences between two normalized states, sorted by path. A whole
     mapping added or removed (a create's metadata) is listed key by key; absent or empty
     values on the other side (a create's `tiers: []`) are left out."""
+    if before == after:
+        return ()  # the common case on a synced catalog: skip deepdiff's full walk
     found: list[FieldChange] = []
     # threshold 0: always report key by key, even when two mappings share nothing.
     diff = DeepDiff(dict(before or {}), dict(after or {}), view="tree", threshold_to_diff_deeper=0)

@@ -76,9 +76,8 @@ def _match_product(product: Product, live: LiveCatalog) -> LiveProduct | None:
     )
     if by_key:
         return by_key[0]
-    keys = {p.lookup_key for p in product.prices}
-    for price in live.prices:
-        if price.price.lookup_key in keys:
+    for declared in product.prices:
+        for price in live.prices_with_lookup_key(declared.lookup_key):
             owner = live.product_by_id(price.product_id)
             if owner is not None and not owner.managed and owner.key is None:
                 return owner
@@ -88,7 +87,7 @@ def _match_product(product: Product, live: LiveCatalog) -> LiveProduct | None:
 def _holder(lookup_key: str, live: LiveCatalog) -> LivePrice | None:
     """The price holding a lookup key (Stripe keeps them unique; active first to be safe)."""
     holders = sorted(
-        (p for p in live.prices if p.price.lookup_key == lookup_key),
+        live.prices_with_lookup_key(lookup_key),
         key=lambda p: (not p.price.active, -p.created),
     )
     return holders[0] if holders else None
