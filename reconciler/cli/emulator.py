@@ -7,10 +7,29 @@ starts in well under a second.
 from __future__ import annotations
 
 import signal
+import threading
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from reconciler.emulator import Emulator
+
+# How often changed state is written to --data while serving, in seconds.
+SAVE_INTERVAL = 1.0
+
+
+def _save_while_serving(state: Emulator, data: Path, stop: threading.Event) -> None:
+    """Write the account whenever it changed, so a killed process loses at most a second."""
+    from reconciler.emulator.persistence import save
+
+    saved = state.writes
+    while not stop.wait(SAVE_INTERVAL):
+        if state.writes != saved:
+            saved = state.writes
+            save(state, data)
 
 
 def _stop_on_term(signum: int, frame: FrameType | None) -> None:
@@ -24,7 +43,8 @@ def _stop_on_term(signum: int, frame: FrameType | None) -> None:
 @click.option(
     "--data",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="JSON file: state is loaded from it at start and saved to it at shutdown.",
+    help="JSON file: state is loaded from it at start, saved within a second of every "
+    "change and at shutdown.",
 )
 def emulator(host: str, port: int, data: Path | None) -> None:
     """Run a local Stripe emulator for tests and development."""
@@ -45,11 +65,18 @@ def emulator(host: str, port: int, data: Path | None) -> None:
     )
     signal.signal(signal.SIGTERM, _stop_on_term)
     state.webhooks.start()
+    stop_saving = threading.Event()
+    if data is not None:
+        saver = threading.Thread(
+            target=_save_while_serving, args=(state, data, stop_saving), daemon=True
+        )
+        saver.start()
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         pass
     finally:
+        stop_saving.set()
         server.server_close()
         state.webhooks.stop()
         if data is not None:

@@ -1,7 +1,7 @@
-"""Checkout Sessions and Billing Portal sessions, plus completing a checkout.
+"""Checkout Sessions, their line items, and completing a checkout.
 
-Session URLs point back at the emulator (`/checkout/<id>`, `/billing_portal/<id>`)
-so links in tests are real. `complete_session` plays the customer paying.
+Session URLs point back at the emulator (`/checkout/<id>`), so links in tests
+are real. `complete_session` plays the customer paying.
 """
 
 from __future__ import annotations
@@ -248,44 +248,40 @@ def list_sessions(emulator: Emulator, call: Call) -> Any:
     )
 
 
-def create_portal_session(emulator: Emulator, call: Call) -> Any:
-    params = call.params
-    check_params(
-        params,
-        {
-            "customer": SCALAR,
-            "return_url": SCALAR,
-            "configuration": SCALAR,
-            "locale": SCALAR,
-            "flow_data": FREE,
-            "on_behalf_of": SCALAR,
-            "expand": FREE,
-        },
-    )
-    if not params.get("customer"):
-        raise missing_parameter("customer")
-    customer = emulator.require("customers", params["customer"], "customer")
-    session_id = new_id("bps_")
-    session: StripeObject = {
-        "id": session_id,
-        "object": "billing_portal.session",
-        "configuration": params.get("configuration") or "bpc_emulator_default",
-        "created": emulator.clock.now(),
-        "customer": customer["id"],
-        "customer_account": None,
-        "flow": None,
-        "livemode": False,
-        "locale": params.get("locale"),
-        "on_behalf_of": None,
-        "return_url": params.get("return_url"),
-        "url": emulator.url(f"/billing_portal/{session_id}"),
+def list_line_items(emulator: Emulator, call: Call) -> Any:
+    """`GET /v1/checkout/sessions/:id/line_items`: Stripe's `item` objects."""
+    check_params(call.params, LIST_PARAMS)
+    session = emulator.require("checkout_sessions", call.args[0])
+    inputs = emulator.checkout_inputs.get(session["id"], {"line_items": []})
+    items = []
+    for position, line in enumerate(inputs["line_items"]):
+        price = emulator.require("prices", line["price"])
+        amount = line_amount(price, emulator.price_tiers.get(price["id"], []), line["quantity"])
+        product = emulator.products.get(price["product"]) or {}
+        items.append(
+            {
+                "id": f"li_{session['id'][8:30]}{position}",
+                "object": "item",
+                "amount_discount": 0,
+                "amount_subtotal": amount,
+                "amount_tax": 0,
+                "amount_total": amount,
+                "currency": price["currency"],
+                "description": product.get("name"),
+                "price": price,
+                "quantity": line["quantity"],
+            }
+        )
+    return {
+        "object": "list",
+        "data": items,
+        "has_more": False,
+        "url": f"/v1/checkout/sessions/{session['id']}/line_items",
     }
-    emulator.portal_sessions.add(session)
-    return session
 
 
 def register(router: Router) -> None:
     router.add("POST", "/v1/checkout/sessions", create_session)
     router.add("GET", "/v1/checkout/sessions", list_sessions)
     router.add("GET", "/v1/checkout/sessions/:id", retrieve_session)
-    router.add("POST", "/v1/billing_portal/sessions", create_portal_session)
+    router.add("GET", "/v1/checkout/sessions/:id/line_items", list_line_items)

@@ -31,6 +31,8 @@ def _json(body: str) -> dict[str, Any]:
 
 def handle_control(emulator: Emulator, method: str, path: str, body: str) -> Answer:
     """Answer one control request; bad JSON is a 400 with Stripe's envelope."""
+    if method != "GET":
+        emulator.writes += 1
     try:
         return _dispatch(emulator, method, path, _json(body))
     except StripeError as error:

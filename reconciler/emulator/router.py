@@ -70,9 +70,17 @@ class Router:
 
 def build_router() -> Router:
     """Every resource's routes, in one table."""
-    from reconciler.emulator import checkout, customers, events, prices, products, subscriptions
+    from reconciler.emulator import (
+        checkout,
+        customers,
+        events,
+        portal,
+        prices,
+        products,
+        subscriptions,
+    )
 
     router = Router()
-    for module in (products, prices, customers, subscriptions, checkout, events):
+    for module in (products, prices, customers, subscriptions, checkout, portal, events):
         module.register(router)
     return router

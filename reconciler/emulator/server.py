@@ -235,6 +235,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         try:
             with emulator.lock:
                 answer = route.handler(emulator, call)
+                if call.method != "GET":
+                    emulator.writes += 1
                 paths = as_str_list(call.params.get("expand"), "expand")
                 return 200, json.dumps(expand(emulator, answer, paths)).encode(), True
         except StripeError as error:

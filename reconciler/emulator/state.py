@@ -44,6 +44,8 @@ class Emulator:
         self.idempotency = IdempotencyStore()
         self.webhooks = WebhookDispatcher(self.faults)
         self.base_url = ""
+        # Bumped by every successful change, so `--data` knows when to save again.
+        self.writes = 0
         self.reset_data()
 
     def reset_data(self) -> None:

@@ -190,9 +190,20 @@ def create_subscription(emulator: Emulator, call: Call) -> Any:
             ),
         },
     )
+    if subscription["cancel_at_period_end"]:
+        _schedule_cancel(emulator, subscription, True)
     emulator.subscriptions.add(subscription)
     begin(emulator, subscription, call)
     return subscription
+
+
+def _schedule_cancel(emulator: Emulator, subscription: StripeObject, flag: bool) -> None:
+    """`cancel_at_period_end`: Stripe also fills `cancel_at` and `canceled_at`."""
+    subscription["cancel_at_period_end"] = flag
+    subscription["canceled_at"] = emulator.clock.now() if flag else None
+    subscription["cancel_at"] = (
+        subscription["items"]["data"][0]["current_period_end"] if flag else None
+    )
 
 
 def retrieve_subscription(emulator: Emulator, call: Call) -> Any:
@@ -222,11 +233,7 @@ def _apply_update(emulator: Emulator, subscription: StripeObject, params: dict[s
         update_items(emulator, subscription, list(params["items"] or []))
     if "cancel_at_period_end" in params:
         flag = as_bool(params["cancel_at_period_end"], "cancel_at_period_end")
-        subscription["cancel_at_period_end"] = flag
-        subscription["canceled_at"] = emulator.clock.now() if flag else None
-        subscription["cancel_at"] = (
-            subscription["items"]["data"][0]["current_period_end"] if flag else None
-        )
+        _schedule_cancel(emulator, subscription, flag)
     if "metadata" in params:
         subscription["metadata"] = merge_metadata(subscription["metadata"], params["metadata"])
     if "description" in params:

@@ -123,3 +123,12 @@ def test_complete_with_trial(
     assert sub.status == "trialing"
     assert sub.metadata.to_dict() == {"plan": "pro"}
     assert completed["payment_status"] == "no_payment_required"
+
+
+def test_line_items_show_the_prices(client: stripe.StripeClient, monthly: stripe.Price) -> None:
+    session = _session(client, monthly)
+    items = client.v1.checkout.sessions.line_items.list(session.id)
+    assert len(items.data) == 1
+    item = items.data[0]
+    assert (item.object, item.quantity, item.amount_total) == ("item", 1, 900)
+    assert item.price is not None and item.price.id == monthly.id

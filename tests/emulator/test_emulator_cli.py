@@ -57,6 +57,11 @@ def test_serves_and_keeps_state_between_runs(tmp_path: Path) -> None:
     try:
         assert elapsed < 3.0
         created = _call(f"{url}/v1/products", "POST", "name=Persisted&metadata[k]=v")
+        for _ in range(40):
+            if data.exists() and str(created["id"]) in data.read_text():
+                break
+            time.sleep(0.1)
+        assert str(created["id"]) in data.read_text()
     finally:
         errors = _stop(process)
     assert f"Saved emulator state to {data}" in errors

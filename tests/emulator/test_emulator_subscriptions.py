@@ -237,8 +237,11 @@ def test_cancel_at_period_end_takes_effect(
             "cancel_at_period_end": True,
         }
     )
+    end = sub["items"].data[0].current_period_end
+    assert (sub.cancel_at, sub.canceled_at is not None) == (end, True)
     control.advance(40 * DAY)
-    assert client.v1.subscriptions.retrieve(sub.id).status == "canceled"
+    ended = client.v1.subscriptions.retrieve(sub.id)
+    assert (ended.status, ended.ended_at) == ("canceled", end)
     assert _events(client)[-1] == "customer.subscription.deleted"
 
 
