@@ -1,0 +1,77 @@
+"""The pure entitlement delta and how counts attach to changes."""
+
+from __future__ import annotations
+
+from reconciler.model import Catalog, Config
+from reconciler.reconcile.changes import ReplacePrice, UpdatePrice
+from reconciler.reconcile.diff import diff
+from reconciler.reconcile.impact import counted_price, entitlement_delta, with_impact
+from reconciler.reconcile.plan import DiffOptions
+from tests.reconcile.helpers import CONFIG, live, price, product, synced
+
+
+def test_limits_rise_and_fall_with_unlimited_highest() -> None:
+    before = {"limits:seats": "5", "limits:credits": "unlimited", "limits:gone": "1"}
+    after = {"limits:seats": "unlimited", "limits:credits": "100"}
+    assert entitlement_delta(before, after, Config()) == (
+        ("limit seats: 5 -> unlimited",),
+        ("limit credits: unlimited -> 100", "limit gone: 1 -> (none)"),
+        (),
+    )
+
+
+def test_configured_default_limits_fill_a_missing_limit() -> None:
+    config = Config(default_limits={"seats": 1})
+    assert entitlement_delta({}, {"limits:seats": "1"}, config) == ((), (), ())
+    assert entitlement_delta({}, {"limits:seats": "2"}, config) == (
+        ("limit seats: 1 -> 2",),
+        (),
+        (),
+    )
+
+
+def test_features_gain_lose_and_change() -> None:
+    before = {"features:A": "false", "features:B": "true", "features:C": "email"}
+    after = {"features:A": "true", "features:C": "chat", "features:D": "1"}
+    assert entitlement_delta(before, after, Config()) == (
+        ("feature A: false -> true", "feature D: (none) -> 1"),
+        ("feature B: true -> (none)",),
+        ("feature C: email -> chat",),
+    )
+
+
+def test_only_entitlement_changes_and_replacements_are_counted() -> None:
+    catalog = Catalog((product("pro", price("pro_monthly", nickname="New")),))
+    products, prices = synced(catalog)
+    prices[0]["nickname"] = "Old"
+    (rename,) = diff(catalog, live(products, prices), DiffOptions(), CONFIG).changes
+    assert counted_price(rename, CONFIG) is None
+    prices[0]["metadata"]["limits:seats"] = "9"
+    plan = diff(catalog, live(products, prices), DiffOptions(), CONFIG)
+    (change,) = plan.changes
+    assert counted_price(change, CONFIG) == "price_pro_monthly"
+    counted = with_impact(plan, {"price_pro_monthly": 4}, CONFIG)
+    (with_count,) = counted.changes
+    assert isinstance(with_count, UpdatePrice) and with_count.impact is not None
+    assert (with_count.impact.subscriptions, with_count.impact.lost) == (
+        4,
+        ("limit seats: 9 -> 1",),
+    )
+    assert counted.fingerprint == plan.fingerprint
+
+
+def test_subscribers_staying_on_a_replaced_price_keep_their_entitlements() -> None:
+    catalog = Catalog((product("pro", price("pro_monthly", 900, limits={"seats": 2})),))
+    products, prices = synced(catalog)
+    prices[0]["unit_amount_decimal"] = "800"
+    prices[0]["metadata"]["limits:seats"] = "1"
+    plan = diff(catalog, live(products, prices), DiffOptions(), CONFIG)
+    (staying,) = with_impact(plan, {"price_pro_monthly": 3}, CONFIG).changes
+    assert isinstance(staying, ReplacePrice) and staying.impact is not None
+    assert (staying.impact.subscriptions, staying.impact.gained) == (3, ())
+    moving_plan = diff(
+        catalog, live(products, prices), DiffOptions(migrate_subscribers=True), CONFIG
+    )
+    (moving,) = with_impact(moving_plan, {"price_pro_monthly": 3}, CONFIG).changes
+    assert isinstance(moving, ReplacePrice) and moving.impact is not None
+    assert moving.impact.gained == ("limit seats: 1 -> 2",)
