@@ -100,9 +100,13 @@ def detail_lines(change: Change) -> list[str]:
 
 
 def note_line(note: Note) -> str:
+    # An object without a key is shown by its id alone, not as "(prod_1) (prod_1)".
+    shown = (
+        note.key if note.key.endswith(f"({note.stripe_id})") else (f"{note.key} ({note.stripe_id})")
+    )
     if isinstance(note, Unmanaged):
-        return f"! unmanaged {note.kind} {note.key} ({note.stripe_id}): {note.message}"
-    return f"! {note.key} ({note.stripe_id}): {note.message}"
+        return f"! unmanaged {note.kind} {shown}: {note.message}"
+    return f"! {shown}: {note.message}"
 
 
 def summary(plan: Plan) -> str:

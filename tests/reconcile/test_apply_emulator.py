@@ -179,7 +179,7 @@ def test_unmanaged_objects_are_untouched_until_adopted(
     code, out, _ = run("apply", str(plans_dir), "--prune", "--yes")
     assert code == 0
     assert f"! unmanaged product mine ({legacy.id}): " in out
-    assert f"! unmanaged product ({dashboard.id}) ({dashboard.id}): " in out
+    assert f"! unmanaged product ({dashboard.id}): not managed by reconciler (0 active" in out
     assert stripe_client.v1.products.retrieve(legacy.id).metadata.to_dict() == {}
     assert stripe_client.v1.products.retrieve(dashboard.id).active is True
     code, out, _ = run("apply", str(plans_dir), "--adopt", "--yes")
