@@ -46,14 +46,15 @@ def apply(
         return 1
     plan = planned.plan
     click.echo(RENDERERS[fmt](plan), nl=False)
+    if not plan.has_changes:
+        # In sync is safe whatever was reviewed (e.g. a rerun after a successful apply).
+        note("Nothing to apply.")
+        return 0
     if fingerprint is not None and fingerprint != plan.fingerprint:
         raise PlanRefused(
             f"the plan's fingerprint is {plan.fingerprint}, not the reviewed {fingerprint}: "
             "Stripe or the plan files changed since the review; run diff again"
         )
-    if not plan.has_changes:
-        note("Nothing to apply.")
-        return 0
     settings = StripeSettings.from_env()
     if not yes:
         live = " (a live key always needs --yes)" if settings.mode == "live" else ""

@@ -7,17 +7,10 @@ managed objects are archived only with `--prune`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from reconciler.model import Catalog, Config, Price, Product
 from reconciler.reconcile.changes import (
-    ArchivePrice,
-    ArchiveProduct,
-    Change,
     CreatePrice,
     CreateProduct,
-    Note,
-    Notice,
     ReplacePrice,
     Unmanaged,
     UpdatePrice,
@@ -34,20 +27,10 @@ from reconciler.reconcile.state import (
     live_product_state,
     needs_replacement,
 )
+from reconciler.reconcile.undeclared import Collector, undeclared_price, undeclared_product
 from reconciler.stripe_catalog import LiveCatalog, LivePrice, LiveProduct
 
 ADOPT_HINT = "not managed by reconciler; --adopt takes it over"
-
-
-@dataclass
-class _Collector:
-    """Accumulates changes and notes while one diff walks the catalog."""
-
-    changes: list[Change] = field(default_factory=list)
-    notes: list[Note] = field(default_factory=list)
-    matched_products: set[str] = field(default_factory=set)
-    matched_prices: set[str] = field(default_factory=set)
-    desired: Catalog = field(default_factory=Catalog)
 
 
 def diff(
@@ -55,15 +38,15 @@ def diff(
 ) -> Plan:
     """Every change that brings `live` to `desired`; no I/O."""
     cfg = config or Config()
-    out = _Collector(desired=desired)
+    out = Collector(desired=desired)
     for product in desired.products:
         _diff_product(product, live, options, cfg, out)
     for live_product in live.products:
         if live_product.id not in out.matched_products:
-            _undeclared_product(live_product, live, options, out)
+            undeclared_product(live_product, live, options, out)
     for price in live.prices:
         if price.id not in out.matched_prices and live.product_by_id(price.product_id) is None:
-            _undeclared_price(price, None, live, options, out, moving_default=False)
+            undeclared_price(price, None, live, options, out, moving_default=False)
     managed = sum(1 for p in live.prices if p.managed and p.price.active)
     return Plan(tuple(out.changes), tuple(out.notes), options, managed)
 
@@ -94,7 +77,7 @@ def _holder(lookup_key: str, live: LiveCatalog) -> LivePrice | None:
 
 
 def _diff_product(
-    product: Product, live: LiveCatalog, options: DiffOptions, config: Config, out: _Collector
+    product: Product, live: LiveCatalog, options: DiffOptions, config: Config, out: Collector
 ) -> None:
     current = _match_product(product, live)
     if current is not None:
@@ -134,7 +117,7 @@ def _diff_product(
         )
         for live_price in live.prices_of(current.id):
             if live_price.id not in out.matched_prices:
-                _undeclared_price(live_price, current, live, options, out, moving_default=moving)
+                undeclared_price(live_price, current, live, options, out, moving_default=moving)
 
 
 def _diff_price(
@@ -144,7 +127,7 @@ def _diff_price(
     live: LiveCatalog,
     options: DiffOptions,
     config: Config,
-    out: _Collector,
+    out: Collector,
 ) -> None:
     after = desired_price_state(price, product.key, config)
     held = _holder(price.lookup_key, live)
@@ -222,95 +205,3 @@ def _default_moves_away(
         return product.default_price is not None
     declared = desired.product(holder.key) if holder.key else None
     return declared is not None and declared.default_price is not None
-
-
-def _undeclared_price(
-    price: LivePrice,
-    owner: LiveProduct | None,
-    live: LiveCatalog,
-    options: DiffOptions,
-    out: _Collector,
-    moving_default: bool,
-) -> None:
-    """A live price no plan declares: archived with --prune (or always, for an orphan of an
-    interrupted replacement, which has lost its lookup key)."""
-    lookup_key = price.price.lookup_key
-    shown = lookup_key or f"({price.id})"
-    if not price.managed:
-        if price.price.active and owner is not None and owner.managed:
-            out.notes.append(Unmanaged("price", shown, price.id, "not managed by reconciler"))
-        return
-    if not price.price.active:
-        return
-    orphan = not lookup_key
-    if not (options.prune or orphan):
-        out.notes.append(Notice(f"price:{shown}", price.id, "not declared; --prune archives it"))
-        return
-    is_default = owner is not None and owner.default_price_id == price.id
-    if is_default and not moving_default:
-        out.notes.append(
-            Notice(
-                f"price:{shown}",
-                price.id,
-                "not declared, but it is its product's default price, which "
-                "Stripe cannot unset; declare another default to archive it",
-            )
-        )
-        return
-    product_key = owner.key if owner is not None and owner.key else price.product_id
-    before = live_price_state(price, product_key)
-    after = {**before, "active": False}
-    reason = "left active by an interrupted replacement" if orphan else "not declared"
-    out.changes.append(
-        ArchivePrice(
-            product_key=product_key,
-            lookup_key=lookup_key,
-            product_id=price.product_id,
-            price_id=price.id,
-            before=before,
-            after=after,
-            fields=field_changes(before, after),
-            reason=reason,
-        )
-    )
-
-
-def _undeclared_product(
-    product: LiveProduct, live: LiveCatalog, options: DiffOptions, out: _Collector
-) -> None:
-    shown = product.key or f"({product.id})"
-    if not product.managed:
-        if product.active:
-            count = sum(1 for p in live.prices_of(product.id) if p.price.active)
-            out.notes.append(
-                Unmanaged(
-                    "product",
-                    shown,
-                    product.id,
-                    f"not managed by reconciler ({count} active price(s))",
-                )
-            )
-        return
-    if not product.active:
-        return
-    if not options.prune:
-        out.notes.append(
-            Notice(f"product:{shown}", product.id, "not declared; --prune archives it")
-        )
-        out.matched_prices.update(p.id for p in live.prices_of(product.id))
-        return
-    before = live_product_state(product, live)
-    after = {**before, "active": False}
-    out.changes.append(
-        ArchiveProduct(
-            product_key=shown,
-            product_id=product.id,
-            before=before,
-            after=after,
-            fields=field_changes(before, after),
-            reason="not declared",
-        )
-    )
-    for price in live.prices_of(product.id):
-        out.matched_prices.add(price.id)
-        _undeclared_price(price, product, live, options, out, moving_default=False)

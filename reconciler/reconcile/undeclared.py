@@ -1,0 +1,123 @@
+"""Managed objects no plan declares: archived with `--prune` (or always, for an orphan of an
+interrupted replacement), otherwise noted; unmanaged ones are only ever noted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reconciler.model import Catalog
+from reconciler.reconcile.changes import (
+    ArchivePrice,
+    ArchiveProduct,
+    Change,
+    Note,
+    Notice,
+    Unmanaged,
+    field_changes,
+)
+from reconciler.reconcile.plan import DiffOptions
+from reconciler.reconcile.state import live_price_state, live_product_state
+from reconciler.stripe_catalog import LiveCatalog, LivePrice, LiveProduct
+
+
+@dataclass
+class Collector:
+    """Accumulates changes and notes while one diff walks the catalog."""
+
+    changes: list[Change] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    matched_products: set[str] = field(default_factory=set)
+    matched_prices: set[str] = field(default_factory=set)
+    desired: Catalog = field(default_factory=Catalog)
+
+
+def undeclared_price(
+    price: LivePrice,
+    owner: LiveProduct | None,
+    live: LiveCatalog,
+    options: DiffOptions,
+    out: Collector,
+    moving_default: bool,
+) -> None:
+    """A live price no plan declares: archived with --prune (or always, for an orphan of an
+    interrupted replacement, which has lost its lookup key)."""
+    lookup_key = price.price.lookup_key
+    shown = lookup_key or f"({price.id})"
+    if not price.managed:
+        if price.price.active and owner is not None and owner.managed:
+            out.notes.append(Unmanaged("price", shown, price.id, "not managed by reconciler"))
+        return
+    if not price.price.active:
+        return
+    orphan = not lookup_key
+    if not (options.prune or orphan):
+        out.notes.append(Notice(f"price:{shown}", price.id, "not declared; --prune archives it"))
+        return
+    is_default = owner is not None and owner.default_price_id == price.id
+    if is_default and not moving_default:
+        out.notes.append(
+            Notice(
+                f"price:{shown}",
+                price.id,
+                "not declared, but it is its product's default price, which "
+                "Stripe cannot unset; declare another default to archive it",
+            )
+        )
+        return
+    product_key = owner.key if owner is not None and owner.key else price.product_id
+    before = live_price_state(price, product_key)
+    after = {**before, "active": False}
+    reason = "left active by an interrupted replacement" if orphan else "not declared"
+    out.changes.append(
+        ArchivePrice(
+            product_key=product_key,
+            lookup_key=lookup_key,
+            product_id=price.product_id,
+            price_id=price.id,
+            before=before,
+            after=after,
+            fields=field_changes(before, after),
+            reason=reason,
+        )
+    )
+
+
+def undeclared_product(
+    product: LiveProduct, live: LiveCatalog, options: DiffOptions, out: Collector
+) -> None:
+    shown = product.key or f"({product.id})"
+    if not product.managed:
+        if product.active:
+            count = sum(1 for p in live.prices_of(product.id) if p.price.active)
+            out.notes.append(
+                Unmanaged(
+                    "product",
+                    shown,
+                    product.id,
+                    f"not managed by reconciler ({count} active price(s))",
+                )
+            )
+        return
+    if not product.active:
+        return
+    if not options.prune:
+        out.notes.append(
+            Notice(f"product:{shown}", product.id, "not declared; --prune archives it")
+        )
+        out.matched_prices.update(p.id for p in live.prices_of(product.id))
+        return
+    before = live_product_state(product, live)
+    after = {**before, "active": False}
+    out.changes.append(
+        ArchiveProduct(
+            product_key=shown,
+            product_id=product.id,
+            before=before,
+            after=after,
+            fields=field_changes(before, after),
+            reason="not declared",
+        )
+    )
+    for price in live.prices_of(product.id):
+        out.matched_prices.add(price.id)
+        undeclared_price(price, product, live, options, out, moving_default=False)
