@@ -8,6 +8,7 @@ atomic step, so concurrent callers can never pass the limit).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -76,10 +77,21 @@ def mask_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
 
 
+@functools.lru_cache(maxsize=4096)
+def _parse(raw: str) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(raw)
+    return value
+
+
 def _decode_subscription(raw: str | None) -> dict[str, Any] | None:
+    """The cached subscription; parsing is memoized by text because the same few thousand
+    values are read on every request. Callers get their own copy to mutate."""
     if not raw:
         return None
-    value: dict[str, Any] = json.loads(raw)
+    value = dict(_parse(raw))
+    for name, nested in value.items():
+        if isinstance(nested, dict):
+            value[name] = dict(nested)
     return value
 
 
@@ -108,21 +120,27 @@ class RedisStore:
         self._consume = self._client.register_script(_CONSUME)
         self._release = self._client.register_script(_RELEASE)
 
+    def _translate(self, exc: redis.exceptions.RedisError) -> ReconcilerError:
+        if isinstance(exc, _UNREACHABLE):
+            return StoreUnavailable(
+                f"{self.description} is unreachable ({type(exc).__name__}: {exc}); "
+                "check REDIS_URL and that the server is running"
+            )
+        return ReconcilerError(f"{self.description} refused a command: {exc}")
+
     @contextmanager
     def _errors(self) -> Iterator[None]:
         try:
             yield
-        except _UNREACHABLE as exc:
-            raise StoreUnavailable(
-                f"{self.description} is unreachable ({type(exc).__name__}: {exc}); "
-                "check REDIS_URL and that the server is running"
-            ) from exc
         except redis.exceptions.RedisError as exc:
-            raise ReconcilerError(f"{self.description} refused a command: {exc}") from exc
+            raise self._translate(exc) from exc
 
     def _call(self, fn: Callable[[], Any]) -> Any:
-        with self._errors():
+        # A plain try (not the context manager): this sits on every entitlement check.
+        try:
             return fn()
+        except redis.exceptions.RedisError as exc:
+            raise self._translate(exc) from exc
 
     def ping(self) -> None:
         self._call(self._client.ping)
