@@ -9,6 +9,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import click
 
 from reconciler.cli.output import note
+from reconciler.errors import ReconcilerError
 
 
 class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
@@ -43,6 +44,12 @@ def serve(host: str, port: int, plans_path: str) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     billing = Billing.from_env(plans_path)
+    if not billing.settings.webhook_secret:
+        billing.close()
+        raise ReconcilerError(
+            "STRIPE_WEBHOOK_SECRET is not set: reconciler serve cannot verify webhooks "
+            "(copy the endpoint's signing secret, whsec_..., from Stripe)"
+        )
     server = make_server(host, port, make_app(billing), ThreadingWSGIServer, QuietHandler)
     note(
         f"serving webhooks on http://{host}:{server.server_port}/stripe/webhook "

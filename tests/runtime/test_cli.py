@@ -164,3 +164,15 @@ def test_serve_answers_health_and_webhooks(
     assert "sk_test_***uite" in text
     assert TEST_KEY not in text and secret not in text
     assert "webhook evt_cli invoice.paid: synced" in text
+
+
+def test_serve_refuses_to_start_without_a_webhook_secret(
+    env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("STRIPE_WEBHOOK_SECRET", raising=False)
+    code, out, err = run_cli(["serve", "--plans", str(PLANS_DIR)], capsys)
+    assert (code, out) == (1, "")
+    assert err == (
+        "error: STRIPE_WEBHOOK_SECRET is not set: reconciler serve cannot verify webhooks "
+        "(copy the endpoint's signing secret, whsec_..., from Stripe)\n"
+    )
