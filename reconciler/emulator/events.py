@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.emulator.errors import missing, missing_parameter
 from reconciler.emulator.forms import FREE, SCALAR, as_str_list, check_params
 from reconciler.emulator.listing import LIST_PARAMS, list_answer
-from reconciler.emulator.store import StripeObject, new_id
+from reconciler.emulator.store import StripeObject, new_id, new_secret
 
 if TYPE_CHECKING:
     from reconciler.emulator.router import Call, Router
@@ -132,7 +132,7 @@ def create_endpoint(emulator: Emulator, call: Call) -> Any:
         "url": str(params["url"]),
     }
     emulator.webhook_endpoints.add(endpoint)
-    secret = new_id("whsec_", 32)
+    secret = new_secret("whsec_")
     emulator.webhook_secrets[endpoint["id"]] = secret
     # Like Stripe, the secret is shown once: in the answer to create.
     return {**endpoint, "secret": secret}

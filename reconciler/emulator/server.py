@@ -12,6 +12,7 @@ import base64
 import json
 import socket
 import time
+import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -106,7 +107,7 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def _body(self) -> str:
         length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length).decode() if length else ""
+        return self.rfile.read(length).decode(errors="replace") if length else ""
 
     def _serve(self, method: str) -> None:
         path, _, query = self.path.partition("?")
@@ -241,6 +242,13 @@ class RequestHandler(BaseHTTPRequestHandler):
                 return 200, json.dumps(expand(emulator, answer, paths)).encode(), True
         except StripeError as error:
             return error.status, json.dumps(error.envelope()).encode(), not error.is_validation
+        except Exception as error:
+            # A bug in the emulator: answer like Stripe's own 500 and show the traceback.
+            traceback.print_exc()
+            failure = StripeError(
+                500, f"Emulator internal error: {type(error).__name__}: {error}", type="api_error"
+            )
+            return 500, json.dumps(failure.envelope()).encode(), False
 
     def _send(self, status: int, payload: bytes, content_type: str, extra: dict[str, str]) -> None:
         lines = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}"]

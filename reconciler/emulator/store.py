@@ -8,6 +8,7 @@ dict, so a cursor jumps straight to its place instead of scanning.
 from __future__ import annotations
 
 import copy
+import random
 import secrets
 import string
 import time
@@ -16,13 +17,23 @@ from contextlib import contextmanager
 from typing import Any
 
 _ALPHABET = string.ascii_letters + string.digits
+_FAST = random.Random(secrets.randbits(64))
 
 StripeObject = dict[str, Any]
 Predicate = Callable[[StripeObject], bool]
 
 
 def new_id(prefix: str, length: int = 24) -> str:
-    """A random id with Stripe's prefix, e.g. `prod_` + 14 characters."""
+    """A random id with Stripe's prefix, e.g. `prod_` + 14 characters.
+
+    Ids only need to be unique, not unguessable, so the fast generator is used;
+    secrets (webhook signing keys) come from `new_secret`.
+    """
+    return prefix + "".join(_FAST.choices(_ALPHABET, k=length))
+
+
+def new_secret(prefix: str, length: int = 32) -> str:
+    """An unguessable token with a prefix, e.g. a `whsec_` signing secret."""
     return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
 
 
