@@ -14,6 +14,16 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+KNOWN_SETTINGS = {
+    "rate_limit",
+    "error_rate",
+    "latency_ms",
+    "webhook_drop_rate",
+    "webhook_duplicate",
+    "webhook_shuffle",
+    "fail_requests",
+}
+
 
 @dataclass
 class FailRule:
@@ -50,7 +60,11 @@ class Faults:
     _admitted: deque[float] = field(default_factory=deque, repr=False)
 
     def update(self, settings: dict[str, Any]) -> None:
-        """Apply the keys present; missing keys keep their values."""
+        """Apply the keys present; missing keys keep their values; unknown keys are refused."""
+        unknown = sorted(set(settings) - KNOWN_SETTINGS)
+        if unknown:
+            # A typo would otherwise leave a test running without the fault it asked for.
+            raise ValueError(f"unknown fault settings: {', '.join(unknown)}")
         with self._lock:
             for name in ("rate_limit", "error_rate", "latency_ms", "webhook_drop_rate"):
                 if name in settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import urllib.error
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -137,3 +138,11 @@ def test_rate_limit_holds_under_concurrency(
         passed = sum(pool.map(call, range(40)))
     assert passed <= 10 * 2
     assert control.counters()["rate_limited"] == 40 - passed
+
+
+def test_unknown_fault_settings_are_refused(control: EmulatorControl) -> None:
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        control.faults(ratelimit=5)
+    assert caught.value.code == 400
+    assert "unknown fault settings: ratelimit" in caught.value.read().decode()
+    assert control._call("GET", "faults")["rate_limit"] == 0
