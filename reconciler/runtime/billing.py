@@ -16,7 +16,6 @@ import stripe
 
 from reconciler.errors import (
     LimitExceeded,
-    NoCustomer,
     PlanError,
     ReconcilerError,
     StoreUnavailable,
@@ -26,11 +25,17 @@ from reconciler.plans import load_plans
 from reconciler.runtime import usage as counters
 from reconciler.runtime.catalog import CatalogView, PlanPrice
 from reconciler.runtime.catalog_cache import CatalogCache
+from reconciler.runtime.customers import (
+    checkout_params,
+    ensure_customer,
+    require_customer,
+    sync_customer,
+)
 from reconciler.runtime.entitlements import Entitlements, resolve, unavailable
-from reconciler.runtime.store import EntityRecord, Store, held, open_store
+from reconciler.runtime.store import EntityRecord, Store, open_store
 from reconciler.runtime.store.base import StaleRecord
 from reconciler.runtime.stripe_calls import CheckoutSession, RuntimeStripe
-from reconciler.runtime.subscriptions import ACCESS_STATUSES, NONE, governing, summarize
+from reconciler.runtime.subscriptions import ACCESS_STATUSES, NONE
 from reconciler.runtime.webhooks import WebhookResult, process, verify
 from reconciler.stripe_catalog import read_live_catalog
 from reconciler.stripe_client import StripeSettings, make_client
@@ -88,23 +93,10 @@ class Billing:
     def create_stripe_customer(
         self, entity_id: str, email: str | None = None, metadata: Mapping[str, str] | None = None
     ) -> str:
-        """The entity's Stripe customer id, creating the customer once (a no-op when mapped).
-
-        Concurrent calls for one entity create one customer: a store lock serializes them,
-        the idempotency key derived from the entity id makes a retried create return the same
-        customer, and a customer found by `metadata.entityId` is adopted."""
-        existing = self.store.get_customer(entity_id)
-        if existing:
-            return existing
-        with held(self.store, f"lock:customer:{entity_id}"):
-            existing = self.store.get_customer(entity_id)
-            if existing:
-                return existing
-            customer = self.stripe.find_customer(entity_id)
-            if customer is None:
-                customer = self.stripe.create_customer(entity_id, email, metadata)
-            self.store.set_customer(entity_id, customer)
-            return customer
+        """The entity's Stripe customer id, creating the customer once (a no-op when mapped);
+        concurrent calls for one entity create one customer (see `customers.ensure_customer`).
+        The customer carries `metadata.entityId`."""
+        return ensure_customer(self.store, self.stripe, entity_id, email, metadata)
 
     def checkout_session(
         self,
@@ -117,19 +109,17 @@ class Billing:
     ) -> CheckoutSession:
         """`checkout`, returning the session's id as well as its URL."""
         plan_price = self._price(price)
-        urls = self.config.urls_for(self.settings.mode)
-        success = success_url or urls.checkout_success
-        cancel = cancel_url or urls.checkout_cancel
-        if not success or not cancel:
-            raise ReconcilerError(
-                "checkout needs success and cancel URLs: pass them or set urls in reconciler.yaml"
-            )
+        mode, success, cancel, params = checkout_params(
+            self.config,
+            self.settings.mode,
+            plan_price,
+            entity_id,
+            success_url,
+            cancel_url,
+            trial_days,
+            extra,
+        )
         customer = self.create_stripe_customer(entity_id)
-        params: dict[str, Any] = {"metadata": {"entityId": entity_id}, **extra}
-        mode = "subscription" if plan_price.interval else "payment"
-        trial = trial_days if trial_days is not None else plan_price.trial_days
-        if mode == "subscription" and trial:
-            params["subscription_data"] = {"trial_period_days": trial}
         return self.stripe.create_checkout(
             customer, plan_price.price_id, mode, success, cancel, params
         )
@@ -152,30 +142,16 @@ class Billing:
 
     def get_portal(self, entity_id: str, return_url: str | None = None) -> str:
         """A Billing Portal URL; `NoCustomer` when the entity has no customer yet."""
-        customer = self.store.get_customer(entity_id)
-        if not customer:
-            raise NoCustomer(
-                f"entity {entity_id!r} has no Stripe customer: call create_stripe_customer first"
-            )
+        customer = require_customer(self.store, entity_id)
         fallback = self.config.urls_for(self.settings.mode).portal_return
         return self.stripe.create_portal(customer, return_url or fallback)
 
     # Subscriptions and webhooks --------------------------------------------------------
 
     def sync(self, stripe_customer_id: str) -> dict[str, Any]:
-        """Re-read the customer's subscriptions, cache the governing one for its entity (see
-        `reconciler.runtime.subscriptions`) and return it. A customer this store does not
-        know is matched by its `metadata.entityId`; without one nothing is cached."""
-        with held(self.store, f"lock:sync:{stripe_customer_id}"):
-            chosen = summarize(governing(self.stripe.list_subscriptions(stripe_customer_id)))
-            entity = self.store.entity_for_customer(stripe_customer_id)
-            if entity is None:
-                entity = self.stripe.customer_entity(stripe_customer_id)
-                if entity is not None and self.store.get_customer(entity) is None:
-                    self.store.set_customer(entity, stripe_customer_id)
-            if entity is not None:
-                self.store.set_subscription(entity, chosen)
-            return chosen
+        """Re-read the customer's subscriptions (all statuses), cache the one that governs
+        access (rule in `reconciler.runtime.subscriptions`) for its entity, and return it."""
+        return sync_customer(self.store, self.stripe, stripe_customer_id)
 
     def get_subscription(self, entity_id: str) -> dict[str, Any]:
         """The cached subscription; `{"status": "none"}` without a customer or a cache entry."""

@@ -14,7 +14,7 @@ import redis
 
 from reconciler.errors import LimitExceeded
 from reconciler.runtime.store import EntityRecord, Store, keys, open_store
-from reconciler.testing import redis_server
+from reconciler.testing import free_port, redis_server
 
 pytestmark = pytest.mark.skipif(
     shutil.which("redis-cli") is None, reason="redis-cli is not installed (needed for a cluster)"
@@ -24,9 +24,20 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def cluster_url() -> Iterator[str]:
     with ExitStack() as stack:
+        # The cluster bus defaults to port + 10000, past 65535 for a high free port: give
+        # each node its own free bus port instead.
         urls = [
             stack.enter_context(
-                redis_server(("--cluster-enabled", "yes", "--cluster-node-timeout", "2000"))
+                redis_server(
+                    (
+                        "--cluster-enabled",
+                        "yes",
+                        "--cluster-node-timeout",
+                        "2000",
+                        "--cluster-port",
+                        str(free_port()),
+                    )
+                )
             )
             for _ in range(3)
         ]
