@@ -2,8 +2,9 @@
 
 A process keeps its view for `local_ttl` seconds, then re-reads the store's copy (one GET);
 the store's copy is replaced by `refresh()` (on `product.*` / `price.*` webhooks, and when it
-is older than `max_age`). Stripe is read with list calls only: every page, never one call per
-price. When the store is down the process keeps its last view or reads Stripe itself.
+is older than `max_age`; if Stripe cannot be read then, the old copy keeps answering).
+Stripe is read with list calls only: every page, never one call per price. When the store is
+down the process keeps its last view or reads Stripe itself.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from reconciler.errors import StoreUnavailable
+from reconciler.errors import StoreUnavailable, StripeCallError
 from reconciler.model import Plans
 from reconciler.runtime.catalog import CatalogView, build_view
 from reconciler.runtime.store.base import Store
@@ -64,7 +65,14 @@ class CatalogCache:
         shared = CatalogView.from_json(text) if text else None
         if shared is not None and time.time() - shared.fetched_at < self._max_age:
             return self._remember(shared)
-        return self._publish(self._from_stripe())
+        try:
+            return self._publish(self._from_stripe())
+        except StripeCallError:
+            # Stripe is down: an old catalog answers better than no answer on the hot path.
+            fallback = shared or self._view
+            if fallback is None:
+                raise
+            return self._remember(fallback)
 
     def refresh(self) -> CatalogView:
         """Read Stripe now and share the result through the store."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -234,3 +236,33 @@ def test_token_of_an_empty_record_matches_until_something_is_written(store: Stor
     store.set_customer("user_9", "cus_9")
     with pytest.raises(StaleRecord):
         store.consume("user_9", "seats", 1, 1, 5, 3600, expected_token=empty.token)
+
+
+_WORKER = """
+import sys
+from reconciler.errors import LimitExceeded
+from reconciler.runtime.store import open_store
+store = open_store(sys.argv[1])
+ok = 0
+for _ in range(150):
+    try:
+        store.consume("user_1", "credits", 1, 1, 400, 3600)
+        ok += 1
+    except LimitExceeded:
+        pass
+print(ok)
+"""
+
+
+def test_sqlite_file_is_shared_safely_by_processes(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    open_store(url).close()
+    workers = [
+        subprocess.Popen([sys.executable, "-c", _WORKER, url], stdout=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    accepted = [int(w.communicate(timeout=120)[0]) for w in workers]
+    assert sum(accepted) == 400
+    store = open_store(url)
+    assert store.usage("user_1", "credits", 1) == 400
+    store.close()
