@@ -67,7 +67,7 @@ class Billing:
             store, lambda: read_live_catalog(client, self.config), plans, local_ttl=catalog_ttl
         )
         self._seen: dict[str, EntityRecord] = {}
-        self._last_unknown_refresh = 0.0
+        self._last_unknown_refresh = -UNKNOWN_PRICE_REFRESH_SECONDS
         self._refresh_lock = threading.Lock()
 
     @classmethod
@@ -187,12 +187,24 @@ class Billing:
         return dict(self._price(price).grant.features)
 
     def _price(self, price: str) -> PlanPrice:
-        for attempt in range(2):
-            view = self.catalog.view() if attempt == 0 else self.catalog.refresh()
+        view = self.catalog.view()
+        found = view.price(price) or view.active_by_lookup_key(price)
+        if found is None and self._throttled_refresh():
+            view = self.catalog.view()
             found = view.price(price) or view.active_by_lookup_key(price)
-            if found is not None:
-                return found
-        raise ReconcilerError(f"no price with id or active lookup key {price!r} in Stripe")
+        if found is None:
+            raise ReconcilerError(f"no price with id or active lookup key {price!r} in Stripe")
+        return found
+
+    def _throttled_refresh(self) -> bool:
+        """Re-read the catalog for a price it lacks, at most once per 10 s per process, so
+        unknown ids (typos, user input) cannot turn into a stream of Stripe list calls."""
+        with self._refresh_lock:
+            if time.monotonic() - self._last_unknown_refresh < UNKNOWN_PRICE_REFRESH_SECONDS:
+                return False
+            self._last_unknown_refresh = time.monotonic()
+        self.catalog.refresh()
+        return True
 
     # Entitlements and usage -----------------------------------------------------------
 
@@ -231,14 +243,7 @@ class Billing:
             and not view.price(str(s.get("price_id")))
             for s in subs
         )
-        if not unknown:
-            return False
-        with self._refresh_lock:
-            if time.monotonic() - self._last_unknown_refresh < UNKNOWN_PRICE_REFRESH_SECONDS:
-                return False
-            self._last_unknown_refresh = time.monotonic()
-        self.catalog.refresh()
-        return True
+        return unknown and self._throttled_refresh()
 
     def entitlements(self, entity_id: str) -> dict[str, Any]:
         """`{"status", "plan", "limits", "features"}` for the entity, in one store round trip."""
