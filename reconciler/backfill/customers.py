@@ -36,6 +36,11 @@ from reconciler.stripe_client import stripe_errors
 OUTCOMES = ("created", "matched", "skipped", "failed")
 # Store reads are batched; one pipelined round trip per chunk.
 READ_CHUNK = 500
+# The customer lock: short, so a rerun after a crash waits at most this long for a lock the
+# dead process held; the wait outlasts it. Holding it past the TTL (a long 429 storm) is
+# safe: a concurrent create uses the same idempotency key.
+LOCK_TTL_SECONDS = 10.0
+LOCK_WAIT_SECONDS = 12.0
 
 Advance = Callable[[int], None]
 
@@ -59,25 +64,26 @@ def existing_customers(
     client: stripe.StripeClient, caller: ApiCaller, wanted: set[str]
 ) -> dict[str, str]:
     """entity id -> customer id for every live customer whose `metadata.entityId` is in
-    `wanted`; when several carry one id, the oldest wins (the one a lookup would have found
-    first)."""
-    found: dict[str, tuple[int, str]] = {}
+    `wanted`; when several carry one id, the oldest wins. Stripe lists newest first, so of
+    customers created in the same second the one listed last is the oldest."""
+    found: dict[str, tuple[int, int, str]] = {}
     with stripe_errors("listing customers"):
-        for customer in caller.list_all(client.v1.customers, {}):
+        for position, customer in enumerate(caller.list_all(client.v1.customers, {})):
             entity = (customer.get("metadata") or {}).get(ENTITY_ID_KEY)
             if entity not in wanted:
                 continue
-            candidate = (int(customer.get("created") or 0), str(customer["id"]))
+            candidate = (int(customer.get("created") or 0), -position, str(customer["id"]))
             if entity not in found or candidate < found[entity]:
                 found[entity] = candidate
-    return {entity: customer_id for entity, (_, customer_id) in found.items()}
+    return {entity: customer_id for entity, (_, _, customer_id) in found.items()}
 
 
 def _create_one(
     client: stripe.StripeClient, store: Store, caller: ApiCaller, entity: EntityInput
 ) -> str:
     """'created', or 'skipped' when someone mapped the entity while we waited for its lock."""
-    with held(store, customer_lock(entity.entity_id)):
+    lock = customer_lock(entity.entity_id)
+    with held(store, lock, ttl_seconds=LOCK_TTL_SECONDS, wait_seconds=LOCK_WAIT_SECONDS):
         if store.get_customer(entity.entity_id):
             return "skipped"
         params: Any = {"metadata": {ENTITY_ID_KEY: entity.entity_id}}
