@@ -116,3 +116,17 @@ def test_shared_limiter_sleeps_the_reserved_wait(store: Store) -> None:
         limiter.acquire()
     assert len(slept) == 2
     assert 0.0 < slept[0] <= 0.05 + 1e-9 and slept[0] < slept[1] <= 0.1 + 1e-9
+
+
+def test_a_caller_waking_late_gives_its_slot_up(store: Store) -> None:
+    clock = FakeClock()
+    late = [0.05, 0.0]
+
+    def sleep(seconds: float) -> None:
+        clock.now += seconds + late.pop(0)
+
+    limiter = SharedRateLimiter(store, "late", 20.0 / 0.95, sleep=sleep, clock=clock)
+    limiter.acquire()  # the first slot is free: no sleep
+    limiter.acquire()  # woke 50 ms late: takes the next slot, then is on time
+    assert late == []
+    assert limiter.slots_given_up == 1
