@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -19,7 +20,9 @@ from reconciler.cli.output import FORMAT_CHOICE, emit_json, note
 from reconciler.errors import ReconcilerError
 
 F = TypeVar("F", bound=Callable[..., Any])
-DEFAULT_CONCURRENCY = 8
+# Requests in flight by default: enough for the rate at 250 ms per round trip.
+ROUND_TRIP_SECONDS = 0.25
+MIN_CONCURRENCY = 4
 
 
 def bulk_options(fn: F) -> F:
@@ -35,9 +38,9 @@ def bulk_options(fn: F) -> F:
         click.option(
             "--concurrency",
             type=click.IntRange(min=1, max=256),
-            default=DEFAULT_CONCURRENCY,
-            show_default=True,
-            help="Requests in flight at once in this process.",
+            default=None,
+            help="Requests in flight at once in this process "
+            "[default: rate / 4, at least 4: enough for 250 ms round trips].",
         ),
         click.option(
             "--shard",
@@ -69,7 +72,7 @@ def bulk_options(fn: F) -> F:
 class BulkContext:
     """The Stripe client, store, shard and paced caller of one bulk run."""
 
-    def __init__(self, rate: float | None, shard: str) -> None:
+    def __init__(self, rate: float | None, concurrency: int | None, shard: str) -> None:
         from reconciler.backfill.calls import ApiCaller
         from reconciler.backfill.shard import Shard
         from reconciler.ratelimit import SharedRateLimiter, default_rate, limiter_name
@@ -84,9 +87,12 @@ class BulkContext:
         limit = rate if rate is not None else default_rate(settings.mode)
         limiter = SharedRateLimiter(self.store, limiter_name(settings.mode), limit)
         self.caller = ApiCaller(limiter)
+        self.concurrency = concurrency or max(
+            MIN_CONCURRENCY, math.ceil(limit * ROUND_TRIP_SECONDS)
+        )
         note(
             f"{settings.mode} mode ({settings.masked_key}), store: {self.store.description}, "
-            f"rate limit {limit:g}/s shared, shard {self.shard}"
+            f"rate limit {limit:g}/s shared, concurrency {self.concurrency}, shard {self.shard}"
         )
 
 
@@ -136,7 +142,7 @@ def customers(
     input_format: str,
     strict: bool,
     rate: float | None,
-    concurrency: int,
+    concurrency: int | None,
     shard: str,
     report_path: Path | None,
     fmt: str,
@@ -161,7 +167,7 @@ def customers(
     if not parsed.entities and not parsed.problems:
         note(f"{source}: no entity ids in the input; nothing to do")
         return 0
-    bulk = BulkContext(rate, shard)
+    bulk = BulkContext(rate, concurrency, shard)
     try:
         total = sum(1 for e in parsed.entities if bulk.shard.owns(e.entity_id))
         progress = Progress("customers", total, sys.stderr).start()
@@ -172,7 +178,7 @@ def customers(
                 bulk.client,
                 bulk.store,
                 bulk.caller,
-                concurrency,
+                bulk.concurrency,
                 progress.advance,
             )
         finally:
@@ -183,13 +189,13 @@ def customers(
 
 
 def run_sync_all_command(
-    rate: float | None, concurrency: int, shard: str, report_path: Path | None, fmt: str
+    rate: float | None, concurrency: int | None, shard: str, report_path: Path | None, fmt: str
 ) -> int:
     """`sync --all` (and `backfill subscriptions`): refresh every mapped customer's cache."""
     from reconciler.backfill.progress import Progress
     from reconciler.backfill.subscriptions import run_sync_all
 
-    bulk = BulkContext(rate, shard)
+    bulk = BulkContext(rate, concurrency, shard)
     try:
         listed = Progress("subscriptions read", 0, sys.stderr).start()
         written = Progress("customers synced", 0, sys.stderr)
@@ -199,7 +205,7 @@ def run_sync_all_command(
                 bulk.store,
                 bulk.caller,
                 bulk.shard,
-                concurrency,
+                bulk.concurrency,
                 listed.advance,
                 written.advance,
             )
@@ -214,7 +220,7 @@ def run_sync_all_command(
 @backfill.command()
 @bulk_options
 def subscriptions(
-    rate: float | None, concurrency: int, shard: str, report_path: Path | None, fmt: str
+    rate: float | None, concurrency: int | None, shard: str, report_path: Path | None, fmt: str
 ) -> int:
     """Refresh the cached subscription of every mapped customer (same as `sync --all`)."""
     return run_sync_all_command(rate, concurrency, shard, report_path, fmt)

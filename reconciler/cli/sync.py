@@ -34,7 +34,7 @@ def sync(
     all_customers: bool,
     plans_path: str,
     rate: float | None,
-    concurrency: int,
+    concurrency: int | None,
     shard: str,
     report_path: Path | None,
     fmt: str,
