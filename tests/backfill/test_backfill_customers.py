@@ -237,3 +237,25 @@ def test_unreadable_input_and_bad_shard(
     )
     assert code == 1
     assert err == "error: --shard must be i/n with 1 <= i <= n (like 1/4), got '5/4'\n"
+
+
+def test_an_unreadable_customer_list_aborts_before_any_create(
+    cli_env: dict[str, str],
+    emulator: EmulatorControl,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    emulator.faults(
+        fail_requests=[
+            {"method": "GET", "path_prefix": "/v1/customers", "after": 0, "count": 9, "status": 403}
+        ]
+    )
+    source = tmp_path / "ids.txt"
+    source.write_text("u1\nu2\n")
+    code, out, err = run_cli(["backfill", "customers", "--input", str(source)], capsys)
+    assert (code, out) == (1, "")
+    assert re.fullmatch(
+        r"error: listing customers: Injected failure with status 403\. \(request id req_\w+\)",
+        err.splitlines()[-1],
+    )
+    assert emulator.counters()["by_route"] == {"GET /v1/customers": 1}
