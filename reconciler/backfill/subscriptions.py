@@ -2,14 +2,15 @@
 over `subscriptions.list(status=all)`, 100 per request, so the number of requests grows with
 N / 100, not N.
 
-Subscriptions are grouped by customer; each customer the store maps to an entity gets the
-subscription the runtime's rule picks (`reconciler.runtime.subscriptions.governing`) in the
-runtime's cached shape (`summarize`), written under the runtime's sync lock and only when it
-differs from the cache. Customers the store does not map are counted as `unmapped` and left
-alone (`reconciler sync --customer ID` adopts one by its metadata). Canceled subscriptions are
-listed too (status=all), so a customer whose last subscription ended is refreshed to it; a
-customer who never had a subscription is not listed and keeps what the runtime reads for no
-cache entry, `{"status": "none"}`.
+Subscriptions are grouped by customer; each customer that is its entity's current customer in
+the store gets the subscription the runtime's rule picks
+(`reconciler.runtime.subscriptions.governing`) in the runtime's cached shape (`summarize`),
+written under the runtime's sync lock and only when it differs from the cache. Customers the
+store does not map, or whose entity now maps to another customer, are counted as `unmapped`
+and left alone (`reconciler sync --customer ID` adopts one by its metadata). Canceled
+subscriptions are listed too (status=all), so a customer whose last subscription ended is
+refreshed to it; a customer who never had a subscription is not listed and keeps what the
+runtime reads for no cache entry, `{"status": "none"}`.
 """
 
 from __future__ import annotations
@@ -63,10 +64,14 @@ def _refresh_one(
         return "unmapped"
     if not shard.owns(entity):
         return "other_shard"
+    record = store.get_record(entity)
+    if record.customer_id != customer_id:
+        # The entity now maps to another customer: this one's subscriptions are not its own.
+        return "unmapped"
     chosen = summarize(governing(subscriptions))
+    if record.subscription == chosen:
+        return "unchanged"
     with held(store, sync_lock(customer_id)):
-        if store.get_subscription(entity) == chosen:
-            return "unchanged"
         store.set_subscription(entity, chosen)
     return "updated"
 

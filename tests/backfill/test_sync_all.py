@@ -93,6 +93,18 @@ def test_sync_all_pages_subscriptions_and_caches_the_runtime_choice(
     assert json.loads(out)["counts"]["unchanged"] == 120
 
 
+def test_a_customer_no_longer_the_entitys_is_not_synced(
+    emulator: EmulatorControl, stripe_client: stripe.StripeClient, store: Store
+) -> None:
+    mapped = seed(stripe_client, store)
+    replacement = stripe_client.v1.customers.create(params={"metadata": {"entityId": "user-3"}})
+    store.set_customer("user-3", replacement.id)  # the old customer keeps its reverse mapping
+    assert store.entity_for_customer(mapped["user-3"]) == "user-3"
+    report = run_sync_all(stripe_client, store, make_caller(store, 500), Shard(), 4)
+    assert (report.counts["updated"], report.counts["unmapped"]) == (119, 11)
+    assert store.get_subscription("user-3") is None
+
+
 def test_shards_split_the_writes(
     emulator: EmulatorControl, stripe_client: stripe.StripeClient, store: Store
 ) -> None:
