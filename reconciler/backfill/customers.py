@@ -29,6 +29,7 @@ from reconciler.backfill.report import Report, Tally
 from reconciler.backfill.shard import Shard
 from reconciler.errors import ReconcilerError
 from reconciler.retry import failure_reason
+from reconciler.runtime.customers import customer_lock
 from reconciler.runtime.store.base import Store, held
 from reconciler.runtime.stripe_calls import ENTITY_ID_KEY, customer_idempotency_key
 from reconciler.stripe_client import stripe_errors
@@ -36,18 +37,8 @@ from reconciler.stripe_client import stripe_errors
 OUTCOMES = ("created", "matched", "skipped", "failed")
 # Store reads are batched; one pipelined round trip per chunk.
 READ_CHUNK = 500
-# The customer lock: short, so a rerun after a crash waits at most this long for a lock the
-# dead process held; the wait outlasts it. Holding it past the TTL (a long 429 storm) is
-# safe: a concurrent create uses the same idempotency key.
-LOCK_TTL_SECONDS = 10.0
-LOCK_WAIT_SECONDS = 12.0
 
 Advance = Callable[[int], None]
-
-
-def customer_lock(entity_id: str) -> str:
-    """The lock the runtime's `create_stripe_customer` takes for the same entity."""
-    return f"lock:customer:{entity_id}"
 
 
 def unmapped(store: Store, entities: Sequence[EntityInput]) -> list[EntityInput]:
@@ -83,7 +74,7 @@ def _create_one(
 ) -> str:
     """'created', or 'skipped' when someone mapped the entity while we waited for its lock."""
     lock = customer_lock(entity.entity_id)
-    with held(store, lock, ttl_seconds=LOCK_TTL_SECONDS, wait_seconds=LOCK_WAIT_SECONDS):
+    with held(store, lock):
         if store.get_customer(entity.entity_id):
             return "skipped"
         params: Any = {"metadata": {ENTITY_ID_KEY: entity.entity_id}}

@@ -18,6 +18,11 @@ from reconciler.runtime.stripe_calls import ENTITY_ID_KEY, RuntimeStripe
 from reconciler.runtime.subscriptions import governing, summarize
 
 
+def customer_lock(entity_id: str) -> str:
+    """The lock every creator of an entity's customer takes (runtime and backfill alike)."""
+    return f"lock:customer:{entity_id}"
+
+
 def ensure_customer(
     store: Store,
     stripe: RuntimeStripe,
@@ -33,7 +38,7 @@ def ensure_customer(
     existing = store.get_customer(entity_id)
     if existing:
         return existing
-    with held(store, f"lock:customer:{entity_id}"):
+    with held(store, customer_lock(entity_id)):
         existing = store.get_customer(entity_id)
         if existing:
             return existing

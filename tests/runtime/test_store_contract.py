@@ -13,7 +13,7 @@ import redis
 
 from reconciler.errors import LimitExceeded, ReconcilerError, StoreUnavailable
 from reconciler.runtime.store import EntityRecord, Store, held, keys, open_store
-from reconciler.runtime.store.base import StaleRecord
+from reconciler.runtime.store.base import LOCK_TTL_SECONDS, StaleRecord
 from reconciler.runtime.store.redis_store import mask_url
 from reconciler.runtime.store.sqlite_store import SqliteStore
 from reconciler.testing import free_port
@@ -117,6 +117,17 @@ def test_held_lock_serializes_critical_sections(store: Store) -> None:
         t.join()
     assert overlaps == []
     assert store.claim("lock:customer:user_1", "free", 1) is True
+
+
+def test_a_lock_left_by_a_killed_holder_frees_itself_before_waiters_give_up(
+    store: Store,
+) -> None:
+    # A holder killed mid-section never releases: its claim has the default TTL.
+    assert store.claim("lock:customer:user_9", "dead-holder", LOCK_TTL_SECONDS) is True
+    entered = []
+    with held(store, "lock:customer:user_9"):
+        entered.append(True)
+    assert entered == [True]
 
 
 def test_consume_counts_up_to_the_limit_then_refuses(store: Store) -> None:

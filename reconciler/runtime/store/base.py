@@ -124,9 +124,19 @@ def check_amount(amount: int) -> None:
         raise ReconcilerError(f"consume amount must be a positive integer, got {amount!r}")
 
 
+# Locks are short and a waiter outlasts them: a lock whose holder was killed frees itself
+# before anyone waiting for it gives up. Outliving the TTL while holding it (a long Stripe
+# call) is safe for the locks taken here: the writes they guard carry idempotency keys.
+LOCK_TTL_SECONDS = 10.0
+LOCK_WAIT_SECONDS = 12.0
+
+
 @contextmanager
 def held(
-    store: Store, name: str, ttl_seconds: float = 30.0, wait_seconds: float = 15.0
+    store: Store,
+    name: str,
+    ttl_seconds: float = LOCK_TTL_SECONDS,
+    wait_seconds: float = LOCK_WAIT_SECONDS,
 ) -> Iterator[None]:
     """Hold the lock `name` (a claim with a random token) for the duration of the block.
 
