@@ -25,7 +25,9 @@ TEST_PREFIXES = ("sk_test_", "rk_test_")
 def mask(secret: str) -> str:
     """`sk_test_abc...xyz` -> `sk_test_***xyz`: enough to tell keys apart, not to use one."""
     prefix = next((p for p in LIVE_PREFIXES + TEST_PREFIXES if secret.startswith(p)), "")
-    return f"{prefix}***{secret[-4:]}" if len(secret) > len(prefix) + 8 else f"{prefix}***"
+    # Real keys carry dozens of random characters; four of them identify a key, not reveal it.
+    # A short value (a typo, a test string) shows none.
+    return f"{prefix}***{secret[-4:]}" if len(secret) - len(prefix) >= 20 else f"{prefix}***"
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,10 @@ def emulator(host: str, port: int, data: Path | None) -> None:
     from reconciler.emulator import create_server
     from reconciler.emulator.persistence import load, save
 
-    server = create_server(host, port)
+    try:
+        server = create_server(host, port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
     state = server.emulator
     if data is not None:
         try:

@@ -1,0 +1,68 @@
+"""Stripe settings from the environment: modes, refusals, and keys never shown whole."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from reconciler.cli import main
+from reconciler.errors import ReconcilerError
+from reconciler.stripe_client import StripeSettings, mask
+
+LONG_TEST_KEY = "sk_test_" + "a1b2c3d4e5f6g7h8i9j0k1l2"
+
+
+def test_mask_shows_prefix_and_last_four_of_real_keys_only() -> None:
+    assert mask(LONG_TEST_KEY) == "sk_test_***k1l2"
+    assert mask("rk_live_" + "z" * 30) == "rk_live_***zzzz"
+    assert mask("sk_test_short") == "sk_test_***"
+    assert mask("hunter2") == "***"
+
+
+def test_settings_from_env() -> None:
+    settings = StripeSettings.from_env(
+        {
+            "STRIPE_API_KEY": LONG_TEST_KEY,
+            "STRIPE_API_BASE": "http://127.0.0.1:12111/",
+            "STRIPE_WEBHOOK_SECRET": "whsec_abc",
+        }
+    )
+    assert (settings.mode, settings.api_base, settings.webhook_secret) == (
+        "test",
+        "http://127.0.0.1:12111",
+        "whsec_abc",
+    )
+    assert LONG_TEST_KEY not in repr(settings)
+    assert "whsec_abc" not in repr(settings)
+    live = StripeSettings.from_env({"STRIPE_API_KEY": "sk_live_" + "x" * 24})
+    assert (live.mode, live.api_base, live.webhook_secret) == (
+        "live",
+        "https://api.stripe.com",
+        None,
+    )
+
+
+def test_settings_refuse_missing_and_wrong_keys() -> None:
+    with pytest.raises(ReconcilerError) as missing:
+        StripeSettings.from_env({})
+    assert str(missing.value).startswith("STRIPE_API_KEY is not set")
+    with pytest.raises(ReconcilerError) as publishable:
+        StripeSettings.from_env({"STRIPE_API_KEY": "pk_test_" + "q" * 24})
+    assert str(publishable.value) == (
+        "STRIPE_API_KEY (***qqqq) is not a secret or restricted key "
+        "(sk_test_, sk_live_, rk_test_ or rk_live_)"
+    )
+
+
+def test_emulator_on_a_taken_port_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit) as exited:
+            main(["emulator", "--port", str(port)])
+    assert exited.value.code == 1
+    assert capsys.readouterr().err == (
+        f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    )
