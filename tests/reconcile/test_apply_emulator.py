@@ -216,3 +216,33 @@ def test_invalid_plans_exit_1_with_located_diagnostics(run: Run, plans_dir: Path
     code, out, err = run("diff", str(plans_dir))
     assert (code, out) == (1, "")
     assert err.startswith(f"{plans_dir / 'bad.yaml'}:1:")
+
+
+def test_replacement_interrupted_before_the_old_price_is_archived_converges(
+    run: Run, emulator: EmulatorControl, stripe_client: stripe.StripeClient, plans_dir: Path
+) -> None:
+    write_plans(plans_dir, Catalog((product("pro", price("pro_monthly", 4900)),)))
+    assert run("apply", str(plans_dir), "--yes")[0] == 0
+    (old,) = prices_with_key(stripe_client, "pro_monthly")
+    write_plans(plans_dir, Catalog((product("pro", price("pro_monthly", 5900)),)))
+    # The replacement price is created, then moving the product's default fails.
+    emulator.faults(
+        fail_requests=[
+            {
+                "method": "POST",
+                "path_prefix": "/v1/products/",
+                "after": 0,
+                "count": 10,
+                "status": 500,
+            }
+        ]
+    )
+    assert run("apply", str(plans_dir), "--yes")[0] == 1
+    emulator.clear_faults()
+    assert run("apply", str(plans_dir), "--yes")[0] == 0
+    (new,) = prices_with_key(stripe_client, "pro_monthly")
+    assert (new.id != old.id, new.unit_amount) == (True, 5900)
+    active = [p.id for p in all_prices(stripe_client) if p.active]
+    assert active == [new.id]
+    assert stripe_client.v1.products.retrieve(new.product).default_price == new.id
+    assert run("diff", str(plans_dir))[0] == 0
