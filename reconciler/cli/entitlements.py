@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import click
 
-from reconciler.cli.output import emit_json
+from reconciler.cli.output import emit_json, plans_option
 from reconciler.metadata import format_feature
 
 
 @click.command()
 @click.argument("entity")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-@click.option(
-    "--plans",
-    "plans_path",
-    default="plans",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="The plans folder.",
-)
+@plans_option
 def entitlements(entity: str, as_json: bool, plans_path: str) -> int:
     """Show ENTITY's status, plan, limits and features."""
     from reconciler.runtime.billing import Billing

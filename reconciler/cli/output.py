@@ -9,6 +9,16 @@ import click
 
 FORMAT_CHOICE = click.Choice(["text", "json"])
 
+# The runtime commands read the plans folder for the config and the default plan.
+plans_option = click.option(
+    "--plans",
+    "plans_path",
+    default="plans",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="The plans folder.",
+)
+
 
 def emit_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))

@@ -8,7 +8,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import click
 
-from reconciler.cli.output import note
+from reconciler.cli.output import note, plans_option
 from reconciler.errors import ReconcilerError
 
 
@@ -28,14 +28,7 @@ class QuietHandler(WSGIRequestHandler):
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
-@click.option(
-    "--plans",
-    "plans_path",
-    default="plans",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="The plans folder.",
-)
+@plans_option
 def serve(host: str, port: int, plans_path: str) -> int:
     """Serve POST /stripe/webhook and GET /healthz (Stripe and store settings from the
     environment: STRIPE_API_KEY, STRIPE_API_BASE, STRIPE_WEBHOOK_SECRET, REDIS_URL)."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.backfill import bulk_options, run_sync_all_command
-from reconciler.cli.output import emit_json
+from reconciler.cli.output import emit_json, plans_option
 
 
 @click.command()
@@ -20,14 +20,7 @@ from reconciler.cli.output import emit_json
     is_flag=True,
     help="Refresh every mapped customer from a paged, rate-limited subscription list.",
 )
-@click.option(
-    "--plans",
-    "plans_path",
-    default="plans",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="The plans folder.",
-)
+@plans_option
 @bulk_options
 def sync(
     customer_id: str | None,
