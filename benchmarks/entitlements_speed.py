@@ -17,7 +17,7 @@ import argparse
 import statistics
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import redis
 import stripe
@@ -33,7 +33,7 @@ KEY = "sk_test_benchmark"
 
 
 def interleaved(
-    n: int, loops: dict[str, Callable[[int], object]], rounds: int = 10
+    n: int, loops: Mapping[str, Callable[[int], object]], rounds: int = 10
 ) -> dict[str, tuple[float, float, float]]:
     """(calls per second, p50 µs, p99 µs) of each loop: `rounds` rounds in which every loop
     runs n / rounds calls in turn, so background load on the machine hits all alike."""

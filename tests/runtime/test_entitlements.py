@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from reconciler.model import UNLIMITED, Config
 from reconciler.runtime.catalog import CatalogView, Grant, PlanPrice, build_view
@@ -14,7 +15,13 @@ CONFIG = Config(default_limits={"seats": 1, "credits": 10}, default_plan="free")
 NOW = 1_767_225_600.0 + 15 * 86_400  # 2026-01-16 UTC
 
 
-def price(price_id: str, plan: str, limits: dict, features: dict, active: bool = True) -> PlanPrice:
+def price(
+    price_id: str,
+    plan: str,
+    limits: dict[str, Any],
+    features: dict[str, Any],
+    active: bool = True,
+) -> PlanPrice:
     return PlanPrice(
         price_id=price_id,
         product_id="prod_" + plan,
@@ -41,7 +48,7 @@ VIEW = CatalogView(
 )
 
 
-def cached(status: str, price_id: str = "price_pro") -> dict:
+def cached(status: str, price_id: str = "price_pro") -> dict[str, Any]:
     return {
         "subscription_id": "sub_1",
         "status": status,

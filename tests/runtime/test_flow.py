@@ -83,7 +83,7 @@ def test_checkout_creates_the_customer_and_takes_a_price_id(
         "subscription",
     )
     found = stripe_client.v1.customers.retrieve(customer)
-    assert found.metadata["entityId"] == "org_9"
+    assert found.metadata is not None and found.metadata["entityId"] == "org_9"
 
 
 def test_checkout_urls_default_from_the_test_environment(

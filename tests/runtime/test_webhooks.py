@@ -47,7 +47,9 @@ def event(event_id: str, kind: str, obj: dict[str, Any]) -> bytes:
 
 
 def store_keys(redis_url: str) -> set[bytes]:
-    return set(redis.Redis.from_url(redis_url).keys("*"))
+    return {
+        k if isinstance(k, bytes) else k.encode() for k in redis.Redis.from_url(redis_url).keys("*")
+    }
 
 
 def subscription_reads(emulator: EmulatorControl) -> int:
