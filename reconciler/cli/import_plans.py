@@ -23,7 +23,19 @@ from reconciler.stripe_client import StripeSettings, make_client
     help="Folder to write the plan files into.",
 )
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
-def import_plans(out: Path, force: bool) -> int:
+@click.option(
+    "--limits-prefix",
+    default="limits:",
+    show_default=True,
+    help="Metadata prefix the account uses for limits; written to reconciler.yaml.",
+)
+@click.option(
+    "--features-prefix",
+    default="features:",
+    show_default=True,
+    help="Metadata prefix the account uses for features; written to reconciler.yaml.",
+)
+def import_plans(out: Path, force: bool, limits_prefix: str, features_prefix: str) -> int:
     """Write one plan file per Stripe product, plus reconciler.yaml, into --out.
 
     Reads products and prices with list calls only and writes nothing to Stripe. Products
@@ -33,7 +45,9 @@ def import_plans(out: Path, force: bool) -> int:
     """
     settings = StripeSettings.from_env()
     note(f"reading the Stripe catalog ({settings.mode} mode, key {settings.masked_key})")
-    config = Config()
+    if not limits_prefix or not features_prefix or limits_prefix == features_prefix:
+        raise click.BadParameter("the prefixes must be non-empty and differ", param_hint="prefix")
+    config = Config(limits_prefix=limits_prefix, features_prefix=features_prefix)
     result = catalog_to_plans(read_live_catalog(make_client(settings), config), config)
     for message in result.skipped:
         note(f"skipped: {message}")

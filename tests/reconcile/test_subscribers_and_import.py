@@ -139,3 +139,48 @@ def test_import_of_an_unmanaged_catalog_then_adopt(
     assert run("diff", str(out_dir))[0] == 0
     price_md = only_price(stripe_client, "hand_monthly").metadata.to_dict()
     assert price_md == {"limits:seats": "3", "managed-by": "reconciler"}
+
+
+def test_import_with_the_accounts_own_prefixes(
+    run: Run, stripe_client: stripe.StripeClient, tmp_path: Path
+) -> None:
+    made = stripe_client.v1.products.create(params={"name": "Team"})
+    stripe_client.v1.prices.create(
+        params={
+            "product": made.id,
+            "currency": "usd",
+            "unit_amount": 2000,
+            "lookup_key": "team_monthly",
+            "recurring": {"interval": "month"},
+            "metadata": {"quota.seats": "5", "flag.sso": "true"},
+        }
+    )
+    out_dir = tmp_path / "imported"
+    args = [
+        "import",
+        "--out",
+        str(out_dir),
+        "--limits-prefix",
+        "quota.",
+        "--features-prefix",
+        "flag.",
+    ]
+    assert run(*args)[0] == 0
+    loaded = load_plans(out_dir)
+    assert loaded.plans is not None, [d.format() for d in loaded.diagnostics]
+    (team,) = loaded.plans.catalog.products
+    (price,) = team.prices
+    assert (dict(price.limits), dict(price.features), dict(price.metadata)) == (
+        {"seats": 5},
+        {"sso": True},
+        {},
+    )
+    assert (loaded.plans.config.limits_prefix, loaded.plans.config.features_prefix) == (
+        "quota.",
+        "flag.",
+    )
+    code, _, err = run(
+        "import", "--out", str(tmp_path / "x"), "--limits-prefix", "p", "--features-prefix", "p"
+    )
+    assert code == 1
+    assert "the prefixes must be non-empty and differ" in err
