@@ -7,10 +7,11 @@ Stripe says `has_more` is false, never one call per object.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import stripe
 
@@ -21,9 +22,11 @@ from reconciler.metadata import (
     parse_price_metadata,
 )
 from reconciler.model import Config, Price, Recurring, Tier
+from reconciler.retry import DEFAULT_POLICY, RetryPolicy, call_with_retry
 from reconciler.stripe_client import stripe_errors
 
 PAGE_SIZE = 100
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -168,14 +171,18 @@ def normalize_product(raw: Mapping[str, Any]) -> LiveProduct:
     )
 
 
-def list_all(lister: Any, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every object of a list endpoint, one call per page of 100, until `has_more` is false."""
+def list_all(
+    lister: Any, params: dict[str, Any], retry: RetryPolicy | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every object of a list endpoint, one call per page of 100, until `has_more` is false;
+    with `retry`, each page is retried by the project's retry policy (429s included)."""
     cursor: str | None = None
     while True:
         page_params = {**params, "limit": PAGE_SIZE}
         if cursor:
             page_params["starting_after"] = cursor
-        page = lister.list(params=page_params)
+        fetch = functools.partial(lister.list, params=page_params)
+        page = call_with_retry(fetch, retry) if retry else fetch()
         data = [item.to_dict() for item in page.data]
         yield from data
         if not page.has_more or not data:
@@ -183,20 +190,29 @@ def list_all(lister: Any, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         cursor = data[-1]["id"]
 
 
-def read_live_catalog(client: stripe.StripeClient, config: Config) -> LiveCatalog:
-    """Every product and price of the account (active or not), normalized."""
+def read_live_catalog(
+    client: stripe.StripeClient, config: Config, retry: RetryPolicy | None = DEFAULT_POLICY
+) -> LiveCatalog:
+    """Every product and price of the account (active or not), normalized. Pages that fail
+    with a 429, a 5xx or a connection error are retried with backoff; `retry=None` leaves
+    retrying to the client's own settings (for callers that must answer quickly)."""
     with stripe_errors("reading products"):
-        products = tuple(normalize_product(p) for p in list_all(client.v1.products, {}))
+        products = tuple(normalize_product(p) for p in list_all(client.v1.products, {}, retry))
     with stripe_errors("reading prices"):
         prices = tuple(
             normalize_price(p, config)
-            for p in list_all(client.v1.prices, {"expand": ["data.tiers"]})
+            for p in list_all(client.v1.prices, {"expand": ["data.tiers"]}, retry)
         )
     return LiveCatalog(products=products, prices=prices)
 
 
-# --- Write side: every call carries an idempotency key, so a retried request (by the SDK or
-# by a rerun of the same plan) cannot create a second object.
+# --- Write side: every call carries an idempotency key, so a retried request (by the retry
+# policy or by a rerun of the same plan) cannot create a second object.
+
+
+def _write(call: Callable[[], T]) -> T:
+    """One catalog write, retried on 429, 5xx and connection errors (reconciler.retry)."""
+    return call_with_retry(call, DEFAULT_POLICY)
 
 
 def _options(idempotency_key: str) -> Any:
@@ -238,7 +254,7 @@ def create_product(client: stripe.StripeClient, state: Mapping[str, Any], key: s
     if state.get("description"):
         params["description"] = state["description"]
     with stripe_errors(f"creating product {state['metadata'].get(PRODUCT_KEY_KEY)}"):
-        created = client.v1.products.create(params=params, options=_options(key))
+        created = _write(lambda: client.v1.products.create(params=params, options=_options(key)))
     return str(created.id)
 
 
@@ -261,16 +277,15 @@ def update_product(
     if not params:
         return
     with stripe_errors(f"updating product {product_id}"):
-        client.v1.products.update(product_id, params=params, options=_options(key))
+        _write(lambda: client.v1.products.update(product_id, params=params, options=_options(key)))
 
 
 def set_default_price(
     client: stripe.StripeClient, product_id: str, price_id: str, key: str
 ) -> None:
     with stripe_errors(f"setting the default price of {product_id} to {price_id}"):
-        client.v1.products.update(
-            product_id, params={"default_price": price_id}, options=_options(key)
-        )
+        params: Any = {"default_price": price_id}
+        _write(lambda: client.v1.products.update(product_id, params=params, options=_options(key)))
 
 
 def create_price(
@@ -304,7 +319,7 @@ def create_price(
     else:
         params.update(_amount_params("unit_amount", state["unit_amount"]))
     with stripe_errors(f"creating price {state['lookup_key']}"):
-        created = client.v1.prices.create(params=params, options=_options(key))
+        created = _write(lambda: client.v1.prices.create(params=params, options=_options(key)))
     return str(created.id)
 
 
@@ -332,14 +347,15 @@ def update_price(
     if not params:
         return
     with stripe_errors(f"updating price {price_id}"):
-        client.v1.prices.update(price_id, params=params, options=_options(key))
+        _write(lambda: client.v1.prices.update(price_id, params=params, options=_options(key)))
 
 
 def archive(client: stripe.StripeClient, kind: str, object_id: str, key: str) -> None:
     """Set `active: false` on a product or price (the tool never deletes)."""
     service = client.v1.products if kind == "product" else client.v1.prices
     with stripe_errors(f"archiving {kind} {object_id}"):
-        service.update(object_id, params={"active": False}, options=_options(key))
+        params: Any = {"active": False}
+        _write(lambda: service.update(object_id, params=params, options=_options(key)))
 
 
 # Subscriptions that hold entitlements: the ones an impact count and a migration care about.
@@ -361,7 +377,8 @@ def subscription_items(
     found: list[SubscriptionItemRef] = []
     with stripe_errors(f"listing subscriptions of {price_id}"):
         for status in statuses:
-            for sub in list_all(client.v1.subscriptions, {"price": price_id, "status": status}):
+            query = {"price": price_id, "status": status}
+            for sub in list_all(client.v1.subscriptions, query, DEFAULT_POLICY):
                 for item in (sub.get("items") or {}).get("data") or ():
                     item_price = item.get("price") or {}
                     pid = item_price if isinstance(item_price, str) else item_price.get("id")
@@ -383,4 +400,8 @@ def move_subscription_item(
         "proration_behavior": proration_behavior,
     }
     with stripe_errors(f"moving subscription {ref.subscription_id} to {new_price_id}"):
-        client.v1.subscriptions.update(ref.subscription_id, params=params, options=_options(key))
+        _write(
+            lambda: client.v1.subscriptions.update(
+                ref.subscription_id, params=params, options=_options(key)
+            )
+        )

@@ -65,7 +65,9 @@ def apply(
         raise PlanRefused(f"refusing to apply: {problem}")
     note(f"applying {len(plan.changes)} change(s) in {settings.mode} mode")
     try:
-        report = apply_plan(plan, planned.live, make_client(settings), progress=_progress)
+        report = apply_plan(
+            plan, planned.live, make_client(settings, max_network_retries=0), progress=_progress
+        )
     except ApplyFailed as exc:
         note(f"error: {exc}")
         note(f"applied ({len(exc.applied)}): {', '.join(exc.applied) or '(none)'}")

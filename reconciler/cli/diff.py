@@ -73,7 +73,9 @@ def plan_for(path: str, prune: bool, adopt: bool, migrate: bool) -> Planned | No
         return None
     settings = StripeSettings.from_env()
     note(f"reading the Stripe catalog ({settings.mode} mode, key {settings.masked_key})")
-    return make_plan(plans, make_client(settings), DiffOptions(prune, adopt, migrate))
+    return make_plan(
+        plans, make_client(settings, max_network_retries=0), DiffOptions(prune, adopt, migrate)
+    )
 
 
 @click.command()

@@ -48,7 +48,9 @@ def import_plans(out: Path, force: bool, limits_prefix: str, features_prefix: st
     if not limits_prefix or not features_prefix or limits_prefix == features_prefix:
         raise click.BadParameter("the prefixes must be non-empty and differ", param_hint="prefix")
     config = Config(limits_prefix=limits_prefix, features_prefix=features_prefix)
-    result = catalog_to_plans(read_live_catalog(make_client(settings), config), config)
+    result = catalog_to_plans(
+        read_live_catalog(make_client(settings, max_network_retries=0), config), config
+    )
     for message in result.skipped:
         note(f"skipped: {message}")
     written = write_plans(result, out, force)

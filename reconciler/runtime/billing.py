@@ -64,7 +64,12 @@ class Billing:
         self.settings = settings
         self.stripe = RuntimeStripe(client)
         self.catalog = CatalogCache(
-            store, lambda: read_live_catalog(client, self.config), plans, local_ttl=catalog_ttl
+            # No backoff here: a request must not wait out a 429 storm, and the cache keeps
+            # answering from its last copy while Stripe is unreachable.
+            store,
+            lambda: read_live_catalog(client, self.config, retry=None),
+            plans,
+            local_ttl=catalog_ttl,
         )
         self._seen: dict[str, EntityRecord] = {}
         self._last_unknown_refresh = -UNKNOWN_PRICE_REFRESH_SECONDS

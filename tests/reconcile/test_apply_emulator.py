@@ -133,18 +133,18 @@ def test_partial_failure_reports_then_a_rerun_converges_without_duplicates(
 ) -> None:
     catalog = Catalog(tuple(product(k, price(f"{k}_monthly"), price(f"{k}_yearly")) for k in "abc"))
     write_plans(plans_dir, catalog)
-    # The third price creation fails, more often than the SDK retries.
+    # The third price creation is refused (a 4xx, which no retry takes back).
     emulator.faults(
         fail_requests=[
-            {"method": "POST", "path_prefix": "/v1/prices", "after": 2, "count": 10, "status": 500}
+            {"method": "POST", "path_prefix": "/v1/prices", "after": 2, "count": 1, "status": 400}
         ]
     )
     code, _, err = run("apply", str(plans_dir), "--yes")
     assert code == 1
     lines = err.splitlines()
     assert lines[-5].startswith(
-        "error: create price price:b_monthly failed: creating price b_monthly: An unknown error "
-        "occurred while processing your request (injected by the emulator). (request id req_"
+        "error: create price price:b_monthly failed: creating price b_monthly: "
+        "Injected failure with status 400. (request id req_"
     )
     assert lines[-4] == "applied (2): price:a_monthly, price:a_yearly"
     assert lines[-3] == "partly applied (3): product:a, product:b, product:c"
@@ -232,8 +232,8 @@ def test_replacement_interrupted_before_the_old_price_is_archived_converges(
                 "method": "POST",
                 "path_prefix": "/v1/products/",
                 "after": 0,
-                "count": 10,
-                "status": 500,
+                "count": 1,
+                "status": 400,
             }
         ]
     )
@@ -246,3 +246,43 @@ def test_replacement_interrupted_before_the_old_price_is_archived_converges(
     assert active == [new.id]
     assert stripe_client.v1.products.retrieve(new.product).default_price == new.id
     assert run("diff", str(plans_dir))[0] == 0
+
+
+def test_apply_rides_out_a_429_storm_without_duplicates(
+    run: Run, emulator: EmulatorControl, stripe_client: stripe.StripeClient, tmp_path: Path
+) -> None:
+    folder = shutil.copytree(EXAMPLE, tmp_path / "plans")
+    # Far below what apply asks for: most first attempts are refused with 429.
+    emulator.faults(rate_limit=4)
+    code, _, err = run("apply", str(folder), "--yes")
+    refused = emulator.counters()["rate_limited"]
+    emulator.clear_faults()
+    assert code == 0, err
+    assert err.splitlines()[-1] == "Applied 10 change(s) with 13 write(s)."
+    assert refused > 0
+    assert run("diff", str(folder))[0] == 0
+    keys = sorted(p.lookup_key for p in all_prices(stripe_client))
+    assert keys == [
+        "free_monthly",
+        "pro_monthly",
+        "pro_monthly_eur",
+        "pro_seats_monthly",
+        "pro_yearly",
+        "standard_monthly",
+        "standard_yearly",
+    ]
+
+
+def test_apply_retries_server_errors_with_the_same_idempotency_key(
+    run: Run, emulator: EmulatorControl, stripe_client: stripe.StripeClient, plans_dir: Path
+) -> None:
+    write_plans(plans_dir, Catalog((product("pro", price("pro_monthly"), price("pro_yearly")),)))
+    emulator.faults(
+        fail_requests=[
+            {"method": "POST", "path_prefix": "/v1/prices", "after": 0, "count": 2, "status": 500}
+        ]
+    )
+    code, _, err = run("apply", str(plans_dir), "--yes")
+    assert code == 0, err
+    assert emulator.counters()["errors_injected"] == 2
+    assert sorted(p.lookup_key for p in all_prices(stripe_client)) == ["pro_monthly", "pro_yearly"]
