@@ -171,23 +171,36 @@ def normalize_product(raw: Mapping[str, Any]) -> LiveProduct:
     )
 
 
+PageCall = Callable[[Callable[[], Any]], Any]
+
+
+def _once(fetch: Callable[[], Any]) -> Any:
+    return fetch()
+
+
 def list_all(
-    lister: Any, params: dict[str, Any], retry: RetryPolicy | None = None
+    lister: Any, params: dict[str, Any], call: PageCall = _once
 ) -> Iterator[dict[str, Any]]:
-    """Every object of a list endpoint, one call per page of 100, until `has_more` is false;
-    with `retry`, each page is retried by the project's retry policy (429s included)."""
+    """Every object of a list endpoint (`client.v1.prices`, ...) as plain dicts, one request
+    per page of 100, until `has_more` is false. `call` runs each page's request: pass a
+    retrying (and pacing) caller such as `lambda fetch: call_with_retry(fetch, policy)`."""
     cursor: str | None = None
     while True:
         page_params = {**params, "limit": PAGE_SIZE}
         if cursor:
             page_params["starting_after"] = cursor
-        fetch = functools.partial(lister.list, params=page_params)
-        page = call_with_retry(fetch, retry) if retry else fetch()
+        page = call(functools.partial(lister.list, params=page_params))
         data = [item.to_dict() for item in page.data]
         yield from data
         if not page.has_more or not data:
             return
-        cursor = data[-1]["id"]
+        cursor = str(data[-1]["id"])
+
+
+def _retrying(policy: RetryPolicy | None) -> PageCall:
+    if policy is None:
+        return _once
+    return lambda fetch: call_with_retry(fetch, policy)
 
 
 def read_live_catalog(
@@ -197,11 +210,13 @@ def read_live_catalog(
     with a 429, a 5xx or a connection error are retried with backoff; `retry=None` leaves
     retrying to the client's own settings (for callers that must answer quickly)."""
     with stripe_errors("reading products"):
-        products = tuple(normalize_product(p) for p in list_all(client.v1.products, {}, retry))
+        products = tuple(
+            normalize_product(p) for p in list_all(client.v1.products, {}, _retrying(retry))
+        )
     with stripe_errors("reading prices"):
         prices = tuple(
             normalize_price(p, config)
-            for p in list_all(client.v1.prices, {"expand": ["data.tiers"]}, retry)
+            for p in list_all(client.v1.prices, {"expand": ["data.tiers"]}, _retrying(retry))
         )
     return LiveCatalog(products=products, prices=prices)
 
@@ -378,7 +393,7 @@ def subscription_items(
     with stripe_errors(f"listing subscriptions of {price_id}"):
         for status in statuses:
             query = {"price": price_id, "status": status}
-            for sub in list_all(client.v1.subscriptions, query, DEFAULT_POLICY):
+            for sub in list_all(client.v1.subscriptions, query, _retrying(DEFAULT_POLICY)):
                 for item in (sub.get("items") or {}).get("data") or ():
                     item_price = item.get("price") or {}
                     pid = item_price if isinstance(item_price, str) else item_price.get("id")

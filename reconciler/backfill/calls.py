@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from functools import partial
 from typing import Any, TypeVar
 
 import stripe
 
 from reconciler.ratelimit import RateLimiter
 from reconciler.retry import DEFAULT_POLICY, RetryPolicy, call_with_retry
+from reconciler.stripe_catalog import list_all
 
 T = TypeVar("T")
-PAGE_SIZE = 100
 
 
 class ApiCaller:
@@ -45,17 +44,7 @@ class ApiCaller:
     def list_all(self, lister: Any, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Every object of a list endpoint (`client.v1.customers`, ...) as plain dicts, one
         request per page of 100, each paced and retried on its own."""
-        cursor: str | None = None
-        while True:
-            page_params = {**params, "limit": PAGE_SIZE}
-            if cursor:
-                page_params["starting_after"] = cursor
-            page = self.call(partial(lister.list, params=page_params))
-            data = [item.to_dict() for item in page.data]
-            yield from data
-            if not page.has_more or not data:
-                return
-            cursor = str(data[-1]["id"])
+        return list_all(lister, params, self.call)
 
     def snapshot(self) -> dict[str, Any]:
         """Counters for the report: requests sent (attempts, retries included) and retries by
