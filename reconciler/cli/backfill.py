@@ -23,6 +23,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Requests in flight by default: enough for the rate at 250 ms per round trip.
 ROUND_TRIP_SECONDS = 0.25
 MIN_CONCURRENCY = 4
+# More threads than this only contend for the GIL and the store's connections in one process;
+# run more processes (--shard) to go further.
+MAX_DEFAULT_CONCURRENCY = 32
 
 
 def bulk_options(fn: F) -> F:
@@ -40,7 +43,7 @@ def bulk_options(fn: F) -> F:
             type=click.IntRange(min=1, max=256),
             default=None,
             help="Requests in flight at once in this process "
-            "[default: rate / 4, at least 4: enough for 250 ms round trips].",
+            "[default: rate / 4, from 4 to 32: enough for 250 ms round trips].",
         ),
         click.option(
             "--shard",
@@ -87,8 +90,8 @@ class BulkContext:
         limit = rate if rate is not None else default_rate(settings.mode)
         limiter = SharedRateLimiter(self.store, limiter_name(settings.mode), limit)
         self.caller = ApiCaller(limiter)
-        self.concurrency = concurrency or max(
-            MIN_CONCURRENCY, math.ceil(limit * ROUND_TRIP_SECONDS)
+        self.concurrency = concurrency or min(
+            MAX_DEFAULT_CONCURRENCY, max(MIN_CONCURRENCY, math.ceil(limit * ROUND_TRIP_SECONDS))
         )
         note(
             f"{settings.mode} mode ({settings.masked_key}), store: {self.store.description}, "

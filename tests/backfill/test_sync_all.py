@@ -66,8 +66,8 @@ def test_sync_all_pages_subscriptions_and_caches_the_runtime_choice(
     mapped = seed(stripe_client, store)
     emulator.reset_counters()
     args = ["sync", "--all", "--rate", "500", "--format", "json"]
-    code, out, _ = run_cli(args, capsys)
-    assert code == 0
+    code, out, err = run_cli(args, capsys)
+    assert code == 0, err
     summary = json.loads(out)
     assert summary["counts"] == {
         "updated": 120,
