@@ -1,0 +1,51 @@
+"""The Stripe catalog boundary: the only code that calls the SDK for products and prices.
+
+Objects are normalized here to the plan model (`live.py`); nothing past this package sees a
+StripeObject. Reads page through list endpoints (`read.py`), writes carry idempotency keys
+(`write.py`), and a price's subscriptions are counted and moved in `subscriptions.py`. Every
+call goes through the project's one retry policy (`reconciler.retry`).
+"""
+
+from reconciler.stripe_catalog.live import (
+    LiveCatalog,
+    LivePrice,
+    LiveProduct,
+    normalize_price,
+    normalize_product,
+)
+from reconciler.stripe_catalog.read import PAGE_SIZE, list_all, read_live_catalog
+from reconciler.stripe_catalog.subscriptions import (
+    ENTITLED_STATUSES,
+    SubscriptionItemRef,
+    move_subscription_item,
+    subscription_items,
+)
+from reconciler.stripe_catalog.write import (
+    archive,
+    create_price,
+    create_product,
+    set_default_price,
+    update_price,
+    update_product,
+)
+
+__all__ = [
+    "ENTITLED_STATUSES",
+    "PAGE_SIZE",
+    "LiveCatalog",
+    "LivePrice",
+    "LiveProduct",
+    "SubscriptionItemRef",
+    "archive",
+    "create_price",
+    "create_product",
+    "list_all",
+    "move_subscription_item",
+    "normalize_price",
+    "normalize_product",
+    "read_live_catalog",
+    "set_default_price",
+    "subscription_items",
+    "update_price",
+    "update_product",
+]

@@ -1,0 +1,161 @@
+"""The live catalog in the plan model: Stripe products and prices, as plain values.
+
+No SDK and no I/O here: `read.py` feeds these functions the plain dicts of Stripe's answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from reconciler.metadata import (
+    MANAGED_BY_KEY,
+    MANAGED_BY_VALUE,
+    PRODUCT_KEY_KEY,
+    parse_price_metadata,
+)
+from reconciler.model import Config, Price, Recurring, Tier
+
+
+@dataclass(frozen=True)
+class LivePrice:
+    """One Stripe price. `price.lookup_key` is "" when Stripe has none; limits and features
+    are parsed from metadata exactly as stored (no defaults filled)."""
+
+    id: str
+    product_id: str
+    created: int
+    price: Price
+    managed: bool
+    metadata_errors: tuple[str, ...] = ()
+    # The metadata strings exactly as Stripe holds them: the diff compares these with what the
+    # plan pushes, so keys to delete and unparsable values are seen, never defaulted away.
+    stripe_metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LiveProduct:
+    """One Stripe product; `key` is its `plan-key` metadata (None when absent)."""
+
+    id: str
+    created: int
+    key: str | None
+    name: str
+    description: str | None
+    active: bool
+    metadata: Mapping[str, str]
+    default_price_id: str | None
+    managed: bool
+
+
+@dataclass(frozen=True)
+class LiveCatalog:
+    """Everything the account holds, newest first as Stripe lists it."""
+
+    products: tuple[LiveProduct, ...] = ()
+    prices: tuple[LivePrice, ...] = ()
+    _by_id: dict[str, LivePrice] = field(default_factory=dict, repr=False, compare=False)
+    # Indexes built once: a diff of 1,000 prices looks these up per price.
+    _products_by_id: dict[str, LiveProduct] = field(default_factory=dict, repr=False, compare=False)
+    _by_product: dict[str, list[LivePrice]] = field(default_factory=dict, repr=False, compare=False)
+    _by_lookup_key: dict[str, list[LivePrice]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        self._by_id.update({p.id: p for p in self.prices})
+        self._products_by_id.update({p.id: p for p in self.products})
+        for price in self.prices:
+            self._by_product.setdefault(price.product_id, []).append(price)
+            if price.price.lookup_key:
+                self._by_lookup_key.setdefault(price.price.lookup_key, []).append(price)
+
+    def product_by_key(self, key: str) -> LiveProduct | None:
+        return next((p for p in self.products if p.key == key), None)
+
+    def product_by_id(self, product_id: str) -> LiveProduct | None:
+        return self._products_by_id.get(product_id)
+
+    def prices_of(self, product_id: str) -> tuple[LivePrice, ...]:
+        return tuple(self._by_product.get(product_id, ()))
+
+    def prices_with_lookup_key(self, lookup_key: str) -> tuple[LivePrice, ...]:
+        """Every price holding this lookup key (Stripe keeps at most one)."""
+        return tuple(self._by_lookup_key.get(lookup_key, ()))
+
+    def active_price_by_lookup_key(self, lookup_key: str) -> LivePrice | None:
+        return next((p for p in self.prices_with_lookup_key(lookup_key) if p.price.active), None)
+
+    def price_by_id(self, price_id: str) -> LivePrice | None:
+        return self._by_id.get(price_id)
+
+
+def _amount(decimal_text: Any, integer: Any) -> Decimal | None:
+    if decimal_text is not None:
+        return Decimal(str(decimal_text))
+    return None if integer is None else Decimal(int(integer))
+
+
+def _tier(raw: Mapping[str, Any]) -> Tier:
+    return Tier(
+        up_to=raw.get("up_to"),
+        unit_amount=_amount(raw.get("unit_amount_decimal"), raw.get("unit_amount")),
+        flat_amount=_amount(raw.get("flat_amount_decimal"), raw.get("flat_amount")),
+    )
+
+
+def normalize_price(raw: Mapping[str, Any], config: Config) -> LivePrice:
+    """A Stripe price (as a plain dict) in the plan model."""
+    parsed = parse_price_metadata(raw.get("metadata") or {}, config)
+    recurring = raw.get("recurring")
+    product = raw["product"]
+    tiers = tuple(_tier(t) for t in raw.get("tiers") or ())
+    price = Price(
+        lookup_key=raw.get("lookup_key") or "",
+        currency=raw["currency"],
+        unit_amount=None
+        if tiers
+        else _amount(raw.get("unit_amount_decimal"), raw.get("unit_amount")),
+        recurring=Recurring(recurring["interval"], recurring.get("interval_count") or 1)
+        if recurring
+        else None,
+        nickname=raw.get("nickname"),
+        tax_behavior=raw.get("tax_behavior") or "unspecified",
+        trial_days=parsed.trial_days,
+        tiers_mode=raw.get("tiers_mode"),
+        tiers=tiers,
+        limits=parsed.limits,
+        features=parsed.features,
+        metadata=parsed.other,
+        active=bool(raw.get("active")),
+    )
+    return LivePrice(
+        id=raw["id"],
+        product_id=product if isinstance(product, str) else product["id"],
+        created=int(raw.get("created") or 0),
+        price=price,
+        managed=parsed.managed,
+        metadata_errors=parsed.errors,
+        stripe_metadata=dict(raw.get("metadata") or {}),
+    )
+
+
+def normalize_product(raw: Mapping[str, Any]) -> LiveProduct:
+    """A Stripe product (as a plain dict), its reserved metadata split off."""
+    metadata = dict(raw.get("metadata") or {})
+    key = metadata.pop(PRODUCT_KEY_KEY, None)
+    managed = metadata.pop(MANAGED_BY_KEY, None) == MANAGED_BY_VALUE
+    default = raw.get("default_price")
+    return LiveProduct(
+        id=raw["id"],
+        created=int(raw.get("created") or 0),
+        key=key,
+        name=raw.get("name") or "",
+        description=raw.get("description"),
+        active=bool(raw.get("active")),
+        metadata=metadata,
+        default_price_id=default if isinstance(default, str | None) else default["id"],
+        managed=managed,
+    )

@@ -1,0 +1,61 @@
+"""Subscriptions of a price: counted for a plan's entitlement impact, moved by a migration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+
+from reconciler.retry import DEFAULT_POLICY
+from reconciler.stripe_catalog.read import list_all, page_caller
+from reconciler.stripe_catalog.write import idempotency_options, retried_write
+from reconciler.stripe_client import stripe_errors
+
+# Subscriptions that hold entitlements: the ones an impact count and a migration care about.
+ENTITLED_STATUSES = ("active", "trialing")
+
+
+@dataclass(frozen=True)
+class SubscriptionItemRef:
+    """A subscription item on a given price: what a migration moves."""
+
+    subscription_id: str
+    item_id: str
+
+
+def subscription_items(
+    client: stripe.StripeClient, price_id: str, statuses: tuple[str, ...] = ENTITLED_STATUSES
+) -> tuple[SubscriptionItemRef, ...]:
+    """The items on `price_id` of subscriptions in `statuses`, one list call per 100."""
+    found: list[SubscriptionItemRef] = []
+    with stripe_errors(f"listing subscriptions of {price_id}"):
+        for status in statuses:
+            query = {"price": price_id, "status": status}
+            for sub in list_all(client.v1.subscriptions, query, page_caller(DEFAULT_POLICY)):
+                for item in (sub.get("items") or {}).get("data") or ():
+                    item_price = item.get("price") or {}
+                    pid = item_price if isinstance(item_price, str) else item_price.get("id")
+                    if pid == price_id:
+                        found.append(SubscriptionItemRef(sub["id"], item["id"]))
+    return tuple(found)
+
+
+def move_subscription_item(
+    client: stripe.StripeClient,
+    ref: SubscriptionItemRef,
+    new_price_id: str,
+    proration_behavior: str,
+    key: str,
+) -> None:
+    """Swap one subscription item to another price, prorated as the product says."""
+    params: Any = {  # a TypedDict for the SDK, built field by field
+        "items": [{"id": ref.item_id, "price": new_price_id}],
+        "proration_behavior": proration_behavior,
+    }
+    with stripe_errors(f"moving subscription {ref.subscription_id} to {new_price_id}"):
+        retried_write(
+            lambda: client.v1.subscriptions.update(
+                ref.subscription_id, params=params, options=idempotency_options(key)
+            )
+        )
