@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import redis
 import stripe
 
+from reconciler.runtime.store import Store, open_store
 from reconciler.testing import EmulatorControl, redis_server, refuse_live_keys
 
 TEST_KEY = "sk_test_reconciler_suite"
@@ -23,6 +26,28 @@ def redis_url() -> Iterator[str]:
     """A private redis-server for the session (started here, stopped at the end)."""
     with redis_server() as url:
         yield url
+
+
+@pytest.fixture
+def redis_store(redis_url: str) -> Iterator[Store]:
+    """A store on the session's redis-server, flushed for this test."""
+    redis.Redis.from_url(redis_url).flushdb()
+    store = open_store(redis_url)
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=["redis", "sqlite"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Each store in turn: Redis (flushed) and a fresh SQLite file, for contract tests."""
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        redis.Redis.from_url(url).flushdb()
+        store = open_store(url)
+    else:
+        store = open_store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    yield store
+    store.close()
 
 
 @pytest.fixture(scope="session")

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis
 import stripe
 
 from reconciler.backfill.calls import ApiCaller
 from reconciler.ratelimit import SharedRateLimiter
 from reconciler.retry import RetryPolicy
-from reconciler.runtime.store import Store, open_store
+from reconciler.runtime.store import Store
 from reconciler.testing import EmulatorControl
 
 TEST_KEY = "sk_test_reconciler_suite"
@@ -21,11 +19,9 @@ PATIENT = RetryPolicy(max_attempts=30, base_delay=0.05, max_delay=0.5)
 
 
 @pytest.fixture
-def store(redis_url: str) -> Iterator[Store]:
-    redis.Redis.from_url(redis_url).flushdb()
-    opened = open_store(redis_url)
-    yield opened
-    opened.close()
+def store(redis_store: Store) -> Store:
+    """Bulk runs share their limiter and mappings through Redis, as across machines."""
+    return redis_store
 
 
 @pytest.fixture

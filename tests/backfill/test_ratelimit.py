@@ -5,11 +5,8 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import redis
 
 from reconciler.ratelimit import (
     InvalidRate,
@@ -18,7 +15,7 @@ from reconciler.ratelimit import (
     default_rate,
     effective_rate,
 )
-from reconciler.runtime.store import Store, open_store
+from reconciler.runtime.store import Store
 
 
 class FakeClock:
@@ -66,16 +63,9 @@ def test_invalid_rates_are_refused() -> None:
         LocalRateLimiter(5, burst=0)
 
 
-@pytest.fixture(params=["redis", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "redis":
-        url = request.getfixturevalue("redis_url")
-        redis.Redis.from_url(url).flushdb()
-        opened = open_store(url)
-    else:
-        opened = open_store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
-    yield opened
-    opened.close()
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    return any_store
 
 
 def test_store_reserves_consecutive_slots(store: Store) -> None:

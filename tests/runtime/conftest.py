@@ -11,7 +11,6 @@ from typing import Any
 from wsgiref.simple_server import make_server
 
 import pytest
-import redis
 import stripe
 
 from reconciler.cli.serve import QuietHandler, ThreadingWSGIServer
@@ -19,7 +18,7 @@ from reconciler.metadata import price_metadata, product_metadata
 from reconciler.model import Plans
 from reconciler.plans import load_plans
 from reconciler.runtime.billing import Billing
-from reconciler.runtime.store import Store, open_store
+from reconciler.runtime.store import Store
 from reconciler.runtime.wsgi import make_app
 from reconciler.stripe_client import StripeSettings
 from reconciler.testing import EmulatorControl
@@ -73,26 +72,6 @@ def plans() -> Plans:
 @pytest.fixture
 def price_ids(stripe_client: stripe.StripeClient, plans: Plans) -> dict[str, str]:
     return push_plans(stripe_client, plans)
-
-
-@pytest.fixture
-def redis_store(redis_url: str) -> Iterator[Store]:
-    redis.Redis.from_url(redis_url).flushdb()
-    store = open_store(redis_url)
-    yield store
-    store.close()
-
-
-@pytest.fixture(params=["redis", "sqlite"])
-def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "redis":
-        url = request.getfixturevalue("redis_url")
-        redis.Redis.from_url(url).flushdb()
-        store = open_store(url)
-    else:
-        store = open_store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
-    yield store
-    store.close()
 
 
 def make_billing(

@@ -5,11 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
 from reconciler.errors import LimitExceeded, ReconcilerError, StoreUnavailable
 from reconciler.runtime.store import EntityRecord, Store, held, keys, open_store
@@ -21,16 +19,9 @@ from reconciler.testing import free_port
 SUB = {"subscription_id": "sub_1", "status": "active", "price_id": "price_1"}
 
 
-@pytest.fixture(params=["redis", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "redis":
-        url = request.getfixturevalue("redis_url")
-        redis.Redis.from_url(url).flushdb()
-        opened = open_store(url)
-    else:
-        opened = open_store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
-    yield opened
-    opened.close()
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    return any_store
 
 
 def test_customer_mapping_both_ways(store: Store) -> None:
