@@ -34,46 +34,57 @@ def free_port() -> int:
         return port
 
 
+def _answers_as(port: int, pid: int) -> bool:
+    """True when the redis-server on `port` is the process `pid` (not another session's)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2) as sock:
+            sock.sendall(b"INFO server\r\n")
+            reply = b""
+            while b"process_id:" not in reply or not reply.endswith(b"\r\n"):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+    except OSError:
+        return False
+    return f"process_id:{pid}\r\n".encode() in reply
+
+
+def _start_redis(
+    binary: str, workdir: str, extra_args: tuple[str, ...]
+) -> tuple[subprocess.Popen[bytes], int]:
+    """A redis-server of our own on a free port. A port is free when chosen but may be taken
+    before the server binds it (another test session): then try another one."""
+    for _ in range(5):
+        port = free_port()
+        args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--dir", workdir, *extra_args]  # fmt: skip
+        process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while process.poll() is None and time.monotonic() < deadline:
+            if _answers_as(port, process.pid):
+                return process, port
+            time.sleep(0.05)
+        process.terminate()
+        process.wait(timeout=10)
+    raise RuntimeError("redis-server did not start on any of 5 free ports")
+
+
 @contextmanager
 def redis_server(extra_args: tuple[str, ...] = ()) -> Iterator[str]:
     """Start a private redis-server on a free loopback port; yields its `redis://` URL."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is not installed (scripts/test installs it)")
-    port = free_port()
     workdir = tempfile.mkdtemp(prefix="reconciler-redis-")
-    args = [
-        binary,
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        workdir,
-        *extra_args,
-    ]
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server did not start on port {port}")
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        process, port = _start_redis(binary, workdir, extra_args)
+        try:
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
     finally:
-        process.terminate()
-        process.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
