@@ -12,7 +12,7 @@ from reconciler.emulator.billing import begin
 from reconciler.emulator.errors import StripeError, missing_parameter
 from reconciler.emulator.events import emit
 from reconciler.emulator.forms import FREE, SCALAR, as_bool, as_int, check_params, merge_metadata
-from reconciler.emulator.listing import LIST_PARAMS, list_answer
+from reconciler.emulator.listing import LIST_PARAMS, fields_equal, list_answer
 from reconciler.emulator.payment_methods import attach, check_attachable
 from reconciler.emulator.periods import line_amount
 from reconciler.emulator.store import StripeObject, new_id
@@ -236,15 +236,9 @@ def list_sessions(emulator: Emulator, call: Call) -> Any:
             "created": FREE,
         },
     )
-    wanted = {
-        name: params[name] for name in ("customer", "subscription", "status") if name in params
-    }
+    filters = fields_equal(params, ("customer", "subscription", "status"))
     return list_answer(
-        emulator.checkout_sessions,
-        params,
-        "/v1/checkout/sessions",
-        "checkout.session",
-        lambda session: all(session[name] == value for name, value in wanted.items()),
+        emulator.checkout_sessions, params, "/v1/checkout/sessions", "checkout.session", filters
     )
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.events import emit
 from reconciler.emulator.forms import FREE, SCALAR, check_params
-from reconciler.emulator.listing import LIST_PARAMS, list_answer
+from reconciler.emulator.listing import LIST_PARAMS, fields_equal, list_answer
 from reconciler.emulator.payment_methods import charge_succeeds
 from reconciler.emulator.periods import line_amount
 from reconciler.emulator.store import StripeObject, new_id
@@ -203,16 +203,8 @@ def list_invoices(emulator: Emulator, call: Call) -> Any:
             "collection_method": SCALAR,
         },
     )
-    wanted = {
-        name: params[name] for name in ("customer", "subscription", "status") if name in params
-    }
-    return list_answer(
-        emulator.invoices,
-        params,
-        "/v1/invoices",
-        "invoice",
-        lambda invoice: all(invoice[name] == value for name, value in wanted.items()),
-    )
+    filters = fields_equal(params, ("customer", "subscription", "status"))
+    return list_answer(emulator.invoices, params, "/v1/invoices", "invoice", filters)
 
 
 def register(router: Router) -> None:

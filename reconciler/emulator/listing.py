@@ -36,6 +36,12 @@ def parse_limit(params: dict[str, Any]) -> int:
     return limit
 
 
+def fields_equal(params: dict[str, Any], names: tuple[str, ...]) -> Predicate:
+    """Objects whose fields equal each of these filter parameters that was given."""
+    wanted = {name: params[name] for name in names if name in params}
+    return lambda obj: all(obj.get(name) == value for name, value in wanted.items())
+
+
 def list_answer(
     collection: Collection,
     params: dict[str, Any],
