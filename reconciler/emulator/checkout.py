@@ -12,7 +12,7 @@ from reconciler.emulator.billing import begin
 from reconciler.emulator.errors import StripeError, missing_parameter
 from reconciler.emulator.events import emit
 from reconciler.emulator.forms import FREE, SCALAR, as_bool, as_int, check_params, merge_metadata
-from reconciler.emulator.listing import LIST_PARAMS, fields_equal, list_answer
+from reconciler.emulator.listing import LIST_PARAMS, fields_equal, list_answer, retriever
 from reconciler.emulator.payment_methods import attach, check_attachable
 from reconciler.emulator.periods import line_amount
 from reconciler.emulator.store import StripeObject, new_id
@@ -218,11 +218,6 @@ def complete_session(emulator: Emulator, session_id: str, payment_method: str) -
     return session
 
 
-def retrieve_session(emulator: Emulator, call: Call) -> Any:
-    check_params(call.params, {"expand": FREE})
-    return emulator.require("checkout_sessions", call.args[0])
-
-
 def list_sessions(emulator: Emulator, call: Call) -> Any:
     params = call.params
     check_params(
@@ -277,5 +272,5 @@ def list_line_items(emulator: Emulator, call: Call) -> Any:
 def register(router: Router) -> None:
     router.add("POST", "/v1/checkout/sessions", create_session)
     router.add("GET", "/v1/checkout/sessions", list_sessions)
-    router.add("GET", "/v1/checkout/sessions/:id", retrieve_session)
+    router.add("GET", "/v1/checkout/sessions/:id", retriever("checkout_sessions"))
     router.add("GET", "/v1/checkout/sessions/:id/line_items", list_line_items)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.events import emit
 from reconciler.emulator.forms import FREE, SCALAR, check_params
-from reconciler.emulator.listing import LIST_PARAMS, fields_equal, list_answer
+from reconciler.emulator.listing import LIST_PARAMS, fields_equal, list_answer, retriever
 from reconciler.emulator.payment_methods import charge_succeeds
 from reconciler.emulator.periods import line_amount
 from reconciler.emulator.store import StripeObject, new_id
@@ -185,11 +185,6 @@ def collect(
     return True
 
 
-def retrieve_invoice(emulator: Emulator, call: Call) -> Any:
-    check_params(call.params, {"expand": FREE})
-    return emulator.require("invoices", call.args[0])
-
-
 def list_invoices(emulator: Emulator, call: Call) -> Any:
     params = call.params
     check_params(
@@ -209,4 +204,4 @@ def list_invoices(emulator: Emulator, call: Call) -> Any:
 
 def register(router: Router) -> None:
     router.add("GET", "/v1/invoices", list_invoices)
-    router.add("GET", "/v1/invoices/:id", retrieve_invoice)
+    router.add("GET", "/v1/invoices/:id", retriever("invoices"))

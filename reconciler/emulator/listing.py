@@ -7,12 +7,16 @@ Lists are newest first with `limit` (1-100, default 10), `starting_after` and
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.errors import StripeError, invalid_value, missing
-from reconciler.emulator.forms import FREE, SCALAR, as_int, as_str_list
+from reconciler.emulator.forms import FREE, SCALAR, as_int, as_str_list, check_params
 from reconciler.emulator.search import Fields, compile_query
 from reconciler.emulator.store import Collection, Predicate, StripeObject
+
+if TYPE_CHECKING:
+    from reconciler.emulator.router import Call, Handler
+    from reconciler.emulator.state import Emulator
 
 LIST_PARAMS: dict[str, Any] = {
     "limit": SCALAR,
@@ -34,6 +38,16 @@ def parse_limit(params: dict[str, Any]) -> int:
             "parameter_invalid_integer",
         )
     return limit
+
+
+def retriever(collection: str) -> Handler:
+    """The GET handler of one object by id: `expand` only, 404 `resource_missing` otherwise."""
+
+    def retrieve(emulator: Emulator, call: Call) -> Any:
+        check_params(call.params, {"expand": FREE})
+        return emulator.require(collection, call.args[0])
+
+    return retrieve
 
 
 def fields_equal(params: dict[str, Any], names: tuple[str, ...]) -> Predicate:

@@ -14,7 +14,13 @@ from reconciler.emulator.forms import (
     check_params,
     merge_metadata,
 )
-from reconciler.emulator.listing import LIST_PARAMS, SEARCH_PARAMS, list_answer, search_answer
+from reconciler.emulator.listing import (
+    LIST_PARAMS,
+    SEARCH_PARAMS,
+    list_answer,
+    retriever,
+    search_answer,
+)
 from reconciler.emulator.price_inputs import (
     TAX_BEHAVIORS,
     amounts,
@@ -195,11 +201,6 @@ def create_price(emulator: Emulator, call: Call) -> Any:
     return price
 
 
-def retrieve_price(emulator: Emulator, call: Call) -> Any:
-    check_params(call.params, {"expand": FREE})
-    return emulator.require("prices", call.args[0])
-
-
 def update_price(emulator: Emulator, call: Call) -> Any:
     params = call.params
     check_params(params, _UPDATE)
@@ -285,5 +286,5 @@ def register(router: Router) -> None:
     router.add("POST", "/v1/prices", create_price)
     router.add("GET", "/v1/prices", list_prices)
     router.add("GET", "/v1/prices/search", search_prices)
-    router.add("GET", "/v1/prices/:id", retrieve_price)
+    router.add("GET", "/v1/prices/:id", retriever("prices"))
     router.add("POST", "/v1/prices/:id", update_price)

@@ -14,7 +14,13 @@ from reconciler.emulator.forms import (
     check_params,
     merge_metadata,
 )
-from reconciler.emulator.listing import LIST_PARAMS, SEARCH_PARAMS, list_answer, search_answer
+from reconciler.emulator.listing import (
+    LIST_PARAMS,
+    SEARCH_PARAMS,
+    list_answer,
+    retriever,
+    search_answer,
+)
 from reconciler.emulator.store import StripeObject, new_id, rollback
 
 if TYPE_CHECKING:
@@ -129,11 +135,6 @@ def create_product(emulator: Emulator, call: Call) -> Any:
     return product
 
 
-def retrieve_product(emulator: Emulator, call: Call) -> Any:
-    check_params(call.params, {"expand": FREE})
-    return emulator.require("products", call.args[0])
-
-
 def update_product(emulator: Emulator, call: Call) -> Any:
     params = call.params
     check_params(params, _UPDATE)
@@ -211,6 +212,6 @@ def register(router: Router) -> None:
     router.add("POST", "/v1/products", create_product)
     router.add("GET", "/v1/products", list_products)
     router.add("GET", "/v1/products/search", search_products)
-    router.add("GET", "/v1/products/:id", retrieve_product)
+    router.add("GET", "/v1/products/:id", retriever("products"))
     router.add("POST", "/v1/products/:id", update_product)
     router.add("DELETE", "/v1/products/:id", delete_product)

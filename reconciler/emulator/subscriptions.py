@@ -19,7 +19,7 @@ from reconciler.emulator.forms import (
     check_params,
     merge_metadata,
 )
-from reconciler.emulator.listing import LIST_PARAMS, list_answer
+from reconciler.emulator.listing import LIST_PARAMS, list_answer, retriever
 from reconciler.emulator.periods import add_interval
 from reconciler.emulator.store import StripeObject, new_id, rollback
 from reconciler.emulator.subscription_items import (
@@ -206,11 +206,6 @@ def _schedule_cancel(emulator: Emulator, subscription: StripeObject, flag: bool)
     )
 
 
-def retrieve_subscription(emulator: Emulator, call: Call) -> Any:
-    check_params(call.params, {"expand": FREE})
-    return emulator.require("subscriptions", call.args[0])
-
-
 def update_subscription(emulator: Emulator, call: Call) -> Any:
     params = call.params
     check_params(params, _UPDATE)
@@ -307,7 +302,7 @@ def register(router: Router) -> None:
 
     router.add("POST", "/v1/subscriptions", create_subscription)
     router.add("GET", "/v1/subscriptions", list_subscriptions)
-    router.add("GET", "/v1/subscriptions/:id", retrieve_subscription)
+    router.add("GET", "/v1/subscriptions/:id", retriever("subscriptions"))
     router.add("POST", "/v1/subscriptions/:id", update_subscription)
     router.add("DELETE", "/v1/subscriptions/:id", cancel_subscription)
     invoices.register(router)
