@@ -7,6 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import stripe
+
 from reconciler.metadata import price_metadata, product_metadata
 from reconciler.model import Catalog, Config, Price, Product, Recurring, Tier
 from reconciler.plans.dump import dump_config, dump_product
@@ -114,3 +116,26 @@ def write_plans(folder: Path, catalog: Catalog, config: Config = CONFIG) -> Path
     for p in catalog.products:
         (folder / f"{p.key}.yaml").write_text(dump_product(p), encoding="utf-8")
     return folder
+
+
+def hand_made(
+    client: stripe.StripeClient,
+    name: str,
+    lookup_key: str,
+    amount: int,
+    currency: str = "usd",
+    metadata: dict[str, str] | None = None,
+    product_metadata: dict[str, str] | None = None,
+) -> Any:
+    """A monthly product and price made outside the tool (no ownership marker); the product."""
+    made = client.v1.products.create(params={"name": name, "metadata": product_metadata or {}})
+    price_params: Any = {
+        "product": made.id,
+        "currency": currency,
+        "unit_amount": amount,
+        "lookup_key": lookup_key,
+        "recurring": {"interval": "month"},
+        "metadata": metadata or {},
+    }
+    client.v1.prices.create(params=price_params)
+    return made

@@ -12,7 +12,7 @@ import stripe
 from reconciler.model import Catalog
 from reconciler.testing import EmulatorControl
 from tests.reconcile.conftest import Run
-from tests.reconcile.helpers import price, product, write_plans
+from tests.reconcile.helpers import hand_made, price, product, write_plans
 
 EXAMPLE = Path(__file__).parents[2] / "plans"
 
@@ -164,16 +164,7 @@ def test_partial_failure_reports_then_a_rerun_converges_without_duplicates(
 def test_unmanaged_objects_are_untouched_until_adopted(
     run: Run, stripe_client: stripe.StripeClient, plans_dir: Path
 ) -> None:
-    legacy = stripe_client.v1.products.create(params={"name": "Legacy"})
-    stripe_client.v1.prices.create(
-        params={
-            "product": legacy.id,
-            "currency": "usd",
-            "unit_amount": 500,
-            "lookup_key": "legacy_monthly",
-            "recurring": {"interval": "month"},
-        }
-    )
+    legacy = hand_made(stripe_client, "Legacy", "legacy_monthly", 500)
     dashboard = stripe_client.v1.products.create(params={"name": "Dashboard"})
     mine = product("mine", price("legacy_monthly", 500))
     write_plans(plans_dir, Catalog((mine,)))

@@ -12,7 +12,7 @@ import stripe
 from reconciler.model import Catalog
 from reconciler.plans import load_plans
 from tests.reconcile.conftest import Run
-from tests.reconcile.helpers import price, product, write_plans
+from tests.reconcile.helpers import hand_made, price, product, write_plans
 
 EXAMPLE = Path(__file__).parents[2] / "plans"
 
@@ -110,16 +110,8 @@ def test_import_of_a_managed_catalog_is_clean_right_away(run: Run, tmp_path: Pat
 def test_import_of_an_unmanaged_catalog_then_adopt(
     run: Run, stripe_client: stripe.StripeClient, tmp_path: Path
 ) -> None:
-    made = stripe_client.v1.products.create(params={"name": "Hand Made", "metadata": {"x": "1"}})
-    stripe_client.v1.prices.create(
-        params={
-            "product": made.id,
-            "currency": "eur",
-            "unit_amount": 700,
-            "lookup_key": "hand_monthly",
-            "recurring": {"interval": "month"},
-            "metadata": {"limits:seats": "3"},
-        }
+    made = hand_made(
+        stripe_client, "Hand Made", "hand_monthly", 700, "eur", {"limits:seats": "3"}, {"x": "1"}
     )
     stripe_client.v1.prices.create(
         params={"product": made.id, "currency": "eur", "unit_amount": 100}
@@ -144,16 +136,8 @@ def test_import_of_an_unmanaged_catalog_then_adopt(
 def test_import_with_the_accounts_own_prefixes(
     run: Run, stripe_client: stripe.StripeClient, tmp_path: Path
 ) -> None:
-    made = stripe_client.v1.products.create(params={"name": "Team"})
-    stripe_client.v1.prices.create(
-        params={
-            "product": made.id,
-            "currency": "usd",
-            "unit_amount": 2000,
-            "lookup_key": "team_monthly",
-            "recurring": {"interval": "month"},
-            "metadata": {"quota.seats": "5", "flag.sso": "true"},
-        }
+    hand_made(
+        stripe_client, "Team", "team_monthly", 2000, "usd", {"quota.seats": "5", "flag.sso": "true"}
     )
     out_dir = tmp_path / "imported"
     args = [
