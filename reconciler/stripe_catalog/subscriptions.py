@@ -9,7 +9,7 @@ import stripe
 
 from reconciler.retry import DEFAULT_POLICY
 from reconciler.stripe_catalog.read import list_all, page_caller
-from reconciler.stripe_catalog.write import idempotency_options, retried_write
+from reconciler.stripe_catalog.write import send
 from reconciler.stripe_client import stripe_errors
 
 # Subscriptions that hold entitlements: the ones an impact count and a migration care about.
@@ -53,9 +53,5 @@ def move_subscription_item(
         "items": [{"id": ref.item_id, "price": new_price_id}],
         "proration_behavior": proration_behavior,
     }
-    with stripe_errors(f"moving subscription {ref.subscription_id} to {new_price_id}"):
-        retried_write(
-            lambda: client.v1.subscriptions.update(
-                ref.subscription_id, params=params, options=idempotency_options(key)
-            )
-        )
+    action = f"moving subscription {ref.subscription_id} to {new_price_id}"
+    send(action, client.v1.subscriptions.update, ref.subscription_id, params=params, key=key)

@@ -15,17 +15,15 @@ from reconciler.stripe_client import stripe_errors
 T = TypeVar("T")
 
 
-# --- Write side: every call carries an idempotency key, so a retried request (by the retry
-# policy or by a rerun of the same plan) cannot create a second object.
-
-
-def retried_write(call: Callable[[], T]) -> T:
-    """One catalog write, retried on 429, 5xx and connection errors (reconciler.retry)."""
-    return call_with_retry(call, DEFAULT_POLICY)
-
-
-def idempotency_options(idempotency_key: str) -> Any:
-    return {"idempotency_key": idempotency_key}
+def send(action: str, method: Callable[..., T], *args: str, params: Any, key: str) -> T:
+    """One catalog write: it carries the idempotency key `key` (so a retry, by the policy or
+    by a rerun of the same plan, cannot create a second object), is retried on 429, 5xx and
+    connection errors (reconciler.retry), and Stripe's errors name `action`."""
+    options: Any = {"idempotency_key": key}
+    with stripe_errors(action):
+        return call_with_retry(
+            lambda: method(*args, params=params, options=options), DEFAULT_POLICY
+        )
 
 
 def _metadata_params(before: Mapping[str, str] | None, after: Mapping[str, str]) -> dict[str, str]:
@@ -62,11 +60,8 @@ def create_product(client: stripe.StripeClient, state: Mapping[str, Any], key: s
     }
     if state.get("description"):
         params["description"] = state["description"]
-    with stripe_errors(f"creating product {state['metadata'].get(PRODUCT_KEY_KEY)}"):
-        created = retried_write(
-            lambda: client.v1.products.create(params=params, options=idempotency_options(key))
-        )
-    return str(created.id)
+    action = f"creating product {state['metadata'].get(PRODUCT_KEY_KEY)}"
+    return str(send(action, client.v1.products.create, params=params, key=key).id)
 
 
 def update_product(
@@ -87,24 +82,21 @@ def update_product(
         params["metadata"] = _metadata_params(before.get("metadata"), after["metadata"])
     if not params:
         return
-    with stripe_errors(f"updating product {product_id}"):
-        retried_write(
-            lambda: client.v1.products.update(
-                product_id, params=params, options=idempotency_options(key)
-            )
-        )
+    send(
+        f"updating product {product_id}",
+        client.v1.products.update,
+        product_id,
+        params=params,
+        key=key,
+    )
 
 
 def set_default_price(
     client: stripe.StripeClient, product_id: str, price_id: str, key: str
 ) -> None:
-    with stripe_errors(f"setting the default price of {product_id} to {price_id}"):
-        params: Any = {"default_price": price_id}
-        retried_write(
-            lambda: client.v1.products.update(
-                product_id, params=params, options=idempotency_options(key)
-            )
-        )
+    action = f"setting the default price of {product_id} to {price_id}"
+    params: Any = {"default_price": price_id}
+    send(action, client.v1.products.update, product_id, params=params, key=key)
 
 
 def create_price(
@@ -137,11 +129,8 @@ def create_price(
         params["tiers"] = [_tier_params(t) for t in state["tiers"]]
     else:
         params.update(_amount_params("unit_amount", state["unit_amount"]))
-    with stripe_errors(f"creating price {state['lookup_key']}"):
-        created = retried_write(
-            lambda: client.v1.prices.create(params=params, options=idempotency_options(key))
-        )
-    return str(created.id)
+    action = f"creating price {state['lookup_key']}"
+    return str(send(action, client.v1.prices.create, params=params, key=key).id)
 
 
 def update_price(
@@ -167,19 +156,11 @@ def update_price(
         params["metadata"] = _metadata_params(before.get("metadata"), after["metadata"])
     if not params:
         return
-    with stripe_errors(f"updating price {price_id}"):
-        retried_write(
-            lambda: client.v1.prices.update(
-                price_id, params=params, options=idempotency_options(key)
-            )
-        )
+    send(f"updating price {price_id}", client.v1.prices.update, price_id, params=params, key=key)
 
 
 def archive(client: stripe.StripeClient, kind: str, object_id: str, key: str) -> None:
     """Set `active: false` on a product or price (the tool never deletes)."""
     service = client.v1.products if kind == "product" else client.v1.prices
-    with stripe_errors(f"archiving {kind} {object_id}"):
-        params: Any = {"active": False}
-        retried_write(
-            lambda: service.update(object_id, params=params, options=idempotency_options(key))
-        )
+    params: Any = {"active": False}
+    send(f"archiving {kind} {object_id}", service.update, object_id, params=params, key=key)
