@@ -11,8 +11,22 @@ from typing import TYPE_CHECKING, Any
 from reconciler.emulator.billing import begin
 from reconciler.emulator.errors import StripeError, missing_parameter
 from reconciler.emulator.events import emit
-from reconciler.emulator.forms import FREE, SCALAR, as_bool, as_int, check_params, merge_metadata
-from reconciler.emulator.listing import LIST_PARAMS, fields_equal, list_answer, retriever
+from reconciler.emulator.forms import (
+    FREE,
+    SCALAR,
+    as_bool,
+    as_int,
+    as_str_list,
+    merge_metadata,
+    not_modelled,
+)
+from reconciler.emulator.listing import (
+    EXPAND_ONLY,
+    LIST_PARAMS,
+    fields_equal,
+    list_answer,
+    retriever,
+)
 from reconciler.emulator.payment_methods import attach, check_attachable
 from reconciler.emulator.periods import line_amount
 from reconciler.emulator.store import StripeObject, new_id
@@ -22,24 +36,95 @@ if TYPE_CHECKING:
     from reconciler.emulator.router import Call, Router
     from reconciler.emulator.state import Emulator
 
+_LINE_ITEM: dict[str, Any] = {
+    "price": SCALAR,
+    "quantity": SCALAR,
+    "adjustable_quantity": FREE,
+    **not_modelled("metadata", "price_data", "tax_rates"),
+}
+_SUBSCRIPTION_DATA: dict[str, Any] = {
+    "trial_period_days": SCALAR,
+    "trial_settings": {"end_behavior": {"missing_payment_method": SCALAR}},
+    "metadata": FREE,
+    "description": SCALAR,
+    **not_modelled(
+        "application_fee_percent",
+        "billing_cycle_anchor",
+        "billing_cycle_anchor_config",
+        "billing_mode",
+        "default_tax_rates",
+        "invoice_settings",
+        "on_behalf_of",
+        "pending_invoice_item_interval",
+        "proration_behavior",
+        "transfer_data",
+        "trial_end",
+    ),
+}
+# API 2026-09-30.endive removed `payment_method_types`: it is now an unknown parameter.
 _CREATE: dict[str, Any] = {
     "mode": SCALAR,
     "customer": SCALAR,
     "customer_email": SCALAR,
-    "line_items": [{"price": SCALAR, "quantity": SCALAR, "adjustable_quantity": FREE}],
+    "line_items": [_LINE_ITEM],
     "success_url": SCALAR,
     "cancel_url": SCALAR,
     "client_reference_id": SCALAR,
     "metadata": FREE,
     "allow_promotion_codes": SCALAR,
-    "payment_method_types": FREE,
-    "subscription_data": {"trial_period_days": SCALAR, "metadata": FREE, "description": SCALAR},
+    "allowed_payment_method_types": FREE,
+    "excluded_payment_method_types": FREE,
+    "automatic_tax": {"enabled": SCALAR, "liability": {"type": SCALAR, "account": SCALAR}},
+    "subscription_data": _SUBSCRIPTION_DATA,
     "billing_address_collection": SCALAR,
     "locale": SCALAR,
     "ui_mode": SCALAR,
     "customer_creation": SCALAR,
     "expires_at": SCALAR,
     "expand": FREE,
+    **not_modelled(
+        "adaptive_pricing",
+        "after_expiration",
+        "branding_settings",
+        "consent_collection",
+        "currency",
+        "custom_fields",
+        "custom_text",
+        "customer_account",
+        "customer_update",
+        "discounts",
+        "integration_identifier",
+        "invoice_creation",
+        "managed_payments",
+        "name_collection",
+        "optional_items",
+        "origin_context",
+        "payment_intent_data",
+        "payment_method_collection",
+        "payment_method_configuration",
+        "payment_method_data",
+        "payment_method_options",
+        "permissions",
+        "phone_number_collection",
+        "redirect_on_completion",
+        "return_url",
+        "saved_payment_method_options",
+        "setup_intent_data",
+        "shipping_address_collection",
+        "shipping_options",
+        "submit_type",
+        "tax_id_collection",
+        "wallet_options",
+    ),
+}
+_LIST: dict[str, Any] = {
+    **LIST_PARAMS,
+    "customer": SCALAR,
+    "subscription": SCALAR,
+    "status": SCALAR,
+    "payment_intent": SCALAR,
+    "created": FREE,
+    **not_modelled("customer_account", "customer_details", "payment_link"),
 }
 _MODES = ("payment", "setup", "subscription")
 
@@ -69,9 +154,37 @@ def _line_prices(emulator: Emulator, mode: str, items: list[Any]) -> list[tuple[
     return priced
 
 
+def _payment_method_types(params: dict[str, Any]) -> list[str]:
+    """The session's computed `payment_method_types`: the emulator only has cards.
+
+    `allowed_payment_method_types` narrows the set, `excluded_payment_method_types`
+    removes from it (changelog 2026-09-30.endive).
+    """
+    allowed = as_str_list(
+        params.get("allowed_payment_method_types"), "allowed_payment_method_types"
+    )
+    excluded = as_str_list(
+        params.get("excluded_payment_method_types"), "excluded_payment_method_types"
+    )
+    return [kind for kind in ("card",) if (not allowed or kind in allowed) and kind not in excluded]
+
+
+def _automatic_tax(params: dict[str, Any]) -> dict[str, Any]:
+    """Echo `automatic_tax`; the emulator calculates no tax, so `status` stays null."""
+    given = params.get("automatic_tax") or {}
+    if given and "enabled" not in given:
+        raise missing_parameter("automatic_tax[enabled]")
+    liability = given.get("liability")
+    return {
+        "enabled": as_bool(given.get("enabled", "false"), "automatic_tax[enabled]"),
+        "liability": dict(liability) if liability else None,
+        "provider": None,
+        "status": None,
+    }
+
+
 def create_session(emulator: Emulator, call: Call) -> Any:
     params = call.params
-    check_params(params, _CREATE)
     mode = params.get("mode")
     if not mode:
         raise missing_parameter("mode")
@@ -97,7 +210,7 @@ def create_session(emulator: Emulator, call: Call) -> Any:
         else None,
         "amount_subtotal": total,
         "amount_total": total,
-        "automatic_tax": {"enabled": False, "liability": None, "provider": None, "status": None},
+        "automatic_tax": _automatic_tax(params),
         "billing_address_collection": params.get("billing_address_collection"),
         "cancel_url": params.get("cancel_url"),
         "client_reference_id": params.get("client_reference_id"),
@@ -126,7 +239,7 @@ def create_session(emulator: Emulator, call: Call) -> Any:
         "payment_method_collection": "always",
         "payment_method_configuration_details": None,
         "payment_method_options": {},
-        "payment_method_types": ["card"],
+        "payment_method_types": _payment_method_types(params),
         "payment_status": "unpaid",
         "phone_number_collection": {"enabled": False},
         "recovered_from": None,
@@ -188,6 +301,7 @@ def complete_session(emulator: Emulator, session_id: str, payment_method: str) -
                 "metadata": merge_metadata({}, data.get("metadata", {})),
                 "default_payment_method": method["id"],
                 "description": data.get("description"),
+                **({"trial_settings": data["trial_settings"]} if "trial_settings" in data else {}),
             },
         )
         emulator.subscriptions.add(subscription)
@@ -220,17 +334,6 @@ def complete_session(emulator: Emulator, session_id: str, payment_method: str) -
 
 def list_sessions(emulator: Emulator, call: Call) -> Any:
     params = call.params
-    check_params(
-        params,
-        {
-            **LIST_PARAMS,
-            "customer": SCALAR,
-            "subscription": SCALAR,
-            "status": SCALAR,
-            "payment_intent": SCALAR,
-            "created": FREE,
-        },
-    )
     filters = fields_equal(params, ("customer", "subscription", "status"))
     return list_answer(
         emulator.checkout_sessions, params, "/v1/checkout/sessions", "checkout.session", filters
@@ -239,7 +342,6 @@ def list_sessions(emulator: Emulator, call: Call) -> Any:
 
 def list_line_items(emulator: Emulator, call: Call) -> Any:
     """`GET /v1/checkout/sessions/:id/line_items`: Stripe's `item` objects."""
-    check_params(call.params, LIST_PARAMS)
     session = emulator.require("checkout_sessions", call.args[0])
     inputs = emulator.checkout_inputs.get(session["id"], {"line_items": []})
     items = []
@@ -270,7 +372,31 @@ def list_line_items(emulator: Emulator, call: Call) -> Any:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/checkout/sessions", create_session)
-    router.add("GET", "/v1/checkout/sessions", list_sessions)
-    router.add("GET", "/v1/checkout/sessions/:id", retriever("checkout_sessions"))
-    router.add("GET", "/v1/checkout/sessions/:id/line_items", list_line_items)
+    router.add(
+        "POST",
+        "/v1/checkout/sessions",
+        create_session,
+        params=_CREATE,
+        sdk="checkout.SessionCreateParams",
+    )
+    router.add(
+        "GET",
+        "/v1/checkout/sessions",
+        list_sessions,
+        params=_LIST,
+        sdk="checkout.SessionListParams",
+    )
+    router.add(
+        "GET",
+        "/v1/checkout/sessions/:id",
+        retriever("checkout_sessions"),
+        params=EXPAND_ONLY,
+        sdk="checkout.SessionRetrieveParams",
+    )
+    router.add(
+        "GET",
+        "/v1/checkout/sessions/:id/line_items",
+        list_line_items,
+        params=LIST_PARAMS,
+        sdk="checkout.SessionLineItemListParams",
+    )

@@ -10,8 +10,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.errors import missing, missing_parameter
-from reconciler.emulator.forms import FREE, SCALAR, as_str_list, check_params
-from reconciler.emulator.listing import LIST_PARAMS, list_answer
+from reconciler.emulator.forms import FREE, SCALAR, as_str_list, not_modelled
+from reconciler.emulator.listing import EXPAND_ONLY, LIST_PARAMS, list_answer
 from reconciler.emulator.store import StripeObject, new_id, new_secret
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ ENDPOINT_CREATE = {
     "metadata": FREE,
     "api_version": SCALAR,
     "expand": FREE,
+    **not_modelled("connect"),
 }
 
 
@@ -87,7 +88,6 @@ def emit(
 
 
 def list_events(emulator: Emulator, call: Call) -> Any:
-    check_params(call.params, {**LIST_PARAMS, "type": SCALAR, "types": FREE, "created": FREE})
     wanted = set(as_str_list(call.params.get("types"), "types"))
     if "type" in call.params:
         wanted.add(str(call.params["type"]))
@@ -105,7 +105,6 @@ def list_events(emulator: Emulator, call: Call) -> Any:
 
 
 def retrieve_event(emulator: Emulator, call: Call) -> Any:
-    check_params(call.params, {"expand": FREE})
     event = emulator.events.get(call.args[0])
     if event is None:
         raise missing("event", call.args[0])
@@ -114,7 +113,6 @@ def retrieve_event(emulator: Emulator, call: Call) -> Any:
 
 def create_endpoint(emulator: Emulator, call: Call) -> Any:
     params = call.params
-    check_params(params, ENDPOINT_CREATE)
     for name in ("url", "enabled_events"):
         if not params.get(name):
             raise missing_parameter(name)
@@ -146,12 +144,10 @@ def _endpoint(emulator: Emulator, endpoint_id: str) -> StripeObject:
 
 
 def retrieve_endpoint(emulator: Emulator, call: Call) -> Any:
-    check_params(call.params, {"expand": FREE})
     return _endpoint(emulator, call.args[0])
 
 
 def list_endpoints(emulator: Emulator, call: Call) -> Any:
-    check_params(call.params, LIST_PARAMS)
     return list_answer(
         emulator.webhook_endpoints, call.params, "/v1/webhook_endpoints", "webhook_endpoint"
     )
@@ -165,9 +161,47 @@ def delete_endpoint(emulator: Emulator, call: Call) -> Any:
 
 
 def register(router: Router) -> None:
-    router.add("GET", "/v1/events", list_events)
-    router.add("GET", "/v1/events/:id", retrieve_event)
-    router.add("POST", "/v1/webhook_endpoints", create_endpoint)
-    router.add("GET", "/v1/webhook_endpoints", list_endpoints)
-    router.add("GET", "/v1/webhook_endpoints/:id", retrieve_endpoint)
-    router.add("DELETE", "/v1/webhook_endpoints/:id", delete_endpoint)
+    router.add(
+        "GET",
+        "/v1/events",
+        list_events,
+        params={
+            **LIST_PARAMS,
+            "type": SCALAR,
+            "types": FREE,
+            "created": FREE,
+            **not_modelled("delivery_success"),
+        },
+        sdk="EventListParams",
+    )
+    router.add(
+        "GET", "/v1/events/:id", retrieve_event, params=EXPAND_ONLY, sdk="EventRetrieveParams"
+    )
+    router.add(
+        "POST",
+        "/v1/webhook_endpoints",
+        create_endpoint,
+        params=ENDPOINT_CREATE,
+        sdk="WebhookEndpointCreateParams",
+    )
+    router.add(
+        "GET",
+        "/v1/webhook_endpoints",
+        list_endpoints,
+        params=LIST_PARAMS,
+        sdk="WebhookEndpointListParams",
+    )
+    router.add(
+        "GET",
+        "/v1/webhook_endpoints/:id",
+        retrieve_endpoint,
+        params=EXPAND_ONLY,
+        sdk="WebhookEndpointRetrieveParams",
+    )
+    router.add(
+        "DELETE",
+        "/v1/webhook_endpoints/:id",
+        delete_endpoint,
+        params={},
+        sdk="WebhookEndpointDeleteParams",
+    )

@@ -16,10 +16,20 @@ from reconciler.emulator.errors import invalid_value, unknown_parameter
 
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 
-# Spec leaves: SCALAR accepts a string; FREE accepts any nesting (e.g. metadata).
+# Spec leaves: SCALAR accepts a string; FREE accepts any nesting (e.g. metadata);
+# NOT_MODELLED names a parameter Stripe takes that the emulator does not implement.
+# A dict spec accepts only a hash, a one-element list spec only a list of hashes.
 SCALAR = "scalar"
 FREE = "free"
+NOT_MODELLED = "not_modelled"
 Spec = dict[str, Any]
+# Deeper keys than this are refused before they are decoded (Stripe documents no limit).
+MAX_DEPTH = 32
+
+
+def not_modelled(*names: str) -> Spec:
+    """Spec entries for parameters Stripe accepts and the emulator refuses as unmodelled."""
+    return dict.fromkeys(names, NOT_MODELLED)
 
 
 def split_key(key: str) -> list[str]:
@@ -34,7 +44,12 @@ def parse_form(text: str) -> dict[str, Any]:
     """Decode a form body or query string into nested dicts and lists."""
     root: dict[str, Any] = {}
     for key, value in parse_qsl(text, keep_blank_values=True):
-        _insert(root, split_key(key), value)
+        segments = split_key(key)
+        if len(segments) > MAX_DEPTH:
+            raise invalid_value(
+                segments[0], f"Invalid parameter: {segments[0]} is nested too deeply."
+            )
+        _insert(root, segments, value)
     result = _listify(root)
     assert isinstance(result, dict)
     return result
@@ -73,20 +88,40 @@ def _listify(value: Any) -> Any:
 
 
 def check_params(params: dict[str, Any], spec: Spec, prefix: str = "") -> None:
-    """Raise Stripe's `parameter_unknown` for the first key the spec lacks."""
+    """Refuse the first key the spec lacks or does not model, and values of the wrong shape.
+
+    Unknown keys get Stripe's `parameter_unknown`; a scalar where a hash or list is
+    expected (`recurring=month`, `items=false`) and the reverse are 400s too.
+    """
     for key, value in params.items():
         name = f"{prefix}[{key}]" if prefix else key
         if key not in spec:
             raise unknown_parameter(name)
         rule = spec[key]
-        if rule in (FREE, SCALAR):
+        if rule == NOT_MODELLED:
+            raise invalid_value(
+                name,
+                f"The emulator does not model the parameter {name}, which Stripe accepts "
+                "(see docs/emulator.md).",
+                "parameter_not_modelled",
+            )
+        if rule == FREE:
             continue
-        if isinstance(rule, list):
-            items = value if isinstance(value, list) else []
-            for index, item in enumerate(items):
-                if isinstance(item, dict):
-                    check_params(item, rule[0], f"{name}[{index}]")
-        elif isinstance(rule, dict) and isinstance(value, dict):
+        if rule == SCALAR:
+            if not isinstance(value, str):
+                raise invalid_value(name, f"Invalid string: {name}", "parameter_invalid_string")
+        elif isinstance(rule, list):
+            if not isinstance(value, list):
+                raise invalid_value(name, f"Invalid array: {name}", "parameter_invalid_array")
+            for index, item in enumerate(value):
+                if not isinstance(item, dict):
+                    raise invalid_value(
+                        f"{name}[{index}]", "Invalid object", "parameter_invalid_object"
+                    )
+                check_params(item, rule[0], f"{name}[{index}]")
+        else:
+            if not isinstance(value, dict):
+                raise invalid_value(name, "Invalid object", "parameter_invalid_object")
             check_params(value, rule, name)
 
 

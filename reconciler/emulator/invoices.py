@@ -5,8 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.events import emit
-from reconciler.emulator.forms import FREE, SCALAR, check_params
-from reconciler.emulator.listing import LIST_PARAMS, fields_equal, list_answer, retriever
+from reconciler.emulator.forms import FREE, SCALAR, not_modelled
+from reconciler.emulator.listing import (
+    EXPAND_ONLY,
+    LIST_PARAMS,
+    fields_equal,
+    list_answer,
+    retriever,
+)
 from reconciler.emulator.payment_methods import charge_succeeds
 from reconciler.emulator.periods import line_amount
 from reconciler.emulator.store import StripeObject, new_id
@@ -187,21 +193,25 @@ def collect(
 
 def list_invoices(emulator: Emulator, call: Call) -> Any:
     params = call.params
-    check_params(
-        params,
-        {
-            **LIST_PARAMS,
-            "customer": SCALAR,
-            "subscription": SCALAR,
-            "status": SCALAR,
-            "created": FREE,
-            "collection_method": SCALAR,
-        },
-    )
     filters = fields_equal(params, ("customer", "subscription", "status"))
     return list_answer(emulator.invoices, params, "/v1/invoices", "invoice", filters)
 
 
 def register(router: Router) -> None:
-    router.add("GET", "/v1/invoices", list_invoices)
-    router.add("GET", "/v1/invoices/:id", retriever("invoices"))
+    listed = {
+        **LIST_PARAMS,
+        "customer": SCALAR,
+        "subscription": SCALAR,
+        "status": SCALAR,
+        "created": FREE,
+        "collection_method": SCALAR,
+        **not_modelled("customer_account", "due_date"),
+    }
+    router.add("GET", "/v1/invoices", list_invoices, params=listed, sdk="InvoiceListParams")
+    router.add(
+        "GET",
+        "/v1/invoices/:id",
+        retriever("invoices"),
+        params=EXPAND_ONLY,
+        sdk="InvoiceRetrieveParams",
+    )

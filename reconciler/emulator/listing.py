@@ -10,7 +10,7 @@ import base64
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.errors import StripeError, invalid_value, missing
-from reconciler.emulator.forms import FREE, SCALAR, as_int, as_str_list, check_params
+from reconciler.emulator.forms import FREE, SCALAR, as_int, as_str_list
 from reconciler.emulator.search import Fields, compile_query
 from reconciler.emulator.store import Collection, Predicate, StripeObject
 
@@ -25,6 +25,8 @@ LIST_PARAMS: dict[str, Any] = {
     "expand": FREE,
 }
 SEARCH_PARAMS: dict[str, Any] = {"query": SCALAR, "limit": SCALAR, "page": SCALAR, "expand": FREE}
+# Retrieve and delete endpoints take nothing but `expand`.
+EXPAND_ONLY: dict[str, Any] = {"expand": FREE}
 
 
 def parse_limit(params: dict[str, Any]) -> int:
@@ -41,10 +43,9 @@ def parse_limit(params: dict[str, Any]) -> int:
 
 
 def retriever(collection: str) -> Handler:
-    """The GET handler of one object by id: `expand` only, 404 `resource_missing` otherwise."""
+    """The GET handler of one object by id (register it with EXPAND_ONLY): 404 if unknown."""
 
     def retrieve(emulator: Emulator, call: Call) -> Any:
-        check_params(call.params, {"expand": FREE})
         return emulator.require(collection, call.args[0])
 
     return retrieve

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.errors import StripeError, card_declined, missing, missing_parameter
 from reconciler.emulator.events import emit
-from reconciler.emulator.forms import FREE, SCALAR, check_params
-from reconciler.emulator.listing import LIST_PARAMS, list_answer
+from reconciler.emulator.forms import FREE, SCALAR, not_modelled
+from reconciler.emulator.listing import EXPAND_ONLY, LIST_PARAMS, list_answer
 from reconciler.emulator.store import StripeObject, new_id
 
 if TYPE_CHECKING:
@@ -121,7 +121,6 @@ def attach(
 
 
 def attach_handler(emulator: Emulator, call: Call) -> Any:
-    check_params(call.params, {"customer": SCALAR, "expand": FREE})
     if not call.params.get("customer"):
         raise missing_parameter("customer")
     customer = emulator.require("customers", call.params["customer"], "customer")
@@ -129,7 +128,6 @@ def attach_handler(emulator: Emulator, call: Call) -> Any:
 
 
 def detach_handler(emulator: Emulator, call: Call) -> Any:
-    check_params(call.params, {"expand": FREE})
     method = emulator.require("payment_methods", call.args[0], "payment_method")
     if method["customer"] is None:
         raise StripeError(
@@ -145,7 +143,6 @@ def detach_handler(emulator: Emulator, call: Call) -> Any:
 
 
 def retrieve_handler(emulator: Emulator, call: Call) -> Any:
-    check_params(call.params, {"expand": FREE})
     if call.args[0] in TEST_CARDS:
         # Stripe answers a token retrieve with a fresh, unattached card.
         return emulator.payment_methods.add(_card(emulator, call.args[0], None))
@@ -153,9 +150,6 @@ def retrieve_handler(emulator: Emulator, call: Call) -> Any:
 
 
 def _list(emulator: Emulator, call: Call, customer_id: str, url: str) -> Any:
-    check_params(
-        call.params, {**LIST_PARAMS, "type": SCALAR, "customer": SCALAR, "allow_redisplay": SCALAR}
-    )
     kind = call.params.get("type")
     return list_answer(
         emulator.payment_methods,
@@ -179,8 +173,39 @@ def list_handler(emulator: Emulator, call: Call) -> Any:
 
 
 def register(router: Router) -> None:
-    router.add("GET", "/v1/payment_methods", list_handler)
-    router.add("GET", "/v1/payment_methods/:id", retrieve_handler)
-    router.add("POST", "/v1/payment_methods/:id/attach", attach_handler)
-    router.add("POST", "/v1/payment_methods/:id/detach", detach_handler)
-    router.add("GET", "/v1/customers/:id/payment_methods", list_for_customer)
+    listed = {**LIST_PARAMS, "type": SCALAR, "allow_redisplay": SCALAR}
+    router.add(
+        "GET",
+        "/v1/payment_methods",
+        list_handler,
+        params={**listed, "customer": SCALAR, **not_modelled("customer_account")},
+        sdk="PaymentMethodListParams",
+    )
+    router.add(
+        "GET",
+        "/v1/payment_methods/:id",
+        retrieve_handler,
+        params=EXPAND_ONLY,
+        sdk="PaymentMethodRetrieveParams",
+    )
+    router.add(
+        "POST",
+        "/v1/payment_methods/:id/attach",
+        attach_handler,
+        params={"customer": SCALAR, "expand": FREE, **not_modelled("customer_account")},
+        sdk="PaymentMethodAttachParams",
+    )
+    router.add(
+        "POST",
+        "/v1/payment_methods/:id/detach",
+        detach_handler,
+        params=EXPAND_ONLY,
+        sdk="PaymentMethodDetachParams",
+    )
+    router.add(
+        "GET",
+        "/v1/customers/:id/payment_methods",
+        list_for_customer,
+        params=listed,
+        sdk="CustomerPaymentMethodListParams",
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.errors import missing_parameter
-from reconciler.emulator.forms import FREE, SCALAR, check_params
+from reconciler.emulator.forms import FREE, SCALAR, not_modelled
 from reconciler.emulator.store import StripeObject, new_id
 
 if TYPE_CHECKING:
@@ -20,12 +20,12 @@ _CREATE = {
     "flow_data": FREE,
     "on_behalf_of": SCALAR,
     "expand": FREE,
+    **not_modelled("after_expiration", "customer_account"),
 }
 
 
 def create_portal_session(emulator: Emulator, call: Call) -> Any:
     params = call.params
-    check_params(params, _CREATE)
     if not params.get("customer"):
         raise missing_parameter("customer")
     customer = emulator.require("customers", params["customer"], "customer")
@@ -49,4 +49,10 @@ def create_portal_session(emulator: Emulator, call: Call) -> Any:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/billing_portal/sessions", create_portal_session)
+    router.add(
+        "POST",
+        "/v1/billing_portal/sessions",
+        create_portal_session,
+        params=_CREATE,
+        sdk="billing_portal.SessionCreateParams",
+    )

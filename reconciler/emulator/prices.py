@@ -11,10 +11,11 @@ from reconciler.emulator.forms import (
     SCALAR,
     as_bool,
     as_str_list,
-    check_params,
     merge_metadata,
+    not_modelled,
 )
 from reconciler.emulator.listing import (
+    EXPAND_ONLY,
     LIST_PARAMS,
     SEARCH_PARAMS,
     list_answer,
@@ -40,7 +41,6 @@ _RECURRING = {
     "usage_type": SCALAR,
     "trial_period_days": SCALAR,
     "meter": SCALAR,
-    "aggregate_usage": SCALAR,
 }
 _TIER = {
     "up_to": SCALAR,
@@ -81,6 +81,7 @@ _UPDATE: dict[str, Any] = {
     "transfer_lookup_key": SCALAR,
     "tax_behavior": SCALAR,
     "expand": FREE,
+    **not_modelled("currency_options"),
 }
 _LIST: dict[str, Any] = {
     **LIST_PARAMS,
@@ -184,7 +185,6 @@ def create_price(emulator: Emulator, call: Call) -> Any:
     from reconciler.emulator.products import new_product
 
     params = call.params
-    check_params(params, _CREATE)
     if params.get("product"):
         product_id = str(emulator.require("products", params["product"], "product")["id"])
     elif isinstance(params.get("product_data"), dict):
@@ -203,7 +203,6 @@ def create_price(emulator: Emulator, call: Call) -> Any:
 
 def update_price(emulator: Emulator, call: Call) -> Any:
     params = call.params
-    check_params(params, _UPDATE)
     price = emulator.require("prices", call.args[0])
     before = dict(price)
     with rollback(price):
@@ -252,7 +251,6 @@ def _update_fields(
 
 def list_prices(emulator: Emulator, call: Call) -> Any:
     params = call.params
-    check_params(params, _LIST)
     active = as_bool(params["active"], "active") if "active" in params else None
     lookup_keys = set(as_str_list(params.get("lookup_keys"), "lookup_keys"))
     recurring = params.get("recurring") or {}
@@ -278,13 +276,16 @@ def list_prices(emulator: Emulator, call: Call) -> Any:
 
 
 def search_prices(emulator: Emulator, call: Call) -> Any:
-    check_params(call.params, SEARCH_PARAMS)
     return search_answer(emulator.prices, call.params, "/v1/prices/search", SEARCH_FIELDS)
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/prices", create_price)
-    router.add("GET", "/v1/prices", list_prices)
-    router.add("GET", "/v1/prices/search", search_prices)
-    router.add("GET", "/v1/prices/:id", retriever("prices"))
-    router.add("POST", "/v1/prices/:id", update_price)
+    router.add("POST", "/v1/prices", create_price, params=_CREATE, sdk="PriceCreateParams")
+    router.add("GET", "/v1/prices", list_prices, params=_LIST, sdk="PriceListParams")
+    router.add(
+        "GET", "/v1/prices/search", search_prices, params=SEARCH_PARAMS, sdk="PriceSearchParams"
+    )
+    router.add(
+        "GET", "/v1/prices/:id", retriever("prices"), params=EXPAND_ONLY, sdk="PriceRetrieveParams"
+    )
+    router.add("POST", "/v1/prices/:id", update_price, params=_UPDATE, sdk="PriceUpdateParams")

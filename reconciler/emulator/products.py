@@ -11,10 +11,11 @@ from reconciler.emulator.forms import (
     SCALAR,
     as_bool,
     as_str_list,
-    check_params,
     merge_metadata,
+    not_modelled,
 )
 from reconciler.emulator.listing import (
+    EXPAND_ONLY,
     LIST_PARAMS,
     SEARCH_PARAMS,
     list_answer,
@@ -46,8 +47,14 @@ _UPDATE: dict[str, Any] = {
     "shippable": SCALAR,
     "expand": FREE,
     **{name: FREE for name in _PLAIN_FIELDS},
+    **not_modelled("tax_details"),
 }
-_CREATE: dict[str, Any] = {**_UPDATE, "id": SCALAR, "default_price_data": FREE, "type": SCALAR}
+_CREATE: dict[str, Any] = {
+    **{name: rule for name, rule in _UPDATE.items() if name != "default_price"},
+    "id": SCALAR,
+    "default_price_data": FREE,
+    "type": SCALAR,
+}
 _LIST: dict[str, Any] = {
     **LIST_PARAMS,
     "active": SCALAR,
@@ -55,6 +62,7 @@ _LIST: dict[str, Any] = {
     "created": FREE,
     "shippable": SCALAR,
     "url": SCALAR,
+    **not_modelled("type"),
 }
 SEARCH_FIELDS = {
     "active": lambda obj: obj["active"],
@@ -112,7 +120,6 @@ def create_product(emulator: Emulator, call: Call) -> Any:
     from reconciler.emulator.prices import create_price_for
 
     params = call.params
-    check_params(params, _CREATE)
     if not params.get("name"):
         raise missing_parameter("name")
     product_id = str(params.get("id") or new_id("prod_", 14))
@@ -137,7 +144,6 @@ def create_product(emulator: Emulator, call: Call) -> Any:
 
 def update_product(emulator: Emulator, call: Call) -> Any:
     params = call.params
-    check_params(params, _UPDATE)
     product = emulator.require("products", call.args[0])
     before = dict(product)
     with rollback(product):
@@ -170,7 +176,6 @@ def _default_price(emulator: Emulator, product: StripeObject, price_id: Any) -> 
 
 def list_products(emulator: Emulator, call: Call) -> Any:
     params = call.params
-    check_params(params, _LIST)
     active = as_bool(params["active"], "active") if "active" in params else None
     ids = set(as_str_list(params.get("ids"), "ids"))
 
@@ -183,7 +188,6 @@ def list_products(emulator: Emulator, call: Call) -> Any:
 
 
 def delete_product(emulator: Emulator, call: Call) -> Any:
-    check_params(call.params, {})
     product = emulator.require("products", call.args[0])
     if any(price["product"] == product["id"] for price in emulator.prices.values()):
         raise StripeError(
@@ -195,7 +199,6 @@ def delete_product(emulator: Emulator, call: Call) -> Any:
 
 
 def search_products(emulator: Emulator, call: Call) -> Any:
-    check_params(call.params, SEARCH_PARAMS)
     return search_answer(emulator.products, call.params, "/v1/products/search", SEARCH_FIELDS)
 
 
@@ -209,9 +212,23 @@ def seed_products(emulator: Emulator, count: int) -> int:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/products", create_product)
-    router.add("GET", "/v1/products", list_products)
-    router.add("GET", "/v1/products/search", search_products)
-    router.add("GET", "/v1/products/:id", retriever("products"))
-    router.add("POST", "/v1/products/:id", update_product)
-    router.add("DELETE", "/v1/products/:id", delete_product)
+    router.add("POST", "/v1/products", create_product, params=_CREATE, sdk="ProductCreateParams")
+    router.add("GET", "/v1/products", list_products, params=_LIST, sdk="ProductListParams")
+    router.add(
+        "GET",
+        "/v1/products/search",
+        search_products,
+        params=SEARCH_PARAMS,
+        sdk="ProductSearchParams",
+    )
+    router.add(
+        "GET",
+        "/v1/products/:id",
+        retriever("products"),
+        params=EXPAND_ONLY,
+        sdk="ProductRetrieveParams",
+    )
+    router.add(
+        "POST", "/v1/products/:id", update_product, params=_UPDATE, sdk="ProductUpdateParams"
+    )
+    router.add("DELETE", "/v1/products/:id", delete_product, params={}, sdk="ProductDeleteParams")

@@ -1,7 +1,10 @@
 """The `/v1` route table: which handler answers which method and path.
 
-Resource modules register their handlers here; the server looks a request up,
-builds a `Call` and runs the handler with the state lock held.
+Resource modules register each handler with the parameters it accepts (a
+`forms` spec) and the name of the installed SDK's params type for that
+endpoint; the server looks a request up, builds a `Call`, checks its
+parameters against the spec and runs the handler with the state lock held.
+`tests/emulator/test_emulator_sdk_params.py` compares every spec with its SDK type.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from reconciler.emulator.forms import Spec
 
 if TYPE_CHECKING:
     from reconciler.emulator.state import Emulator
@@ -38,10 +43,18 @@ Handler = Callable[["Emulator", Call], Any]
 
 @dataclass(frozen=True)
 class Route:
+    """One endpoint: its handler, accepted parameters and SDK params type.
+
+    `sdk` names the class in `stripe.params` (`"PriceCreateParams"`,
+    `"checkout.SessionCreateParams"`) whose keys `params` must declare.
+    """
+
     method: str
     label: str
     pattern: re.Pattern[str]
     handler: Handler
+    params: Spec
+    sdk: str
 
 
 class Router:
@@ -50,9 +63,15 @@ class Router:
     def __init__(self) -> None:
         self._routes: list[Route] = []
 
-    def add(self, method: str, label: str, handler: Handler) -> None:
+    def add(self, method: str, label: str, handler: Handler, *, params: Spec, sdk: str) -> None:
+        """Register `handler` for `method label`; requests are checked against `params` first."""
         regex = re.sub(r":\w+", r"([^/]+)", label)
-        self._routes.append(Route(method, label, re.compile(f"^{regex}$"), handler))
+        route = Route(method, label, re.compile(f"^{regex}$"), handler, params, sdk)
+        self._routes.append(route)
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        return tuple(self._routes)
 
     def match(self, method: str, path: str) -> tuple[Route, tuple[str, ...]] | None:
         for route in self._routes:

@@ -19,7 +19,7 @@ from typing import Any
 from reconciler.emulator.controls import handle_control
 from reconciler.emulator.errors import StripeError, api_error, mask_key
 from reconciler.emulator.expand import expand
-from reconciler.emulator.forms import as_str_list, parse_form
+from reconciler.emulator.forms import as_str_list, check_params, parse_form
 from reconciler.emulator.idempotency import InFlight, StoredResponse
 from reconciler.emulator.pages import render_page
 from reconciler.emulator.router import Call, build_router
@@ -155,8 +155,8 @@ class RequestHandler(BaseHTTPRequestHandler):
             extra["Idempotency-Key"] = key
         try:
             params = parse_form(body if method == "POST" else query)
-        except ValueError:
-            params = {}
+        except StripeError as error:
+            return error.status, json.dumps(error.envelope()).encode(), extra
         call = Call(method, path, params, (), request_id, key, self.headers.get("Stripe-Version"))
         if key is None:
             emulator.faults.delay()
@@ -234,6 +234,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             call.api_version,
         )
         try:
+            check_params(call.params, route.params)
             with emulator.lock:
                 answer = route.handler(emulator, call)
                 if call.method != "GET":

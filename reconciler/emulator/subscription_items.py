@@ -9,21 +9,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.errors import StripeError, missing_parameter
-from reconciler.emulator.forms import FREE, SCALAR, as_bool, as_int, merge_metadata
+from reconciler.emulator.forms import FREE, SCALAR, as_bool, as_int, merge_metadata, not_modelled
 from reconciler.emulator.store import StripeObject, new_id
 
 if TYPE_CHECKING:
     from reconciler.emulator.state import Emulator
 
-ITEM_SPEC = {
-    "id": SCALAR,
+# `items[]` of a subscription create; an update can also name, delete and clear items.
+NEW_ITEM_SPEC: dict[str, Any] = {
     "price": SCALAR,
     "quantity": SCALAR,
     "metadata": FREE,
-    "deleted": SCALAR,
-    "clear_usage": SCALAR,
     "tax_rates": FREE,
     "discounts": FREE,
+    **not_modelled("billing_thresholds", "current_trial", "plan", "price_data"),
+}
+ITEM_SPEC: dict[str, Any] = {
+    **NEW_ITEM_SPEC,
+    "id": SCALAR,
+    "deleted": SCALAR,
+    "clear_usage": SCALAR,
 }
 
 

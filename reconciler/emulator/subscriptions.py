@@ -16,14 +16,15 @@ from reconciler.emulator.forms import (
     SCALAR,
     as_bool,
     as_int,
-    check_params,
     merge_metadata,
+    not_modelled,
 )
-from reconciler.emulator.listing import LIST_PARAMS, list_answer, retriever
+from reconciler.emulator.listing import EXPAND_ONLY, LIST_PARAMS, list_answer, retriever
 from reconciler.emulator.periods import add_interval
 from reconciler.emulator.store import StripeObject, new_id, rollback
 from reconciler.emulator.subscription_items import (
     ITEM_SPEC,
+    NEW_ITEM_SPEC,
     new_item,
     recurring_price,
     update_items,
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from reconciler.emulator.state import Emulator
 
 _COMMON: dict[str, Any] = {
-    "items": [ITEM_SPEC],
     "default_payment_method": SCALAR,
     "metadata": FREE,
     "cancel_at_period_end": SCALAR,
@@ -45,14 +45,66 @@ _COMMON: dict[str, Any] = {
     "collection_method": SCALAR,
     "off_session": SCALAR,
     "expand": FREE,
+    **not_modelled(
+        "add_invoice_items",
+        "application_fee_percent",
+        "automatic_tax",
+        "billing_cycle_anchor",
+        "billing_schedules",
+        "billing_thresholds",
+        "days_until_due",
+        "default_source",
+        "default_tax_rates",
+        "discounts",
+        "invoice_settings",
+        "on_behalf_of",
+        "payment_settings",
+        "pending_invoice_item_interval",
+        "transfer_data",
+        "trial_from_plan",
+        "trial_settings",
+    ),
 }
 _CREATE: dict[str, Any] = {
     **_COMMON,
+    "items": [NEW_ITEM_SPEC],
     "customer": SCALAR,
     "trial_period_days": SCALAR,
     "currency": SCALAR,
+    **not_modelled(
+        "backdate_start_date",
+        "billing_cycle_anchor_config",
+        "billing_mode",
+        "customer_account",
+        "trial_end",
+    ),
 }
-_UPDATE: dict[str, Any] = {**_COMMON, "trial_end": SCALAR, "cancellation_details": FREE}
+_UPDATE: dict[str, Any] = {
+    **_COMMON,
+    "items": [ITEM_SPEC],
+    "trial_end": SCALAR,
+    "cancellation_details": FREE,
+    **not_modelled("pause_collection", "proration_date"),
+}
+_CANCEL: dict[str, Any] = {
+    "invoice_now": SCALAR,
+    "prorate": SCALAR,
+    "cancellation_details": FREE,
+    "expand": FREE,
+}
+_LIST: dict[str, Any] = {
+    **LIST_PARAMS,
+    "customer": SCALAR,
+    "price": SCALAR,
+    "status": SCALAR,
+    "created": FREE,
+    "current_period_end": FREE,
+    "current_period_start": FREE,
+    "collection_method": SCALAR,
+    "test_clock": SCALAR,
+    "automatic_tax": FREE,
+    **not_modelled("customer_account", "plan"),
+}
 _STATUSES = (
     "active",
     "past_due",
@@ -169,7 +221,6 @@ def _default_method(emulator: Emulator, customer_id: str, method_id: Any) -> str
 
 def create_subscription(emulator: Emulator, call: Call) -> Any:
     params = call.params
-    check_params(params, _CREATE)
     if not params.get("customer"):
         raise missing_parameter("customer")
     customer = emulator.require("customers", params["customer"], "customer")
@@ -208,7 +259,6 @@ def _schedule_cancel(emulator: Emulator, subscription: StripeObject, flag: bool)
 
 def update_subscription(emulator: Emulator, call: Call) -> Any:
     params = call.params
-    check_params(params, _UPDATE)
     subscription = emulator.require("subscriptions", call.args[0])
     if subscription["status"] in ("canceled", "incomplete_expired"):
         raise StripeError(
@@ -240,10 +290,6 @@ def _apply_update(emulator: Emulator, subscription: StripeObject, params: dict[s
 
 
 def cancel_subscription(emulator: Emulator, call: Call) -> Any:
-    check_params(
-        call.params,
-        {"invoice_now": SCALAR, "prorate": SCALAR, "cancellation_details": FREE, "expand": FREE},
-    )
     subscription = emulator.require("subscriptions", call.args[0])
     if subscription["status"] == "canceled":
         raise StripeError(
@@ -259,21 +305,6 @@ def cancel_subscription(emulator: Emulator, call: Call) -> Any:
 
 def list_subscriptions(emulator: Emulator, call: Call) -> Any:
     params = call.params
-    check_params(
-        params,
-        {
-            **LIST_PARAMS,
-            "customer": SCALAR,
-            "price": SCALAR,
-            "status": SCALAR,
-            "created": FREE,
-            "current_period_end": FREE,
-            "current_period_start": FREE,
-            "collection_method": SCALAR,
-            "test_clock": SCALAR,
-            "automatic_tax": FREE,
-        },
-    )
     status = params.get("status")
     if status is not None and status not in _STATUSES:
         raise StripeError(
@@ -300,9 +331,35 @@ def list_subscriptions(emulator: Emulator, call: Call) -> Any:
 def register(router: Router) -> None:
     from reconciler.emulator import invoices
 
-    router.add("POST", "/v1/subscriptions", create_subscription)
-    router.add("GET", "/v1/subscriptions", list_subscriptions)
-    router.add("GET", "/v1/subscriptions/:id", retriever("subscriptions"))
-    router.add("POST", "/v1/subscriptions/:id", update_subscription)
-    router.add("DELETE", "/v1/subscriptions/:id", cancel_subscription)
+    router.add(
+        "POST",
+        "/v1/subscriptions",
+        create_subscription,
+        params=_CREATE,
+        sdk="SubscriptionCreateParams",
+    )
+    router.add(
+        "GET", "/v1/subscriptions", list_subscriptions, params=_LIST, sdk="SubscriptionListParams"
+    )
+    router.add(
+        "GET",
+        "/v1/subscriptions/:id",
+        retriever("subscriptions"),
+        params=EXPAND_ONLY,
+        sdk="SubscriptionRetrieveParams",
+    )
+    router.add(
+        "POST",
+        "/v1/subscriptions/:id",
+        update_subscription,
+        params=_UPDATE,
+        sdk="SubscriptionUpdateParams",
+    )
+    router.add(
+        "DELETE",
+        "/v1/subscriptions/:id",
+        cancel_subscription,
+        params=_CANCEL,
+        sdk="SubscriptionCancelParams",
+    )
     invoices.register(router)

@@ -96,9 +96,18 @@ def checkout_params(
         raise ReconcilerError(
             "checkout needs success and cancel URLs: pass them or set urls in reconciler.yaml"
         )
-    params: dict[str, Any] = {"metadata": {ENTITY_ID_KEY: entity_id}, **extra}
+    params: dict[str, Any] = {
+        **extra,
+        "metadata": {**extra.get("metadata", {}), ENTITY_ID_KEY: entity_id},
+    }
     session_mode = "subscription" if plan_price.interval else "payment"
-    trial = trial_days if trial_days is not None else plan_price.trial_days
+    # The caller's `subscription_data` (trial_settings, metadata, ...) is kept; the trial
+    # comes from `trial_days`, else from the caller's own, else from the price.
+    data = dict(extra.get("subscription_data", {}))
+    trial = trial_days if trial_days is not None else data.get("trial_period_days")
+    trial = trial if trial is not None else plan_price.trial_days
     if session_mode == "subscription" and trial:
-        params["subscription_data"] = {"trial_period_days": trial}
+        data["trial_period_days"] = trial
+    if data:
+        params["subscription_data"] = data
     return session_mode, success, cancel, params

@@ -132,3 +132,49 @@ def test_line_items_show_the_prices(client: stripe.StripeClient, monthly: stripe
     item = items.data[0]
     assert (item.object, item.quantity, item.amount_total) == ("item", 1, 900)
     assert item.price is not None and item.price.id == monthly.id
+
+
+# Checkout on 2026-09-30.endive and later. Stripe changelog:
+# https://docs.stripe.com/changelog/endive/2026-09-30/remove-payment-method-types-checkout-sessions
+def test_payment_method_types_was_removed(
+    client: stripe.StripeClient, monthly: stripe.Price
+) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        _session(client, monthly, payment_method_types=["card"])
+    assert caught.value.http_status == 400
+    assert caught.value.user_message == "Received unknown parameter: payment_method_types"
+    assert caught.value.param == "payment_method_types"
+
+
+def test_allowed_and_excluded_payment_method_types(
+    client: stripe.StripeClient, monthly: stripe.Price
+) -> None:
+    allowed = _session(client, monthly, allowed_payment_method_types=["card"])
+    assert allowed.payment_method_types == ["card"]
+    excluded = _session(client, monthly, excluded_payment_method_types=["klarna"])
+    assert "card" in excluded.payment_method_types
+    assert "klarna" not in excluded.payment_method_types
+
+
+def test_automatic_tax_off_is_echoed(client: stripe.StripeClient, monthly: stripe.Price) -> None:
+    # docs: api/checkout/sessions/create#create_checkout_session-automatic_tax
+    session = _session(client, monthly, automatic_tax={"enabled": False})
+    assert session.automatic_tax.enabled is False
+    assert session.automatic_tax.status is None
+
+
+def test_trial_settings_reach_the_subscription(
+    client: stripe.StripeClient, target: Any, monthly: stripe.Price
+) -> None:
+    # docs: api/checkout/sessions/create#create_checkout_session-subscription_data-trial_settings
+    settings = {"end_behavior": {"missing_payment_method": "cancel"}}
+    session = _session(
+        client, monthly, subscription_data={"trial_period_days": 7, "trial_settings": settings}
+    )
+    assert session.status == "open"
+    if target.control is None:
+        return  # completing a Checkout needs a browser on real Stripe
+    completed = target.control.complete_checkout(session.id)
+    sub = client.v1.subscriptions.retrieve(completed["subscription"])
+    assert sub.status == "trialing"
+    assert sub.trial_settings is not None and sub.trial_settings.to_dict() == settings

@@ -86,6 +86,35 @@ def test_checkout_creates_the_customer_and_takes_a_price_id(
     assert found.metadata is not None and found.metadata["entityId"] == "org_9"
 
 
+def test_checkout_merges_the_callers_subscription_data_with_the_trial(
+    emulator: EmulatorControl,
+    stripe_client: stripe.StripeClient,
+    plans: Plans,
+    price_ids: dict[str, str],
+    redis_store: Store,
+) -> None:
+    billing = make_billing(emulator, plans, redis_store)
+    settings = {"end_behavior": {"missing_payment_method": "cancel"}}
+    session = billing.checkout_session(
+        "org_trial",
+        "standard_monthly",
+        success_url="https://s",
+        cancel_url="https://c",
+        subscription_data={"trial_settings": settings, "metadata": {"team": "blue"}},
+        metadata={"campaign": "spring"},
+    )
+    found = stripe_client.v1.checkout.sessions.retrieve(session.id)
+    assert found.metadata is not None
+    assert found.metadata.to_dict() == {"campaign": "spring", "entityId": "org_trial"}
+    completed = emulator.complete_checkout(session.id)
+    sub = stripe_client.v1.subscriptions.retrieve(completed["subscription"])
+    assert sub.status == "trialing"  # the price's 14-day trial was kept
+    assert sub.trial_end is not None and sub.trial_start is not None
+    assert sub.trial_end - sub.trial_start == 14 * 86400
+    assert sub.trial_settings is not None and sub.trial_settings.to_dict() == settings
+    assert sub.metadata.to_dict() == {"team": "blue"}
+
+
 def test_checkout_urls_default_from_the_test_environment(
     emulator: EmulatorControl,
     stripe_client: stripe.StripeClient,
