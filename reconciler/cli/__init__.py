@@ -1,15 +1,17 @@
 """The `reconciler` command line: a thin click group over library functions.
 
 Each subcommand lives in its own module and is imported only when invoked, so
-`reconciler emulator` or `reconciler validate` start without loading the rest.
-Exit codes: 0 success, 1 error (including usage errors), 2 changes pending.
+`reconciler emulator` or `reconciler validate` start without loading the rest. Commands
+share helpers through `output`, `planning` and `bulk`, never through each other's modules.
+`main(argv) -> int` is the entry point (pre-commit's model): it returns the exit code,
+0 success, 1 error (including usage errors), 2 changes pending; nothing below it exits.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from collections.abc import Sequence
 
 import click
 
@@ -27,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "sync": "reconciler.cli.sync:sync",
     "serve": "reconciler.cli.serve:serve",
 }
+DEBUG_FLAG = "--debug"
 
 
 class LazyGroup(click.Group):
@@ -46,7 +49,9 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug", is_flag=True, help="Show a traceback for unexpected errors.")
+@click.option(
+    DEBUG_FLAG, is_flag=True, help="Show a traceback for unexpected errors (anywhere on the line)."
+)
 @click.version_option(package_name="reconciler")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
@@ -55,32 +60,43 @@ def cli(ctx: click.Context, debug: bool) -> None:
     Start with `reconciler validate plans/`. Stripe settings come from the
     environment: STRIPE_API_KEY, STRIPE_API_BASE, STRIPE_WEBHOOK_SECRET.
     """
-    ctx.obj = {"debug": debug}
+    ctx.obj = {"debug": debug or bool(ctx.obj and ctx.obj.get("debug"))}
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the CLI and exit with the command's code; usage errors exit 1 (click's 2 would
+def split_debug(argv: Sequence[str]) -> tuple[list[str], bool]:
+    """`argv` without `--debug`, and whether it was there: the flag counts anywhere before a
+    `--` that ends the options, so `reconciler diff plans --debug` works like
+    `reconciler --debug diff plans`."""
+    args = list(argv)
+    end = args.index("--") if "--" in args else len(args)
+    debug = DEBUG_FLAG in args[:end]
+    return [a for a in args[:end] if a != DEBUG_FLAG] + args[end:], debug
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit code; usage errors give 1 (click's 2 would
     read as "changes pending")."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    args, debug = split_debug(sys.argv[1:] if argv is None else argv)
     try:
-        code: Any = cli.main(args=argv, prog_name="reconciler", standalone_mode=False)
-        sys.exit(code if isinstance(code, int) else 0)
+        code = cli.main(
+            args=args, prog_name="reconciler", standalone_mode=False, obj={"debug": debug}
+        )
     except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
-        sys.exit(1)
+        return 1
     except click.ClickException as exc:
         exc.show()
-        sys.exit(1)
+        return 1
     except ReconcilerError as exc:
         if debug:
             raise
         click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        return 1
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
-        sys.exit(130)
+        return 130
     except Exception as exc:
         if debug:
             raise
@@ -88,4 +104,5 @@ def main(argv: list[str] | None = None) -> None:
             f"internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)",
             err=True,
         )
-        sys.exit(1)
+        return 1
+    return code if isinstance(code, int) else 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from reconciler.cli.diff import RENDERERS, plan_for, plan_options
 from reconciler.cli.output import note
+from reconciler.cli.planning import RENDERERS, plan_for, plan_options
 from reconciler.errors import ApplyFailed, PlanRefused
 from reconciler.reconcile.apply import apply_plan
 from reconciler.stripe_client import StripeSettings, make_client

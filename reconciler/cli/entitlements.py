@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import click
 
-from reconciler.cli.output import emit_json, plans_option
+from reconciler.cli.output import emit_json, format_option, plans_option
 from reconciler.metadata import format_feature
 
 
 @click.command()
 @click.argument("entity")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@format_option("json prints the answer as one JSON object.")
 @plans_option
-def entitlements(entity: str, as_json: bool, plans_path: str) -> int:
+def entitlements(entity: str, fmt: str, plans_path: str) -> int:
     """Show ENTITY's status, plan, limits and features."""
     from reconciler.runtime.billing import Billing
 
@@ -21,7 +21,7 @@ def entitlements(entity: str, as_json: bool, plans_path: str) -> int:
         answer = billing.entitlements(entity)
     finally:
         billing.close()
-    if as_json:
+    if fmt == "json":
         emit_json(answer)
         return 0
     click.echo(f"entity:   {entity}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.output import note
+from reconciler.cli.output import emit_json, format_option, note
 from reconciler.model import Config
 from reconciler.reconcile.importer import catalog_to_plans, write_plans
 from reconciler.stripe_catalog import read_live_catalog
@@ -35,7 +35,8 @@ from reconciler.stripe_client import StripeSettings, make_client
     show_default=True,
     help="Metadata prefix the account uses for features; written to reconciler.yaml.",
 )
-def import_plans(out: Path, force: bool, limits_prefix: str, features_prefix: str) -> int:
+@format_option("json prints the files written and the objects skipped as one JSON object.")
+def import_plans(out: Path, force: bool, limits_prefix: str, features_prefix: str, fmt: str) -> int:
     """Write one plan file per Stripe product, plus reconciler.yaml, into --out.
 
     Reads products and prices with list calls only and writes nothing to Stripe. Products
@@ -51,9 +52,12 @@ def import_plans(out: Path, force: bool, limits_prefix: str, features_prefix: st
     result = catalog_to_plans(
         read_live_catalog(make_client(settings, max_network_retries=0), config), config
     )
+    written = write_plans(result, out, force)
+    if fmt == "json":
+        emit_json({"files": [str(p) for p in written], "skipped": list(result.skipped)})
+        return 0
     for message in result.skipped:
         note(f"skipped: {message}")
-    written = write_plans(result, out, force)
     for path in written:
         click.echo(str(path))
     note(f"wrote {len(written)} file(s) to {out}")

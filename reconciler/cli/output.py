@@ -1,12 +1,14 @@
-"""Small helpers the commands share: JSON to stdout, notes to stderr."""
+"""Small helpers the commands share: the --format option, JSON to stdout, notes to stderr."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import click
 
+F = TypeVar("F", bound=Callable[..., Any])
 FORMAT_CHOICE = click.Choice(["text", "json"])
 
 # The runtime commands read the plans folder for the config and the default plan.
@@ -20,8 +22,32 @@ plans_option = click.option(
 )
 
 
+def format_option(help: str) -> Callable[[F], F]:
+    """`--format text|json` (parameter `fmt`), the option every command that prints data has."""
+    return click.option(
+        "--format", "fmt", type=FORMAT_CHOICE, default="text", show_default=True, help=help
+    )
+
+
 def emit_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
+
+
+def emit_fields(fields: Mapping[str, Any]) -> None:
+    """One `name: value` line per field, names aligned; nested mappings as `k=v` pairs."""
+    width = max((len(name) for name in fields), default=0) + 1
+    for name, value in fields.items():
+        click.echo(f"{name + ':':<{width}} {_text(value)}".rstrip())
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        return " ".join(f"{k}={_text(v)}" for k, v in value.items())
+    return str(value)
 
 
 def note(message: str) -> None:

@@ -1,6 +1,6 @@
 """`reconciler sync --customer ID`: re-read one customer's subscriptions and cache the result.
 
-`reconciler sync --all` refreshes every mapped customer (`reconciler.cli.backfill`)."""
+`reconciler sync --all` refreshes every mapped customer (`reconciler.cli.bulk`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.backfill import bulk_options, run_sync_all_command
-from reconciler.cli.output import emit_json, plans_option
+from reconciler.cli.bulk import bulk_options, run_sync_all_command
+from reconciler.cli.output import emit_fields, emit_json, plans_option
 
 
 @click.command()
@@ -32,10 +32,10 @@ def sync(
     report_path: Path | None,
     fmt: str,
 ) -> int:
-    """Sync a customer's subscription from Stripe into the store and print it as JSON.
+    """Sync a customer's subscription from Stripe into the store and print it.
 
-    With --all, refresh every mapped customer instead (--rate, --concurrency, --shard,
-    --report and --format apply to --all only).
+    With --all, refresh every mapped customer instead (--rate, --concurrency, --shard and
+    --report apply to --all only; --format to both).
     """
     if all_customers == (customer_id is not None):
         raise click.UsageError("give either --customer ID or --all")
@@ -45,7 +45,11 @@ def sync(
 
     billing = Billing.from_env(plans_path)
     try:
-        emit_json(billing.sync(customer_id))
+        cached = billing.sync(customer_id)
     finally:
         billing.close()
+    if fmt == "json":
+        emit_json(cached)
+    else:
+        emit_fields({"customer": customer_id, **dict(sorted(cached.items()))})
     return 0

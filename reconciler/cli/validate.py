@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import click
 
-from reconciler.cli.output import FORMAT_CHOICE, emit_json, note
+from reconciler.cli.output import emit_json, format_option, note
 from reconciler.plans import load_plans
 
 
 @click.command()
 @click.argument("path", default="plans", type=click.Path(path_type=str))
-@click.option(
-    "--format",
-    "fmt",
-    type=FORMAT_CHOICE,
-    default="text",
-    show_default=True,
-    help="json gives the diagnostics for editors and CI.",
-)
+@format_option("json gives the diagnostics for editors and CI.")
 def validate(path: str, fmt: str) -> int:
     """Validate the plan files in PATH (a folder or one file; default: plans).
 

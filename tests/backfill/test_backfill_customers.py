@@ -22,10 +22,9 @@ from tests.backfill.conftest import all_customers, entity_ids, make_caller
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(args)
+    code = main(args)
     captured = capsys.readouterr()
-    return int(exited.value.code or 0), captured.out, captured.err
+    return code, captured.out, captured.err
 
 
 def ids(count: int, prefix: str = "user-") -> list[str]:

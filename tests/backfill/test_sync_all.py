@@ -50,10 +50,9 @@ def seed(client: stripe.StripeClient, store: Store) -> dict[str, str]:
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(args)
+    code = main(args)
     captured = capsys.readouterr()
-    return int(exited.value.code or 0), captured.out, captured.err
+    return code, captured.out, captured.err
 
 
 def test_sync_all_pages_subscriptions_and_caches_the_runtime_choice(

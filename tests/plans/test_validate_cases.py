@@ -26,11 +26,9 @@ def write(root: Path, files: dict[str, str | bytes]) -> Path:
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(args)
+    code = main(args)
     captured = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), captured.out, captured.err
+    return code, captured.out, captured.err
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

@@ -24,11 +24,9 @@ def run(
 
     def invoke(*args: str) -> tuple[int, str, str]:
         capsys.readouterr()
-        with pytest.raises(SystemExit) as exited:
-            main(list(args))
+        code = main(list(args))
         captured = capsys.readouterr()
-        code = exited.value.code
-        return (code if isinstance(code, int) else 1), captured.out, captured.err
+        return code, captured.out, captured.err
 
     return invoke
 

@@ -121,6 +121,11 @@ def test_import_of_an_unmanaged_catalog_then_adopt(
     assert code == 0
     assert "skipped: price price_" in err and "no lookup key" in err
     assert (out_dir / "hand-made.yaml").exists()
+    code, out, _ = run("import", "--out", str(out_dir), "--force", "--format", "json")
+    assert code == 0
+    printed = json.loads(out)
+    assert printed["files"] == [str(out_dir / "hand-made.yaml"), str(out_dir / "reconciler.yaml")]
+    assert [s.split(" of ")[1] for s in printed["skipped"]] == [f"{made.id}: no lookup key"]
     code, out, _ = run("diff", str(out_dir))
     assert code == 0
     assert f"! unmanaged product hand-made ({made.id}): not managed by reconciler; " in out

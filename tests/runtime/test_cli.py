@@ -24,10 +24,9 @@ from tests.runtime.test_webhooks import event, signed
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(args)
+    code = main(args)
     captured = capsys.readouterr()
-    return int(exited.value.code or 0), captured.out, captured.err
+    return code, captured.out, captured.err
 
 
 @pytest.fixture
@@ -45,7 +44,7 @@ def env(
 
 def test_entitlements_text_and_json(env: None, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_cli(
-        ["entitlements", "user_1", "--plans", str(PLANS_DIR), "--json"], capsys
+        ["entitlements", "user_1", "--plans", str(PLANS_DIR), "--format", "json"], capsys
     )
     assert (code, err) == (0, "")
     assert json.loads(out) == {
@@ -73,11 +72,24 @@ def test_sync_prints_and_caches_the_subscription(
     billing = make_billing(emulator, plans, redis_store)
     customer = billing.create_stripe_customer("user_1")
     emulator.complete_checkout(billing.checkout_session("user_1", "pro_monthly").id)
-    code, out, err = run_cli(["sync", "--customer", customer, "--plans", str(PLANS_DIR)], capsys)
+    args = ["sync", "--customer", customer, "--plans", str(PLANS_DIR)]
+    code, out, err = run_cli([*args, "--format", "json"], capsys)
     assert (code, err) == (0, "")
     printed = json.loads(out)
     assert printed["status"] == "active"
     assert redis_store.get_subscription("user_1") == printed
+    code, out, err = run_cli(args, capsys)
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        f"customer:             {customer}",
+        "cancel_at_period_end: false",
+        f"current_period_end:   {printed['current_period_end']}",
+        f"current_period_start: {printed['current_period_start']}",
+        "payment_method:       brand=visa last4=4242",
+        f"price_id:             {printed['price_id']}",
+        "status:               active",
+        f"subscription_id:      {printed['subscription_id']}",
+    ]
 
 
 def test_store_down_is_an_error_line_and_exit_1(
