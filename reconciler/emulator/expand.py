@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 # Stripe refuses expansions deeper than four levels (`data.invoice.subscription.x`).
 MAX_DEPTH = 4
+# What an includable field shows when the object has none: tiers are a list, the rest maps.
+_EMPTY: dict[str, Any] = {"tiers": []}
 
 
 def expand(emulator: Emulator, answer: Any, paths: list[str]) -> Any:
@@ -41,10 +43,11 @@ def _expand(emulator: Emulator, value: Any, segments: list[str], param: str, pat
     if not isinstance(value, dict):
         return value
     head, rest = segments[0], segments[1:]
-    if head == "tiers" and value.get("object") == "price" and not rest:
-        # Stripe keeps tiers out of price answers unless asked for by name.
+    hidden = emulator.includable.get(f"{value.get('object')}.{head}")
+    if hidden is not None and not rest:
+        # Includable fields (a price's tiers, ...) are only shown when asked for by name.
         shown = dict(value)
-        shown["tiers"] = copy.deepcopy(emulator.price_tiers.get(value["id"], []))
+        shown[head] = copy.deepcopy(hidden.get(value["id"], _EMPTY.get(head)))
         return shown
     if head == "total_count" and value.get("object") == "search_result":
         return value

@@ -81,6 +81,27 @@ def list_answer(
     return {"object": "list", "data": data, "has_more": has_more, "url": url}
 
 
+def computed_list_answer(
+    found: list[StripeObject], params: dict[str, Any], url: str, noun: str
+) -> dict[str, Any]:
+    """One page of objects computed for this request (summaries, active entitlements)."""
+    limit = parse_limit(params)
+    ids = [obj["id"] for obj in found]
+    start = 0
+    for name, offset in (("starting_after", 1), ("ending_before", -limit)):
+        cursor = params.get(name)
+        if cursor:
+            if cursor not in ids:
+                raise missing(noun, str(cursor), name)
+            start = max(0, ids.index(cursor) + offset)
+    return {
+        "object": "list",
+        "data": found[start : start + limit],
+        "has_more": start + limit < len(found),
+        "url": url,
+    }
+
+
 def _page_offset(page: Any) -> int:
     if page in (None, ""):
         return 0

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from reconciler.emulator.state import PREFIXES, Emulator
+from reconciler.emulator.state import COLLECTIONS, INCLUDABLE, Emulator
 
 _FORMAT = 1
 
@@ -24,10 +24,12 @@ def save(emulator: Emulator, path: Path) -> None:
             "format": _FORMAT,
             "clock_offset": emulator.clock.offset,
             "collections": {
-                attribute: emulator.collection_named(attribute).dump()
-                for attribute, _ in PREFIXES.values()
+                attribute: emulator.collection_named(attribute).dump() for attribute in COLLECTIONS
             },
-            "price_tiers": emulator.price_tiers,
+            "includable": emulator.includable,
+            "meter_events": emulator.meter_events,
+            "meter_event_identifiers": emulator.meter_event_identifiers,
+            "product_feature_owner": emulator.product_feature_owner,
             "webhook_secrets": emulator.webhook_secrets,
             "checkout_inputs": emulator.checkout_inputs,
             "deleted_customers": sorted(emulator.deleted_customers),
@@ -51,7 +53,11 @@ def load(emulator: Emulator, path: Path) -> None:
         emulator.clock.offset = int(document.get("clock_offset", 0))
         for attribute, objects in document["collections"].items():
             emulator.collection_named(attribute).load(objects)
-        emulator.price_tiers = document.get("price_tiers", {})
+        includable = document.get("includable") or {"price.tiers": document.get("price_tiers", {})}
+        emulator.includable.update({name: includable.get(name, {}) for name in INCLUDABLE})
+        emulator.meter_events = document.get("meter_events", [])
+        emulator.meter_event_identifiers = document.get("meter_event_identifiers", {})
+        emulator.product_feature_owner = document.get("product_feature_owner", {})
         emulator.webhook_secrets = document.get("webhook_secrets", {})
         emulator.checkout_inputs = document.get("checkout_inputs", {})
         emulator.deleted_customers = set(document.get("deleted_customers", []))
@@ -63,3 +69,6 @@ def load(emulator: Emulator, path: Path) -> None:
         for subscription in emulator.subscriptions.values():
             for item in subscription["items"]["data"]:
                 item["price"] = emulator.prices.get(item["price"]["id"]) or item["price"]
+        for attached in emulator.product_features.values():
+            feature = attached["entitlement_feature"]
+            attached["entitlement_feature"] = emulator.features.get(feature["id"]) or feature

@@ -67,10 +67,10 @@ def recurring_from(data: Any, name: Namer) -> dict[str, Any]:
     }
 
 
-def tiers_from(params: dict[str, Any]) -> list[dict[str, Any]]:
+def tiers_from(params: dict[str, Any], prefix: str = "") -> list[dict[str, Any]]:
     tiers: list[dict[str, Any]] = []
     for index, tier in enumerate(params.get("tiers") or []):
-        name = namer(f"tiers[{index}]")
+        name = namer(f"{prefix}[tiers][{index}]" if prefix else f"tiers[{index}]")
         up_to = tier.get("up_to")
         if up_to is None:
             raise missing_parameter(name("up_to"))

@@ -12,7 +12,6 @@ from reconciler.emulator.forms import (
     as_bool,
     as_str_list,
     merge_metadata,
-    not_modelled,
 )
 from reconciler.emulator.listing import (
     EXPAND_ONLY,
@@ -24,10 +23,20 @@ from reconciler.emulator.listing import (
 )
 from reconciler.emulator.price_inputs import (
     TAX_BEHAVIORS,
+    Namer,
     amounts,
     namer,
     recurring_from,
     tiers_from,
+)
+from reconciler.emulator.price_options import (
+    CUSTOM_UNIT_AMOUNT,
+    TIER,
+    TRANSFORM_QUANTITY,
+    currency_options_from,
+    custom_unit_amount_from,
+    transform_quantity_from,
+    update_currency_options,
 )
 from reconciler.emulator.store import StripeObject, new_id, rollback
 
@@ -42,13 +51,6 @@ _RECURRING = {
     "trial_period_days": SCALAR,
     "meter": SCALAR,
 }
-_TIER = {
-    "up_to": SCALAR,
-    "unit_amount": SCALAR,
-    "unit_amount_decimal": SCALAR,
-    "flat_amount": SCALAR,
-    "flat_amount_decimal": SCALAR,
-}
 _DATA = {
     "currency": SCALAR,
     "unit_amount": SCALAR,
@@ -56,8 +58,9 @@ _DATA = {
     "recurring": _RECURRING,
     "tax_behavior": SCALAR,
     "metadata": FREE,
+    # Keys are currency codes; each option is checked against CURRENCY_OPTION when read.
     "currency_options": FREE,
-    "custom_unit_amount": FREE,
+    "custom_unit_amount": CUSTOM_UNIT_AMOUNT,
 }
 _CREATE: dict[str, Any] = {
     **_DATA,
@@ -67,21 +70,21 @@ _CREATE: dict[str, Any] = {
     "transfer_lookup_key": SCALAR,
     "nickname": SCALAR,
     "billing_scheme": SCALAR,
-    "tiers": [_TIER],
+    "tiers": [TIER],
     "tiers_mode": SCALAR,
     "active": SCALAR,
-    "transform_quantity": FREE,
+    "transform_quantity": TRANSFORM_QUANTITY,
     "expand": FREE,
 }
 _UPDATE: dict[str, Any] = {
     "active": SCALAR,
+    "currency_options": FREE,
     "metadata": FREE,
     "nickname": SCALAR,
     "lookup_key": SCALAR,
     "transfer_lookup_key": SCALAR,
     "tax_behavior": SCALAR,
     "expand": FREE,
-    **not_modelled("currency_options"),
 }
 _LIST: dict[str, Any] = {
     **LIST_PARAMS,
@@ -144,12 +147,15 @@ def create_price_for(
         unit_amount, unit_decimal = None, None
     else:
         unit_amount, unit_decimal = amounts(data, name, "unit_amount")
-        if unit_decimal is None and "custom_unit_amount" not in data:
-            raise missing_parameter(name("unit_amount"))
+    custom = custom_unit_amount_from(data.get("custom_unit_amount"), name)
+    if scheme != "tiered" and unit_decimal is None and custom is None:
+        raise missing_parameter(name("unit_amount"))
     tax_behavior = data.get("tax_behavior", "unspecified")
     if tax_behavior not in TAX_BEHAVIORS:
         raise invalid_value(name("tax_behavior"), f"Invalid tax_behavior: {tax_behavior}")
     recurring = recurring_from(data["recurring"], name) if "recurring" in data else None
+    if recurring is not None:
+        _check_meter(emulator, recurring, name)
     price_id = new_id("price_")
     price: StripeObject = {
         "id": price_id,
@@ -158,7 +164,7 @@ def create_price_for(
         "billing_scheme": scheme,
         "created": emulator.clock.now(),
         "currency": str(data["currency"]).lower(),
-        "custom_unit_amount": None,
+        "custom_unit_amount": custom,
         "livemode": False,
         "lookup_key": None,
         "metadata": merge_metadata({}, data.get("metadata", {})),
@@ -167,7 +173,9 @@ def create_price_for(
         "recurring": recurring,
         "tax_behavior": tax_behavior,
         "tiers_mode": data.get("tiers_mode") if scheme == "tiered" else None,
-        "transform_quantity": None,
+        "transform_quantity": transform_quantity_from(
+            data.get("transform_quantity"), scheme == "tiered"
+        ),
         "type": "recurring" if recurring else "one_time",
         "unit_amount": unit_amount,
         "unit_amount_decimal": unit_decimal,
@@ -175,10 +183,35 @@ def create_price_for(
     price["lookup_key"] = _claim_lookup_key(
         emulator, price_id, data.get("lookup_key"), data.get("transfer_lookup_key"), call
     )
+    options = currency_options_from(data.get("currency_options"), price, tiers)
     emulator.prices.add(price)
     if tiers:
         emulator.price_tiers[price_id] = tiers
+    emulator.includable["price.currency_options"][price_id] = options
     return price
+
+
+def _check_meter(emulator: Emulator, recurring: dict[str, Any], name: Namer) -> None:
+    """Metered prices need an active meter (2025-03-31.basil removed legacy metering)."""
+    param = name("recurring") + "[meter]"
+    if recurring["usage_type"] not in ("licensed", "metered"):
+        raise invalid_value(
+            name("recurring") + "[usage_type]",
+            f"Invalid {name('recurring')}[usage_type]: must be one of licensed or metered",
+        )
+    if recurring["usage_type"] == "licensed":
+        if recurring["meter"] is not None:
+            raise invalid_value(
+                param, "A meter can only be set on a price with usage_type=metered."
+            )
+        return
+    if recurring["meter"] is None:
+        raise missing_parameter(param)
+    meter = emulator.require("meters", recurring["meter"], param)
+    if meter["status"] != "active":
+        raise invalid_value(
+            param, f"The meter `{meter['id']}` is inactive and cannot be attached to a price."
+        )
 
 
 def create_price(emulator: Emulator, call: Call) -> Any:
@@ -225,6 +258,8 @@ def _update_fields(
                 param="active",
             )
         price["active"] = active
+    if "currency_options" in params:
+        update_currency_options(emulator, price, params["currency_options"])
     if "tax_behavior" in params and params["tax_behavior"] != price["tax_behavior"]:
         if price["tax_behavior"] != "unspecified":
             raise StripeError(
@@ -235,6 +270,9 @@ def _update_fields(
         if params["tax_behavior"] not in TAX_BEHAVIORS:
             raise invalid_value("tax_behavior", f"Invalid tax_behavior: {params['tax_behavior']}")
         price["tax_behavior"] = params["tax_behavior"]
+        own = emulator.includable["price.currency_options"].get(price["id"], {})
+        if price["currency"] in own:
+            own[price["currency"]]["tax_behavior"] = price["tax_behavior"]
     if "nickname" in params:
         price["nickname"] = params["nickname"] or None
     if "metadata" in params:

@@ -91,15 +91,34 @@ def build_router() -> Router:
     """Every resource's routes, in one table."""
     from reconciler.emulator import (
         checkout,
+        coupons,
         customers,
+        entitlements,
         events,
+        meter_events,
+        meters,
         portal,
         prices,
         products,
+        promotion_codes,
         subscriptions,
     )
 
     router = Router()
-    for module in (products, prices, customers, subscriptions, checkout, portal, events):
+    modules = (
+        products,
+        prices,
+        customers,
+        subscriptions,
+        checkout,
+        portal,
+        events,
+        meters,
+        meter_events,
+        entitlements,
+        coupons,
+        promotion_codes,
+    )
+    for module in modules:
         module.register(router)
     return router

@@ -30,7 +30,22 @@ PREFIXES: dict[str, tuple[str, str]] = {
     "bps_": ("portal_sessions", "billing_portal.session"),
     "evt_": ("events", "event"),
     "we_": ("webhook_endpoints", "webhook_endpoint"),
+    "mtr_": ("meters", "billing.meter"),
+    "feat_": ("features", "feature"),
+    "prodft_": ("product_features", "product feature"),
+    "promo_": ("promotion_codes", "promotion code"),
 }
+# Coupons take any id the caller chooses, so no prefix finds them.
+UNPREFIXED: dict[str, str] = {"coupons": "coupon"}
+# Every collection attribute -> the noun Stripe's 404 message uses.
+COLLECTIONS: dict[str, str] = {**dict(PREFIXES.values()), **UNPREFIXED}
+# Fields Stripe leaves out of an answer unless asked for with `expand[]` ("includable").
+INCLUDABLE = (
+    "price.tiers",
+    "price.currency_options",
+    "coupon.applies_to",
+    "coupon.currency_options",
+)
 
 
 class Emulator:
@@ -60,8 +75,21 @@ class Emulator:
         self.portal_sessions = Collection()
         self.events = Collection()
         self.webhook_endpoints = Collection()
-        # Stripe hides a price's tiers unless `expand[]=tiers`, so they live apart.
-        self.price_tiers: dict[str, list[dict[str, Any]]] = {}
+        self.meters = Collection()
+        self.features = Collection()
+        self.product_features = Collection()
+        self.coupons = Collection()
+        self.promotion_codes = Collection()
+        # Stripe hides includable fields (a price's tiers, ...) unless expanded, so they
+        # live apart: "object.field" -> object id -> value.
+        self.includable: dict[str, dict[str, Any]] = {name: {} for name in INCLUDABLE}
+        # Meter events have no id and no list endpoint: kept in arrival order as
+        # {"event", "meters": ids of the meters that counted it}, with identifier ->
+        # the emulator time it was first seen (for the 24 h dedupe).
+        self.meter_events: list[dict[str, Any]] = []
+        self.meter_event_identifiers: dict[str, int] = {}
+        # product feature id -> the product it is attached to.
+        self.product_feature_owner: dict[str, str] = {}
         self.webhook_secrets: dict[str, str] = {}
         # lookup_key -> price id: Stripe keeps lookup keys unique across the account.
         self.lookup_keys: dict[str, str] = {}
@@ -78,6 +106,10 @@ class Emulator:
             self.counters.reset()
             self.idempotency.clear()
             self.webhooks.clear()
+
+    @property
+    def price_tiers(self) -> dict[str, Any]:
+        return self.includable["price.tiers"]
 
     def collection_named(self, name: str) -> Collection:
         collection = getattr(self, name)
@@ -98,6 +130,5 @@ class Emulator:
         """The object with `object_id` in collection `attribute`, or Stripe's 404."""
         found = self.collection_named(attribute).get(str(object_id))
         if found is None:
-            noun = next(noun for name, noun in PREFIXES.values() if name == attribute)
-            raise missing(noun, str(object_id), param)
+            raise missing(COLLECTIONS[attribute], str(object_id), param)
         return found
