@@ -135,3 +135,67 @@ def test_saved_state_round_trips_with_live_links(tmp_path: Path) -> None:
                     "lookup_key": "kept",
                 }
             )
+
+
+def test_saved_state_keeps_meters_features_coupons_and_hidden_fields(tmp_path: Path) -> None:
+    import stripe
+
+    from reconciler.emulator import run_in_thread
+    from reconciler.emulator.persistence import load, save
+
+    def client_for(url: str) -> stripe.StripeClient:
+        return stripe.StripeClient("sk_test_p", base_addresses={"api": url}, max_network_retries=0)
+
+    with run_in_thread() as first:
+        client = client_for(first.url)
+        meter = client.v1.billing.meters.create(
+            params={
+                "display_name": "M",
+                "event_name": "m",
+                "default_aggregation": {"formula": "sum"},
+            }
+        )
+        product = client.v1.products.create(params={"name": "P"})
+        feature = client.v1.entitlements.features.create(params={"lookup_key": "f", "name": "F"})
+        client.v1.products.features.create(product.id, params={"entitlement_feature": feature.id})
+        price = client.v1.prices.create(
+            params={
+                "product": product.id,
+                "currency": "usd",
+                "unit_amount": 5,
+                "currency_options": {"eur": {"unit_amount": 4}},
+                "recurring": {"interval": "month", "usage_type": "metered", "meter": meter.id},
+            }
+        )
+        coupon = client.v1.coupons.create(
+            params={"percent_off": 10, "applies_to": {"products": [product.id]}}
+        )
+        client.v1.billing.meter_events.create(
+            params={
+                "event_name": "m",
+                "payload": {"stripe_customer_id": "cus_x"},
+                "identifier": "i1",
+            }
+        )
+        save(first.emulator, tmp_path / "state.json")
+    with run_in_thread() as second:
+        load(second.emulator, tmp_path / "state.json")
+        client = client_for(second.url)
+        assert client.v1.billing.meters.retrieve(meter.id).event_name == "m"
+        shown = client.v1.prices.retrieve(price.id, params={"expand": ["currency_options"]})
+        assert shown.currency_options is not None
+        assert shown.currency_options["eur"].unit_amount == 4
+        kept = client.v1.coupons.retrieve(coupon.id, params={"expand": ["applies_to"]})
+        assert kept.applies_to is not None
+        assert kept.applies_to.products == [product.id]
+        client.v1.entitlements.features.update(feature.id, params={"name": "Renamed"})
+        (attached,) = client.v1.products.features.list(product.id).data
+        assert attached.entitlement_feature.name == "Renamed"
+        with pytest.raises(stripe.InvalidRequestError):
+            client.v1.billing.meter_events.create(
+                params={
+                    "event_name": "m",
+                    "payload": {"stripe_customer_id": "x"},
+                    "identifier": "i1",
+                }
+            )
