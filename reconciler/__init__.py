@@ -15,10 +15,11 @@ from reconciler.errors import ReconcilerError
 _LAZY = {
     "Billing": "reconciler.runtime.billing",
     "LimitExceeded": "reconciler.errors",
+    "OutcomeUnknown": "reconciler.errors",
     "StoreUnavailable": "reconciler.errors",
 }
 
-__all__ = ["Billing", "LimitExceeded", "ReconcilerError", "StoreUnavailable"]
+__all__ = ["Billing", "LimitExceeded", "OutcomeUnknown", "ReconcilerError", "StoreUnavailable"]
 
 
 def __getattr__(name: str) -> Any:

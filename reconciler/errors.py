@@ -25,7 +25,18 @@ class LiveKeyRefused(ReconcilerError):
 
 
 class StoreUnavailable(ReconcilerError):
-    """The runtime store (Redis or the embedded SQLite file) could not be reached."""
+    """The runtime store (Redis or the embedded SQLite file) could not be reached; the call
+    changed nothing (except its subclass `OutcomeUnknown`)."""
+
+
+class OutcomeUnknown(StoreUnavailable):
+    """The store failed after a write may have reached it (a timeout waiting for the
+    answer): it may or may not have been applied. Retrying with the same `op_id` applies it
+    at most once."""
+
+    def __init__(self, message: str, op_id: str) -> None:
+        super().__init__(message)
+        self.op_id = op_id
 
 
 class LimitExceeded(ReconcilerError):

@@ -71,8 +71,11 @@ def _start_redis(
 
 
 @contextmanager
-def redis_server(extra_args: tuple[str, ...] = ()) -> Iterator[str]:
-    """Start a private redis-server on a free loopback port; yields its `redis://` URL."""
+def redis_process(
+    extra_args: tuple[str, ...] = (),
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Start a private redis-server on a free loopback port; yields its `redis://` URL and
+    its process (fault tests stop and resume it)."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is not installed (scripts/test installs it)")
@@ -80,12 +83,19 @@ def redis_server(extra_args: tuple[str, ...] = ()) -> Iterator[str]:
     try:
         process, port = _start_redis(binary, workdir, extra_args)
         try:
-            yield f"redis://127.0.0.1:{port}/0"
+            yield f"redis://127.0.0.1:{port}/0", process
         finally:
             process.terminate()
             process.wait(timeout=10)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def redis_server(extra_args: tuple[str, ...] = ()) -> Iterator[str]:
+    """Start a private redis-server on a free loopback port; yields its `redis://` URL."""
+    with redis_process(extra_args) as (url, _process):
+        yield url
 
 
 class EmulatorControl:

@@ -33,7 +33,7 @@ from reconciler.runtime.customers import (
 )
 from reconciler.runtime.entitlements import Entitlements, resolve, unavailable
 from reconciler.runtime.store import EntityRecord, Store, open_store
-from reconciler.runtime.store.base import StaleRecord
+from reconciler.runtime.store.base import StaleRecord, new_op_id
 from reconciler.runtime.stripe_calls import CheckoutSession, RuntimeStripe
 from reconciler.runtime.subscriptions import ACCESS_STATUSES, NONE
 from reconciler.runtime.webhooks import WebhookResult, process, verify
@@ -267,13 +267,22 @@ class Billing:
         """The entity's limit `name` (`limits:` prefix optional); an unknown name raises."""
         return counters.limit_of(self._resolve_many([entity_id])[0], name, self.config)
 
-    def consume(self, entity_id: str, counter: str, amount: int = 1) -> int:
+    def consume(
+        self, entity_id: str, counter: str, amount: int = 1, *, op_id: str | None = None
+    ) -> int:
         """Count `amount` against the entity's limit for this billing period, atomically;
         returns the new total or raises `LimitExceeded` (used, limit) leaving it unchanged.
+
+        `op_id` names the operation (a fresh one when None): the store remembers it for the
+        counter's period, so a retry with the same `op_id` is applied at most once and
+        returns the total of the first application. `StoreUnavailable` means not applied;
+        its subclass `OutcomeUnknown` (with `.op_id`) means it may have been: retry with
+        that op id.
 
         One store round trip in the steady state: the limit is resolved from the entity's
         record as last seen by this process, and the store counts only if that record is
         still current (else it hands back the current one and the call resolves again)."""
+        op_id = op_id or new_op_id()
         record = self._seen.get(entity_id) or self.store.get_record(entity_id)
         for _ in range(MAX_STALE_RETRIES):
             ent = self._resolve_record(record)
@@ -287,6 +296,7 @@ class Billing:
                     self.config,
                     time.time(),
                     record.token,
+                    op_id,
                 )
             except StaleRecord as stale:
                 record = stale.record

@@ -45,15 +45,16 @@ def consume(
     config: Config,
     now: float,
     expected_token: str | None = None,
+    op_id: str | None = None,
 ) -> int:
     """Add `amount` to the period's counter or raise `LimitExceeded`; returns the new total.
     With `expected_token`, `StaleRecord` when the entity's record changed since `ent` was
-    resolved from it."""
+    resolved from it. `op_id` makes a retry count at most once (see `Store.consume`)."""
     limit = limit_of(ent, counter, config)
     name = strip_prefix(counter, config.limits_prefix)
     cap = None if limit is UNLIMITED else int(limit)
     ttl = counter_ttl(ent.period_end, now)
-    return store.consume(entity_id, name, ent.period_start, amount, cap, ttl, expected_token)
+    return store.consume(entity_id, name, ent.period_start, amount, cap, ttl, expected_token, op_id)
 
 
 def usage(

@@ -155,10 +155,35 @@ def test_refused_consume_leaves_the_counter_unchanged(store: Store) -> None:
     assert store.consume("user_1", "seats", 1, 1, 5, 3600) == 5
 
 
+def test_a_retried_op_id_is_applied_once_and_answers_its_first_total(store: Store) -> None:
+    assert store.consume("user_1", "seats", 1, 2, 5, 3600, op_id="op-a") == 2
+    assert store.consume("user_1", "seats", 1, 1, 5, 3600, op_id="op-b") == 3
+    assert store.consume("user_1", "seats", 1, 2, 5, 3600, op_id="op-a") == 2
+    assert store.usage("user_1", "seats", 1) == 3
+    # An op id is remembered per counter and period: elsewhere it is a new operation.
+    assert store.consume("user_1", "seats", 2, 2, 5, 3600, op_id="op-a") == 2
+    assert store.consume("user_1", "calls", 1, 2, 5, 3600, op_id="op-a") == 2
+    assert store.consume("user_2", "seats", 1, 2, 5, 3600, op_id="op-a") == 2
+    assert store.usage("user_1", "seats", 1) == 3
+
+
+def test_a_refused_op_id_is_not_remembered(store: Store) -> None:
+    store.consume("user_1", "seats", 1, 4, 5, 3600)
+    with pytest.raises(LimitExceeded):
+        store.consume("user_1", "seats", 1, 2, 5, 3600, op_id="op-big")
+    assert store.consume("user_1", "seats", 1, 1, 5, 3600, op_id="op-small") == 5
+    with pytest.raises(LimitExceeded):
+        store.consume("user_1", "seats", 1, 2, 5, 3600, op_id="op-big")
+    # An applied op id answers before the limit and record checks: a retry never refuses.
+    assert store.consume("user_1", "seats", 1, 1, 5, 3600, op_id="op-small") == 5
+
+
 def test_counter_expires_after_its_ttl(store: Store) -> None:
-    store.consume("user_1", "seats", 1, 1, 5, 1)
+    store.consume("user_1", "seats", 1, 1, 5, 1, op_id="op-1")
     threading.Event().wait(2.2)
     assert store.usage("user_1", "seats", 1) == 0
+    # The op ids expire with their counter.
+    assert store.consume("user_1", "seats", 1, 2, 5, 1, op_id="op-1") == 2
 
 
 def test_concurrent_consume_never_passes_the_limit(store: Store) -> None:

@@ -91,13 +91,19 @@ class Store(Protocol):
         limit: int | None,
         ttl_seconds: int,
         expected_token: str | None = None,
+        op_id: str | None = None,
     ) -> int:
         """Atomically add `amount` to the period's counter unless that would pass `limit`
         (None: no cap); returns the new total or raises `LimitExceeded` leaving it unchanged.
         The counter expires `ttl_seconds` after its first use. With `expected_token` (an
         `EntityRecord.token`), the same atomic step first checks the entity's record is
         unchanged and raises `StaleRecord` with the current record otherwise, so a caller
-        can count against a limit it resolved from a remembered record in one round trip."""
+        can count against a limit it resolved from a remembered record in one round trip.
+
+        `op_id` (a fresh one when None) names the operation: the store remembers it for
+        the counter's lifetime, and a call with an op id already applied changes nothing
+        and returns the total that first application returned. `StoreUnavailable` means
+        not applied; `OutcomeUnknown` (carrying the op id) that it may have been."""
 
     def usage(self, entity_id: str, counter: str, period_start: int) -> int:
         """The period's counter (0 when never used)."""
@@ -116,6 +122,11 @@ class Store(Protocol):
         sustained, up to `burst` at once) and return the seconds to wait before using it
         (0.0: send now). Every caller sharing the store shares the limit; a reserved slot
         is never handed out twice."""
+
+
+def new_op_id() -> str:
+    """A fresh operation id for `consume`."""
+    return uuid.uuid4().hex
 
 
 def check_amount(amount: int) -> None:

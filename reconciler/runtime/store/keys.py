@@ -7,6 +7,8 @@ releases never read each other's values by mistake.
   `subscription` -> the cached subscription as JSON; kept.
 - `reconciler:v1:{<entity>}:usage:<counter>:<period start>`: the integer used in that billing
   period; expires a day after the period ends.
+- `reconciler:v1:{<entity>}:usage-ops:<counter>:<period start>`: op id -> total, one field per
+  applied `consume`; lives as long as the counter.
 - `reconciler:v1:customer:<customer id>`: the entity id owning that customer; kept.
 - `reconciler:v1:claim:<name>`: a claim token (locks, processed webhook events); the claim's TTL.
 - `reconciler:v1:catalog`: the live catalog cache (JSON); replaced on each refresh.
@@ -49,6 +51,13 @@ def entity_key(entity_id: str) -> str:
 def usage_key(entity_id: str, counter: str, period_start: int) -> str:
     """One counter of one entity for the billing period that starts at `period_start`."""
     return f"{entity_tag(entity_id)}:usage:{_escape(counter)}:{period_start}"
+
+
+def usage_ops_key(entity_id: str, counter: str, period_start: int) -> str:
+    """The operation ids applied to one counter in one period (a hash: op id -> the total
+    that operation returned), so a retried `consume` is applied at most once; it lives as
+    long as the counter."""
+    return f"{entity_tag(entity_id)}:usage-ops:{_escape(counter)}:{period_start}"
 
 
 def customer_key(customer_id: str) -> str:

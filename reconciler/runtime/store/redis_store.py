@@ -19,19 +19,35 @@ import redis
 import redis.cluster
 import redis.exceptions
 
-from reconciler.errors import LimitExceeded, ReconcilerError, StoreUnavailable
+from reconciler.errors import (
+    LimitExceeded,
+    OutcomeUnknown,
+    ReconcilerError,
+    StoreUnavailable,
+)
 from reconciler.runtime.store import keys
-from reconciler.runtime.store.base import EntityRecord, StaleRecord, check_amount, record_token
+from reconciler.runtime.store.base import (
+    EntityRecord,
+    StaleRecord,
+    check_amount,
+    new_op_id,
+    record_token,
+)
 
-# KEYS[1] counter, KEYS[2] (optional) entity record; ARGV amount, limit (-1: no cap), ttl,
-# expected record token. Returns {accepted (1/0), used} or {-1, customer, subscription}
-# when the record no longer matches the token.
+# KEYS[1] counter, KEYS[2] the counter's applied op ids, KEYS[3] (optional) entity record;
+# ARGV amount, limit (-1: no cap), ttl, op id, expected record token. Returns
+# {accepted (1/0), used}, {2, total} for an op id already applied, or
+# {-1, customer, subscription} when the record no longer matches the token.
 _CONSUME = """
-if #KEYS > 1 then
-  local current = redis.call('HMGET', KEYS[2], 'customer', 'subscription')
+local done = redis.call('HGET', KEYS[2], ARGV[4])
+if done then
+  return {2, tonumber(done)}
+end
+if #KEYS > 2 then
+  local current = redis.call('HMGET', KEYS[3], 'customer', 'subscription')
   local customer = current[1] or ''
   local subscription = current[2] or ''
-  if customer .. '\\0' .. subscription ~= ARGV[4] then
+  if customer .. '\\0' .. subscription ~= ARGV[5] then
     return {-1, customer, subscription}
   end
 end
@@ -42,8 +58,11 @@ if limit >= 0 and used + amount > limit then
   return {0, used}
 end
 used = redis.call('INCRBY', KEYS[1], amount)
-if redis.call('TTL', KEYS[1]) < 0 then
+redis.call('HSET', KEYS[2], ARGV[4], used)
+if used == amount then
+  -- this call created the counter (amounts are positive): both keys start their lifetime
   redis.call('EXPIRE', KEYS[1], ARGV[3])
+  redis.call('EXPIRE', KEYS[2], ARGV[3])
 end
 return {1, used}
 """
@@ -209,14 +228,31 @@ class RedisStore:
         limit: int | None,
         ttl_seconds: int,
         expected_token: str | None = None,
+        op_id: str | None = None,
     ) -> int:
         check_amount(amount)
-        script_keys = [keys.usage_key(entity_id, counter, period_start)]
-        args: list[Any] = [amount, -1 if limit is None else limit, max(1, ttl_seconds)]
+        op = op_id or new_op_id()
+        script_keys = [
+            keys.usage_key(entity_id, counter, period_start),
+            keys.usage_ops_key(entity_id, counter, period_start),
+        ]
+        args: list[Any] = [amount, -1 if limit is None else limit, max(1, ttl_seconds), op]
         if expected_token is not None:
             script_keys.append(keys.entity_key(entity_id))
             args.append(expected_token)
-        answer = self._call(lambda: self._consume(keys=script_keys, args=args))
+        try:
+            answer = self._consume(keys=script_keys, args=args)
+        except _UNREACHABLE as exc:
+            # The script may have been sent (redis-py also resends it on its own after a
+            # timeout): only the op id makes a retry safe.
+            raise OutcomeUnknown(
+                f"{self.description} did not answer a consume "
+                f"({type(exc).__name__}: {exc}); it may have been applied: retry with "
+                f"op_id={op!r}",
+                op,
+            ) from exc
+        except redis.exceptions.RedisError as exc:
+            raise self._translate(exc) from exc
         if int(answer[0]) == -1:
             raise StaleRecord(_record(answer[1], answer[2]))
         accepted, used = answer

@@ -17,9 +17,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from reconciler.errors import LimitExceeded, StoreUnavailable
+from reconciler.errors import LimitExceeded, OutcomeUnknown, StoreUnavailable
 from reconciler.runtime.store import keys
-from reconciler.runtime.store.base import EntityRecord, StaleRecord, check_amount, record_token
+from reconciler.runtime.store.base import (
+    EntityRecord,
+    StaleRecord,
+    check_amount,
+    new_op_id,
+    record_token,
+)
 
 DEFAULT_PATH = Path(".reconciler") / "store.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
@@ -87,8 +93,10 @@ class SqliteStore:
             raise StoreUnavailable(f"{self.description} failed: {exc}") from exc
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, holding the database's write lock from its first read."""
+    def _write(self, op_id: str | None = None) -> Iterator[sqlite3.Connection]:
+        """One write transaction, holding the database's write lock from its first read.
+        With `op_id`, a COMMIT that fails and leaves no transaction to roll back raises
+        `OutcomeUnknown`: SQLite may have made it durable before reporting the error."""
         with self._errors():
             conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")
@@ -97,7 +105,19 @@ class SqliteStore:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if conn.in_transaction:  # still open: rolled back here, so not applied
+                    conn.execute("ROLLBACK")
+                    raise
+                if op_id is None:
+                    raise
+                raise OutcomeUnknown(
+                    f"{self.description} failed to commit a consume ({exc}); it may have "
+                    f"been applied: retry with op_id={op_id!r}",
+                    op_id,
+                ) from exc
 
     def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         with self._errors():
@@ -208,11 +228,19 @@ class SqliteStore:
         limit: int | None,
         ttl_seconds: int,
         expected_token: str | None = None,
+        op_id: str | None = None,
     ) -> int:
         check_amount(amount)
+        op = op_id or new_op_id()
         key = keys.usage_key(entity_id, counter, period_start)
+        done_row = keys.field_row(keys.usage_ops_key(entity_id, counter, period_start), op)
         now = time.time()
-        with self._write() as conn:
+        with self._write(op) as conn:
+            done = conn.execute(
+                f"SELECT value FROM kv WHERE key = ? AND {_LIVE}", (done_row, now)
+            ).fetchone()
+            if done is not None:
+                return int(done[0])
             if expected_token is not None:
                 entity = keys.entity_key(entity_id)
                 rows = [
@@ -233,6 +261,7 @@ class SqliteStore:
                 raise LimitExceeded(counter, used, limit, amount)
             expires_at = now + max(1, ttl_seconds) if row is None else row[1]
             self._put(conn, key, str(used + amount), expires_at)
+            self._put(conn, done_row, str(used + amount), expires_at)
             return used + amount
 
     def usage(self, entity_id: str, counter: str, period_start: int) -> int:
