@@ -13,7 +13,9 @@ from reconciler.emulator.errors import StripeError, missing_parameter
 from reconciler.emulator.events import emit
 from reconciler.emulator.forms import (
     FREE,
+    METADATA,
     SCALAR,
+    STRINGS,
     as_bool,
     as_int,
     as_str_list,
@@ -45,7 +47,7 @@ _LINE_ITEM: dict[str, Any] = {
 _SUBSCRIPTION_DATA: dict[str, Any] = {
     "trial_period_days": SCALAR,
     "trial_settings": {"end_behavior": {"missing_payment_method": SCALAR}},
-    "metadata": FREE,
+    "metadata": METADATA,
     "description": SCALAR,
     **not_modelled(
         "application_fee_percent",
@@ -70,10 +72,10 @@ _CREATE: dict[str, Any] = {
     "success_url": SCALAR,
     "cancel_url": SCALAR,
     "client_reference_id": SCALAR,
-    "metadata": FREE,
+    "metadata": METADATA,
     "allow_promotion_codes": SCALAR,
-    "allowed_payment_method_types": FREE,
-    "excluded_payment_method_types": FREE,
+    "allowed_payment_method_types": STRINGS,
+    "excluded_payment_method_types": STRINGS,
     "automatic_tax": {"enabled": SCALAR, "liability": {"type": SCALAR, "account": SCALAR}},
     "subscription_data": _SUBSCRIPTION_DATA,
     "billing_address_collection": SCALAR,
@@ -81,7 +83,7 @@ _CREATE: dict[str, Any] = {
     "ui_mode": SCALAR,
     "customer_creation": SCALAR,
     "expires_at": SCALAR,
-    "expand": FREE,
+    "expand": STRINGS,
     **not_modelled(
         "adaptive_pricing",
         "after_expiration",

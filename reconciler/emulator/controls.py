@@ -18,6 +18,17 @@ from reconciler.emulator.state import Emulator
 
 Answer = tuple[int, Any]
 _COMPLETE = re.compile(r"^/_emulator/checkout/sessions/([^/]+)/complete$")
+# Ten years: far past any test, and a bound on the billing work one advance can ask for.
+MAX_ADVANCE = 10 * 366 * 86400
+MAX_SEED = 100_000
+
+
+def _count(body: dict[str, Any], name: str, high: int) -> int:
+    """A whole number in [0, high]; floats such as 1e300, strings and booleans are refused."""
+    value = body.get(name, 0)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
+        raise ValueError(f"{name} must be an integer from 0 to {high}, not {json.dumps(value)}")
+    return value
 
 
 def _json(body: str) -> dict[str, Any]:
@@ -37,6 +48,8 @@ def handle_control(emulator: Emulator, method: str, path: str, body: str) -> Ans
         return _dispatch(emulator, method, path, _json(body))
     except StripeError as error:
         return error.status, error.envelope()
+    except RecursionError:
+        return 400, StripeError(400, "Invalid control request: nested too deeply").envelope()
     except (ValueError, TypeError, KeyError) as error:
         return 400, StripeError(400, f"Invalid control request: {error}").envelope()
 
@@ -49,9 +62,8 @@ def _dispatch(emulator: Emulator, method: str, path: str, body: dict[str, Any]) 
     if route == ("GET", "/_emulator/clock"):
         return 200, {"now": emulator.clock.now()}
     if route == ("POST", "/_emulator/clock/advance"):
-        seconds = int(body.get("seconds", 0))
-        if seconds < 0:
-            raise ValueError("seconds must not be negative: the clock only moves forward")
+        # The clock only moves forward.
+        seconds = _count(body, "seconds", MAX_ADVANCE)
         with emulator.lock:
             return 200, {"now": advance_clock(emulator, seconds)}
     if route == ("GET", "/_emulator/faults"):
@@ -71,12 +83,13 @@ def _dispatch(emulator: Emulator, method: str, path: str, body: dict[str, Any]) 
         return 200, {"pending": emulator.webhooks.flush()}
     if route == ("POST", "/_emulator/seed/products"):
         with emulator.lock:
-            return 200, {"created": seed_products(emulator, int(body.get("count", 0)))}
+            return 200, {"created": seed_products(emulator, _count(body, "count", MAX_SEED))}
     found = _COMPLETE.match(path)
     if method == "POST" and found:
+        payment_method = body.get("payment_method", "pm_card_visa")
+        if not isinstance(payment_method, str):
+            raise ValueError("payment_method must be a string")
         with emulator.lock:
-            session = complete_session(
-                emulator, found.group(1), str(body.get("payment_method", "pm_card_visa"))
-            )
+            session = complete_session(emulator, found.group(1), payment_method)
             return 200, json.loads(json.dumps(session))
     return 404, StripeError(404, f"Unknown emulator control: {method} {path}").envelope()

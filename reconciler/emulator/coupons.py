@@ -15,7 +15,9 @@ from reconciler.emulator.errors import StripeError, invalid_value, missing_param
 from reconciler.emulator.events import emit
 from reconciler.emulator.forms import (
     FREE,
+    METADATA,
     SCALAR,
+    STRINGS,
     as_int,
     as_str_list,
     check_params,
@@ -32,14 +34,14 @@ DURATIONS = ("forever", "once", "repeating")
 _FIVE_YEARS = 5 * 366 * 24 * 3600
 _UPDATE: dict[str, Any] = {
     "currency_options": FREE,
-    "expand": FREE,
-    "metadata": FREE,
+    "expand": STRINGS,
+    "metadata": METADATA,
     "name": SCALAR,
 }
 _CREATE: dict[str, Any] = {
     **_UPDATE,
     "amount_off": SCALAR,
-    "applies_to": {"products": FREE},
+    "applies_to": {"products": STRINGS},
     "currency": SCALAR,
     "duration": SCALAR,
     "duration_in_months": SCALAR,

@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.errors import StripeError
 from reconciler.emulator.events import emit
-from reconciler.emulator.forms import FREE, SCALAR, as_str_list, merge_metadata, not_modelled
+from reconciler.emulator.forms import (
+    FREE,
+    METADATA,
+    SCALAR,
+    STRINGS,
+    as_str_list,
+    merge_metadata,
+    not_modelled,
+)
 from reconciler.emulator.listing import (
     EXPAND_ONLY,
     LIST_PARAMS,
@@ -26,7 +34,7 @@ _TEXT_FIELDS = ("email", "name", "description", "phone")
 # What create and update both take.
 _SETTABLE: dict[str, Any] = {
     **{name: SCALAR for name in _TEXT_FIELDS},
-    "metadata": FREE,
+    "metadata": METADATA,
     "invoice_settings": {
         "default_payment_method": SCALAR,
         "custom_fields": FREE,
@@ -35,9 +43,9 @@ _SETTABLE: dict[str, Any] = {
     },
     "address": FREE,
     "shipping": FREE,
-    "preferred_locales": FREE,
+    "preferred_locales": STRINGS,
     "tax_exempt": SCALAR,
-    "expand": FREE,
+    "expand": STRINGS,
     **not_modelled(
         "balance",
         "business_name",

@@ -11,7 +11,7 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.errors import StripeError, invalid_value, missing, missing_parameter
-from reconciler.emulator.forms import FREE, SCALAR, as_bool, merge_metadata
+from reconciler.emulator.forms import METADATA, SCALAR, STRINGS, as_bool, merge_metadata
 from reconciler.emulator.listing import (
     EXPAND_ONLY,
     LIST_PARAMS,
@@ -26,19 +26,19 @@ if TYPE_CHECKING:
     from reconciler.emulator.state import Emulator
 
 _FEATURE_CREATE: dict[str, Any] = {
-    "expand": FREE,
+    "expand": STRINGS,
     "lookup_key": SCALAR,
-    "metadata": FREE,
+    "metadata": METADATA,
     "name": SCALAR,
 }
 _FEATURE_UPDATE: dict[str, Any] = {
     "active": SCALAR,
-    "expand": FREE,
-    "metadata": FREE,
+    "expand": STRINGS,
+    "metadata": METADATA,
     "name": SCALAR,
 }
 _FEATURE_LIST: dict[str, Any] = {**LIST_PARAMS, "archived": SCALAR, "lookup_key": SCALAR}
-_ATTACH: dict[str, Any] = {"entitlement_feature": SCALAR, "expand": FREE}
+_ATTACH: dict[str, Any] = {"entitlement_feature": SCALAR, "expand": STRINGS}
 _ACTIVE_LIST: dict[str, Any] = {**LIST_PARAMS, "customer": SCALAR}
 MAX_LENGTH = 80
 # Subscription statuses that keep a customer entitled ("an active subscription").

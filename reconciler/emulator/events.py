@@ -10,7 +10,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.errors import missing, missing_parameter
-from reconciler.emulator.forms import FREE, SCALAR, as_str_list, not_modelled
+from reconciler.emulator.forms import FREE, METADATA, SCALAR, STRINGS, as_str_list, not_modelled
 from reconciler.emulator.listing import EXPAND_ONLY, LIST_PARAMS, list_answer
 from reconciler.emulator.store import StripeObject, new_id, new_secret
 
@@ -20,11 +20,11 @@ if TYPE_CHECKING:
 
 ENDPOINT_CREATE = {
     "url": SCALAR,
-    "enabled_events": FREE,
+    "enabled_events": STRINGS,
     "description": SCALAR,
-    "metadata": FREE,
+    "metadata": METADATA,
     "api_version": SCALAR,
-    "expand": FREE,
+    "expand": STRINGS,
     **not_modelled("connect"),
 }
 
@@ -168,7 +168,7 @@ def register(router: Router) -> None:
         params={
             **LIST_PARAMS,
             "type": SCALAR,
-            "types": FREE,
+            "types": STRINGS,
             "created": FREE,
             **not_modelled("delivery_success"),
         },

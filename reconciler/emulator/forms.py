@@ -22,6 +22,11 @@ _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 SCALAR = "scalar"
 FREE = "free"
 NOT_MODELLED = "not_modelled"
+# METADATA: a hash of strings, or "" (clear it); STRINGS: a list of strings (a lone string
+# counts as one item).
+METADATA = "metadata"
+STRINGS = "strings"
+LEAVES = (SCALAR, FREE, NOT_MODELLED, METADATA, STRINGS)
 Spec = dict[str, Any]
 # Deeper keys than this are refused before they are decoded (Stripe documents no limit).
 MAX_DEPTH = 32
@@ -45,14 +50,15 @@ def parse_form(text: str) -> dict[str, Any]:
     root: dict[str, Any] = {}
     for key, value in parse_qsl(text, keep_blank_values=True):
         segments = split_key(key)
+        if not segments[0]:
+            raise invalid_value(key[:100], f"Invalid parameter name: {key[:100]}")
         if len(segments) > MAX_DEPTH:
             raise invalid_value(
                 segments[0], f"Invalid parameter: {segments[0]} is nested too deeply."
             )
         _insert(root, segments, value)
-    result = _listify(root)
-    assert isinstance(result, dict)
-    return result
+    # The top level stays a hash even when every name is a number (`0=a`).
+    return {key: _listify(item) for key, item in root.items()}
 
 
 def _insert(node: dict[str, Any], segments: list[str], value: str) -> None:
@@ -107,7 +113,11 @@ def check_params(params: dict[str, Any], spec: Spec, prefix: str = "") -> None:
             )
         if rule == FREE:
             continue
-        if rule == SCALAR:
+        if rule == METADATA:
+            as_metadata(value, name)
+        elif rule == STRINGS:
+            as_str_list(value, name)
+        elif rule == SCALAR:
             if not isinstance(value, str):
                 raise invalid_value(name, f"Invalid string: {name}", "parameter_invalid_string")
         elif isinstance(rule, list):
@@ -135,11 +145,13 @@ def as_bool(value: Any, name: str) -> bool:
 
 
 def as_int(value: Any, name: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
+    """A signed 64-bit integer (Stripe's integers); anything else is `parameter_invalid_integer`."""
+    if isinstance(value, str) and re.fullmatch(r"-?\d{1,19}", value):
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63:
         return value
-    if isinstance(value, str) and re.fullmatch(r"-?\d+", value):
-        return int(value)
-    raise invalid_value(name, f"Invalid integer: {value}", "parameter_invalid_integer")
+    shown = str(value) if len(str(value)) <= 40 else str(value)[:40] + "..."
+    raise invalid_value(name, f"Invalid integer: {shown}", "parameter_invalid_integer")
 
 
 def as_str_list(value: Any, name: str) -> list[str]:

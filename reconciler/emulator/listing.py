@@ -10,7 +10,7 @@ import base64
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.errors import StripeError, invalid_value, missing
-from reconciler.emulator.forms import FREE, SCALAR, as_int, as_str_list
+from reconciler.emulator.forms import SCALAR, STRINGS, as_int, as_str_list
 from reconciler.emulator.search import Fields, compile_query
 from reconciler.emulator.store import Collection, Predicate, StripeObject
 
@@ -22,11 +22,16 @@ LIST_PARAMS: dict[str, Any] = {
     "limit": SCALAR,
     "starting_after": SCALAR,
     "ending_before": SCALAR,
-    "expand": FREE,
+    "expand": STRINGS,
 }
-SEARCH_PARAMS: dict[str, Any] = {"query": SCALAR, "limit": SCALAR, "page": SCALAR, "expand": FREE}
+SEARCH_PARAMS: dict[str, Any] = {
+    "query": SCALAR,
+    "limit": SCALAR,
+    "page": SCALAR,
+    "expand": STRINGS,
+}
 # Retrieve and delete endpoints take nothing but `expand`.
-EXPAND_ONLY: dict[str, Any] = {"expand": FREE}
+EXPAND_ONLY: dict[str, Any] = {"expand": STRINGS}
 
 
 def parse_limit(params: dict[str, Any]) -> int:

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.errors import StripeError, invalid_value, missing_parameter
-from reconciler.emulator.forms import FREE, SCALAR, as_int
+from reconciler.emulator.forms import FREE, SCALAR, STRINGS, as_int
 from reconciler.emulator.store import StripeObject, new_id
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 _CREATE: dict[str, Any] = {
     "event_name": SCALAR,
-    "expand": FREE,
+    "expand": STRINGS,
     "identifier": SCALAR,
     "payload": FREE,
     "timestamp": SCALAR,

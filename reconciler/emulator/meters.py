@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.errors import StripeError, invalid_value, missing_parameter
 from reconciler.emulator.events import emit
-from reconciler.emulator.forms import FREE, SCALAR
+from reconciler.emulator.forms import SCALAR, STRINGS
 from reconciler.emulator.listing import (
     EXPAND_ONLY,
     LIST_PARAMS,
@@ -37,10 +37,10 @@ _CREATE: dict[str, Any] = {
     "display_name": SCALAR,
     "event_name": SCALAR,
     "event_time_window": SCALAR,
-    "expand": FREE,
+    "expand": STRINGS,
     "value_settings": {"event_payload_key": SCALAR},
 }
-_UPDATE: dict[str, Any] = {"display_name": SCALAR, "expand": FREE}
+_UPDATE: dict[str, Any] = {"display_name": SCALAR, "expand": STRINGS}
 _LIST: dict[str, Any] = {**LIST_PARAMS, "status": SCALAR}
 _SUMMARIES: dict[str, Any] = {
     **LIST_PARAMS,

@@ -36,16 +36,14 @@ _PORTAL = """<!doctype html>
 </body></html>
 """
 
-_NOT_FOUND = "<!doctype html><html><body><h1>Not found</h1></body></html>\n"
 
-
-def render_page(emulator: Emulator, path: str) -> tuple[int, str]:
-    """(status, HTML) for `/checkout/<id>` and `/billing_portal/<id>`; 404 otherwise."""
+def render_page(emulator: Emulator, path: str) -> str | None:
+    """The HTML of `/checkout/<id>` and `/billing_portal/<id>`; None for any other path."""
     kind, _, object_id = path.strip("/").partition("/")
     with emulator.lock:
         if kind == "checkout" and object_id in emulator.checkout_sessions:
             session = emulator.checkout_sessions.get(object_id) or {}
-            return 200, _CHECKOUT.format(
+            return _CHECKOUT.format(
                 id=html.escape(object_id),
                 mode=html.escape(str(session["mode"])),
                 status=html.escape(str(session["status"])),
@@ -55,9 +53,9 @@ def render_page(emulator: Emulator, path: str) -> tuple[int, str]:
             )
         if kind == "billing_portal" and object_id in emulator.portal_sessions:
             session = emulator.portal_sessions.get(object_id) or {}
-            return 200, _PORTAL.format(
+            return _PORTAL.format(
                 id=html.escape(object_id),
                 customer=html.escape(str(session["customer"])),
                 return_url=html.escape(str(session["return_url"] or "/")),
             )
-    return 404, _NOT_FOUND
+    return None

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.errors import StripeError, card_declined, missing, missing_parameter
 from reconciler.emulator.events import emit
-from reconciler.emulator.forms import FREE, SCALAR, not_modelled
+from reconciler.emulator.forms import SCALAR, STRINGS, not_modelled
 from reconciler.emulator.listing import EXPAND_ONLY, LIST_PARAMS, list_answer
 from reconciler.emulator.store import StripeObject, new_id
 
@@ -192,7 +192,7 @@ def register(router: Router) -> None:
         "POST",
         "/v1/payment_methods/:id/attach",
         attach_handler,
-        params={"customer": SCALAR, "expand": FREE, **not_modelled("customer_account")},
+        params={"customer": SCALAR, "expand": STRINGS, **not_modelled("customer_account")},
         sdk="PaymentMethodAttachParams",
     )
     router.add(

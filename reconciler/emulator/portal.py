@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.errors import missing_parameter
-from reconciler.emulator.forms import FREE, SCALAR, not_modelled
+from reconciler.emulator.forms import FREE, SCALAR, STRINGS, not_modelled
 from reconciler.emulator.store import StripeObject, new_id
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ _CREATE = {
     "locale": SCALAR,
     "flow_data": FREE,
     "on_behalf_of": SCALAR,
-    "expand": FREE,
+    "expand": STRINGS,
     **not_modelled("after_expiration", "customer_account"),
 }
 

@@ -13,11 +13,22 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from reconciler.emulator.errors import invalid_value, missing_parameter
-from reconciler.emulator.forms import as_int
+from reconciler.emulator.forms import FREE, METADATA, SCALAR, Spec, as_int
 
 Namer = Callable[[str], str]
 INTERVALS = ("day", "week", "month", "year")
 TAX_BEHAVIORS = ("inclusive", "exclusive", "unspecified")
+# `default_price_data` of a product create: a price without product, tiers or lookup key.
+DEFAULT_PRICE_DATA: Spec = {
+    "currency": SCALAR,
+    "unit_amount": SCALAR,
+    "unit_amount_decimal": SCALAR,
+    "recurring": {"interval": SCALAR, "interval_count": SCALAR},
+    "tax_behavior": SCALAR,
+    "metadata": METADATA,
+    "currency_options": FREE,
+    "custom_unit_amount": FREE,
+}
 
 
 def namer(prefix: str) -> Namer:

@@ -8,10 +8,13 @@ from reconciler.emulator.errors import StripeError, invalid_value, missing_param
 from reconciler.emulator.events import emit
 from reconciler.emulator.forms import (
     FREE,
+    METADATA,
     SCALAR,
+    STRINGS,
     as_bool,
     as_str_list,
     merge_metadata,
+    not_modelled,
 )
 from reconciler.emulator.listing import (
     EXPAND_ONLY,
@@ -57,7 +60,7 @@ _DATA = {
     "unit_amount_decimal": SCALAR,
     "recurring": _RECURRING,
     "tax_behavior": SCALAR,
-    "metadata": FREE,
+    "metadata": METADATA,
     # Keys are currency codes; each option is checked against CURRENCY_OPTION when read.
     "currency_options": FREE,
     "custom_unit_amount": CUSTOM_UNIT_AMOUNT,
@@ -65,7 +68,16 @@ _DATA = {
 _CREATE: dict[str, Any] = {
     **_DATA,
     "product": SCALAR,
-    "product_data": FREE,
+    "product_data": {
+        "name": SCALAR,
+        "active": SCALAR,
+        "id": SCALAR,
+        "metadata": METADATA,
+        "statement_descriptor": SCALAR,
+        "tax_code": SCALAR,
+        "unit_label": SCALAR,
+        **not_modelled("tax_details"),
+    },
     "lookup_key": SCALAR,
     "transfer_lookup_key": SCALAR,
     "nickname": SCALAR,
@@ -74,17 +86,17 @@ _CREATE: dict[str, Any] = {
     "tiers_mode": SCALAR,
     "active": SCALAR,
     "transform_quantity": TRANSFORM_QUANTITY,
-    "expand": FREE,
+    "expand": STRINGS,
 }
 _UPDATE: dict[str, Any] = {
     "active": SCALAR,
     "currency_options": FREE,
-    "metadata": FREE,
+    "metadata": METADATA,
     "nickname": SCALAR,
     "lookup_key": SCALAR,
     "transfer_lookup_key": SCALAR,
     "tax_behavior": SCALAR,
-    "expand": FREE,
+    "expand": STRINGS,
 }
 _LIST: dict[str, Any] = {
     **LIST_PARAMS,
@@ -92,7 +104,7 @@ _LIST: dict[str, Any] = {
     "product": SCALAR,
     "currency": SCALAR,
     "type": SCALAR,
-    "lookup_keys": FREE,
+    "lookup_keys": STRINGS,
     "recurring": {"interval": SCALAR, "usage_type": SCALAR, "meter": SCALAR},
     "created": FREE,
 }

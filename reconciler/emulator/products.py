@@ -8,7 +8,9 @@ from reconciler.emulator.errors import StripeError, missing_parameter
 from reconciler.emulator.events import emit
 from reconciler.emulator.forms import (
     FREE,
+    METADATA,
     SCALAR,
+    STRINGS,
     as_bool,
     as_str_list,
     merge_metadata,
@@ -22,6 +24,7 @@ from reconciler.emulator.listing import (
     retriever,
     search_answer,
 )
+from reconciler.emulator.price_inputs import DEFAULT_PRICE_DATA
 from reconciler.emulator.store import StripeObject, new_id, rollback
 
 if TYPE_CHECKING:
@@ -42,23 +45,23 @@ _PLAIN_FIELDS = (
 _UPDATE: dict[str, Any] = {
     "name": SCALAR,
     "active": SCALAR,
-    "metadata": FREE,
+    "metadata": METADATA,
     "default_price": SCALAR,
     "shippable": SCALAR,
-    "expand": FREE,
+    "expand": STRINGS,
     **{name: FREE for name in _PLAIN_FIELDS},
     **not_modelled("tax_details"),
 }
 _CREATE: dict[str, Any] = {
     **{name: rule for name, rule in _UPDATE.items() if name != "default_price"},
     "id": SCALAR,
-    "default_price_data": FREE,
+    "default_price_data": DEFAULT_PRICE_DATA,
     "type": SCALAR,
 }
 _LIST: dict[str, Any] = {
     **LIST_PARAMS,
     "active": SCALAR,
-    "ids": FREE,
+    "ids": STRINGS,
     "created": FREE,
     "shippable": SCALAR,
     "url": SCALAR,

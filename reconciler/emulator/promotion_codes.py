@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.errors import StripeError, invalid_value, missing_parameter
 from reconciler.emulator.events import emit
-from reconciler.emulator.forms import FREE, SCALAR, as_bool, as_int, check_params, merge_metadata
+from reconciler.emulator.forms import (
+    FREE,
+    METADATA,
+    SCALAR,
+    STRINGS,
+    as_bool,
+    as_int,
+    check_params,
+    merge_metadata,
+)
 from reconciler.emulator.listing import (
     EXPAND_ONLY,
     LIST_PARAMS,
@@ -37,17 +46,17 @@ _CREATE: dict[str, Any] = {
     "code": SCALAR,
     "customer": SCALAR,
     "customer_account": SCALAR,
-    "expand": FREE,
+    "expand": STRINGS,
     "expires_at": SCALAR,
     "max_redemptions": SCALAR,
-    "metadata": FREE,
+    "metadata": METADATA,
     "promotion": {"coupon": SCALAR, "type": SCALAR},
     "restrictions": _RESTRICTIONS,
 }
 _UPDATE: dict[str, Any] = {
     "active": SCALAR,
-    "expand": FREE,
-    "metadata": FREE,
+    "expand": STRINGS,
+    "metadata": METADATA,
     "restrictions": {"currency_options": FREE},
 }
 _LIST: dict[str, Any] = {

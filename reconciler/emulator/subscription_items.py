@@ -9,7 +9,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.errors import StripeError, missing_parameter
-from reconciler.emulator.forms import FREE, SCALAR, as_bool, as_int, merge_metadata, not_modelled
+from reconciler.emulator.forms import (
+    FREE,
+    METADATA,
+    SCALAR,
+    STRINGS,
+    as_bool,
+    as_int,
+    merge_metadata,
+    not_modelled,
+)
 from reconciler.emulator.store import StripeObject, new_id
 
 if TYPE_CHECKING:
@@ -19,8 +28,8 @@ if TYPE_CHECKING:
 NEW_ITEM_SPEC: dict[str, Any] = {
     "price": SCALAR,
     "quantity": SCALAR,
-    "metadata": FREE,
-    "tax_rates": FREE,
+    "metadata": METADATA,
+    "tax_rates": STRINGS,
     "discounts": FREE,
     **not_modelled("billing_thresholds", "current_trial", "plan", "price_data"),
 }

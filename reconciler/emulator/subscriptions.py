@@ -13,7 +13,9 @@ from reconciler.emulator.errors import StripeError, missing_parameter
 from reconciler.emulator.events import emit
 from reconciler.emulator.forms import (
     FREE,
+    METADATA,
     SCALAR,
+    STRINGS,
     as_bool,
     as_int,
     merge_metadata,
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
 
 _COMMON: dict[str, Any] = {
     "default_payment_method": SCALAR,
-    "metadata": FREE,
+    "metadata": METADATA,
     "cancel_at_period_end": SCALAR,
     "cancel_at": SCALAR,
     "description": SCALAR,
@@ -44,7 +46,7 @@ _COMMON: dict[str, Any] = {
     "proration_behavior": SCALAR,
     "collection_method": SCALAR,
     "off_session": SCALAR,
-    "expand": FREE,
+    "expand": STRINGS,
     **not_modelled(
         "add_invoice_items",
         "application_fee_percent",
@@ -90,7 +92,7 @@ _CANCEL: dict[str, Any] = {
     "invoice_now": SCALAR,
     "prorate": SCALAR,
     "cancellation_details": FREE,
-    "expand": FREE,
+    "expand": STRINGS,
 }
 _LIST: dict[str, Any] = {
     **LIST_PARAMS,

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from stripe._request_options import RequestOptions
 
-from reconciler.emulator.forms import FREE, NOT_MODELLED, SCALAR, Spec
+from reconciler.emulator.forms import FREE, LEAVES, NOT_MODELLED, SCALAR, Spec
 from reconciler.emulator.router import Route, build_router
 
 _OPTIONS = RequestOptions.__required_keys__ | RequestOptions.__optional_keys__
@@ -55,7 +55,7 @@ def mismatches(spec: Spec, typed: Any, where: str) -> list[str]:
     found += [f"{where}: does not declare `{key}`" for key in sorted(expected - declared)]
     for key in sorted(declared & expected):
         rule = spec[key]
-        if rule in (SCALAR, FREE, NOT_MODELLED):
+        if rule in LEAVES:
             continue
         inner = nested_type(typed, key)
         if inner is None:
