@@ -26,7 +26,8 @@ from decimal import Decimal
 import stripe
 
 from reconciler.emulator import run_in_thread
-from reconciler.model import Catalog, Config, Plans, Price, Product, Recurring
+from reconciler.kinds.values import new_price, new_product
+from reconciler.model import Catalog, Config, Plans, Recurring
 from reconciler.reconcile.apply import apply_plan
 from reconciler.reconcile.plan import DiffOptions
 from reconciler.reconcile.render_text import render_text
@@ -40,7 +41,7 @@ def catalog(products: int, per_product: int) -> Catalog:
     made = []
     for n in range(products):
         prices = tuple(
-            Price(
+            new_price(
                 lookup_key=f"p{n:03}_{i:02}",
                 currency="usd",
                 unit_amount=Decimal(100 * (i + 1)),
@@ -51,7 +52,7 @@ def catalog(products: int, per_product: int) -> Catalog:
             for i in range(per_product)
         )
         made.append(
-            Product(
+            new_product(
                 key=f"prod{n:03}",
                 name=f"Product {n}",
                 prices=prices,

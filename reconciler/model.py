@@ -10,7 +10,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, cast
 
 
 class Unlimited(enum.Enum):
@@ -31,11 +31,13 @@ Interval = Literal["day", "week", "month", "year"]
 TaxBehavior = Literal["inclusive", "exclusive", "unspecified"]
 TiersMode = Literal["graduated", "volume"]
 ProrationBehavior = Literal["create_prorations", "none", "always_invoice"]
+# The states of an object's Stripe fields, by field name (see `reconciler.kinds`): plain JSON
+# values, amounts as decimal strings in minor units. Plan files and Stripe give the same shape.
+Terms = Mapping[str, Any]
 
-INTERVALS: tuple[str, ...] = ("day", "week", "month", "year")
-TAX_BEHAVIORS: tuple[str, ...] = ("inclusive", "exclusive", "unspecified")
-TIERS_MODES: tuple[str, ...] = ("graduated", "volume")
-PRORATION_BEHAVIORS: tuple[str, ...] = ("create_prorations", "none", "always_invoice")
+
+def _decimal(text: Any) -> Decimal | None:
+    return None if text is None else Decimal(str(text))
 
 
 @dataclass(frozen=True)
@@ -57,47 +59,95 @@ class Tier:
 
 @dataclass(frozen=True)
 class Price:
-    """A price as declared: identity is `lookup_key`; limits and features are effective values
-    (the product's, with this price's overrides applied)."""
+    """A price as declared or as Stripe holds it: `terms` are its Stripe fields (declared in
+    `reconciler.kinds.price`); limits and features are effective values (the product's, with
+    this price's overrides applied). Identity is the lookup key."""
 
-    lookup_key: str
-    currency: str
-    unit_amount: Decimal | None = None
-    recurring: Recurring | None = None
-    nickname: str | None = None
-    tax_behavior: TaxBehavior = "unspecified"
-    trial_days: int | None = None
-    tiers_mode: TiersMode | None = None
-    tiers: tuple[Tier, ...] = ()
+    terms: Terms
     limits: Mapping[str, LimitValue] = field(default_factory=dict)
     features: Mapping[str, FeatureValue] = field(default_factory=dict)
     metadata: Mapping[str, str] = field(default_factory=dict)
-    active: bool = True
+    trial_days: int | None = None
+
+    @property
+    def lookup_key(self) -> str:
+        return str(self.terms.get("lookup_key") or "")
+
+    @property
+    def currency(self) -> str:
+        return str(self.terms["currency"])
+
+    @property
+    def unit_amount(self) -> Decimal | None:
+        return _decimal(self.terms.get("unit_amount"))
+
+    @property
+    def recurring(self) -> Recurring | None:
+        raw = self.terms.get("recurring")
+        return None if raw is None else Recurring(raw["interval"], raw["interval_count"])
+
+    @property
+    def nickname(self) -> str | None:
+        return self.terms.get("nickname")
+
+    @property
+    def tax_behavior(self) -> TaxBehavior:
+        return cast(TaxBehavior, self.terms.get("tax_behavior", "unspecified"))
+
+    @property
+    def tiers_mode(self) -> TiersMode | None:
+        return self.terms.get("tiers_mode")
+
+    @property
+    def tiers(self) -> tuple[Tier, ...]:
+        return tuple(
+            Tier(
+                None if t["up_to"] == "inf" else int(t["up_to"]),
+                _decimal(t.get("unit_amount")),
+                _decimal(t.get("flat_amount")),
+            )
+            for t in self.terms.get("tiers") or ()
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.terms.get("active", True))
 
     @property
     def billing_scheme(self) -> Literal["per_unit", "tiered"]:
-        return "tiered" if self.tiers else "per_unit"
+        return "tiered" if self.terms.get("tiers") else "per_unit"
 
     @property
     def type(self) -> Literal["one_time", "recurring"]:
-        return "recurring" if self.recurring else "one_time"
+        return "recurring" if self.terms.get("recurring") else "one_time"
 
 
 @dataclass(frozen=True)
 class Product:
-    """A product as declared: identity is `key`, stored in Stripe metadata so it survives
-    across test and live accounts, whose object ids differ."""
+    """A product as declared: `terms` are its Stripe fields (`reconciler.kinds.product`);
+    identity is `key`, stored in Stripe metadata so it survives across test and live
+    accounts, whose object ids differ."""
 
     key: str
-    name: str
-    description: str | None = None
-    active: bool = True
+    terms: Terms
     metadata: Mapping[str, str] = field(default_factory=dict)
     prices: tuple[Price, ...] = ()
     default_price: str | None = None
     limits: Mapping[str, LimitValue] = field(default_factory=dict)
     features: Mapping[str, FeatureValue] = field(default_factory=dict)
     proration_behavior: ProrationBehavior = "create_prorations"
+
+    @property
+    def name(self) -> str:
+        return str(self.terms.get("name") or "")
+
+    @property
+    def description(self) -> str | None:
+        return self.terms.get("description")
+
+    @property
+    def active(self) -> bool:
+        return bool(self.terms.get("active", True))
 
     def price(self, lookup_key: str) -> Price | None:
         """The price with this lookup key, if the product declares it."""

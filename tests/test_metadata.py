@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from reconciler.kinds.values import new_price, new_product
 from reconciler.metadata import (
     format_feature,
     format_limit,
@@ -17,7 +18,7 @@ from reconciler.metadata import (
     strip_prefix,
     with_default_limits,
 )
-from reconciler.model import UNLIMITED, Config, Price, Product, Recurring
+from reconciler.model import UNLIMITED, Config, Recurring
 
 
 @pytest.mark.parametrize(
@@ -68,7 +69,7 @@ CONFIG = Config(default_limits={"seats": 1, "credits": 100})
 
 
 def test_price_metadata_carries_limits_features_trial_and_marker() -> None:
-    price = Price(
+    price = new_price(
         lookup_key="pro_monthly",
         currency="usd",
         unit_amount=Decimal(4900),
@@ -89,7 +90,7 @@ def test_price_metadata_carries_limits_features_trial_and_marker() -> None:
 
 
 def test_product_metadata_carries_key_and_marker() -> None:
-    product = Product(key="pro", name="Pro", metadata={"tier": "3"})
+    product = new_product("pro", "Pro", metadata={"tier": "3"})
     assert product_metadata(product) == {"tier": "3", "plan-key": "pro", "managed-by": "reconciler"}
 
 

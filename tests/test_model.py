@@ -6,19 +6,20 @@ from decimal import Decimal
 
 from reconciler.currencies import ISO_4217, amount_problem
 from reconciler.diagnostics import Diagnostic, format_path
-from reconciler.model import Catalog, Config, Price, Product, Recurring, Tier, Urls
+from reconciler.kinds.values import new_price, new_product
+from reconciler.model import Catalog, Config, Recurring, Tier, Urls
 
 
 def test_price_kind_and_scheme() -> None:
-    flat = Price("a", "usd", Decimal(100), Recurring("month"))
-    tiered = Price("b", "usd", None, None, tiers_mode="volume", tiers=(Tier(None, Decimal(5)),))
+    flat = new_price("a", currency="usd", unit_amount=Decimal(100), recurring=Recurring("month"))
+    tiered = new_price("b", currency="usd", tiers_mode="volume", tiers=(Tier(None, Decimal(5)),))
     assert (flat.type, flat.billing_scheme) == ("recurring", "per_unit")
     assert (tiered.type, tiered.billing_scheme) == ("one_time", "tiered")
 
 
 def test_catalog_lookups() -> None:
-    price = Price("pro_monthly", "usd", Decimal(4900))
-    product = Product("pro", "Pro", prices=(price,))
+    price = new_price("pro_monthly", currency="usd", unit_amount=Decimal(4900))
+    product = new_product("pro", "Pro", prices=(price,))
     catalog = Catalog((product,))
     assert catalog.product("pro") is product
     assert catalog.product("gold") is None

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from reconciler.cli.output import emit_json, format_option, note
+from reconciler.errors import PlanError
 from reconciler.model import Config
-from reconciler.reconcile.importer import catalog_to_plans, write_plans
+from reconciler.reconcile.importer import ImportResult, catalog_to_plans
 from reconciler.stripe_catalog import read_live_catalog
 from reconciler.stripe_client import StripeSettings, make_client
 
@@ -62,3 +63,15 @@ def import_plans(out: Path, force: bool, limits_prefix: str, features_prefix: st
         click.echo(str(path))
     note(f"wrote {len(written)} file(s) to {out}")
     return 0
+
+
+def write_plans(result: ImportResult, out: Path, force: bool) -> list[Path]:
+    """Write the files into `out` (created if missing); refuse to overwrite without force."""
+    targets = [out / name for name in sorted(result.files)]
+    existing = [str(t) for t in targets if t.exists()]
+    if existing and not force:
+        raise PlanError(f"refusing to overwrite {', '.join(existing)} (use --force)")
+    out.mkdir(parents=True, exist_ok=True)
+    for target in targets:
+        target.write_text(result.files[target.name], encoding="utf-8")
+    return targets

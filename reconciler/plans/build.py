@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any, cast
 
+from reconciler.kinds import PRICE, PRODUCT
 from reconciler.model import (
     UNLIMITED,
     Catalog,
@@ -14,8 +14,6 @@ from reconciler.model import (
     Mode,
     Price,
     Product,
-    Recurring,
-    Tier,
     Urls,
 )
 
@@ -28,38 +26,14 @@ def _features(raw: Any) -> dict[str, FeatureValue]:
     return dict(raw or {})
 
 
-def _amount(raw: Any) -> Decimal | None:
-    return None if raw is None else Decimal(str(raw))
-
-
-def _tier(raw: dict[str, Any]) -> Tier:
-    up_to = raw["up_to"]
-    return Tier(
-        up_to=None if up_to == "inf" else int(up_to),
-        unit_amount=_amount(raw.get("unit_amount")),
-        flat_amount=_amount(raw.get("flat_amount")),
-    )
-
-
 def build_price(raw: dict[str, Any], product: dict[str, Any]) -> Price:
     """A price with the product's limits and features, overridden by its own."""
-    recurring = raw.get("recurring")
     return Price(
-        lookup_key=raw["lookup_key"],
-        currency=raw["currency"],
-        unit_amount=_amount(raw.get("amount")),
-        recurring=Recurring(recurring["interval"], recurring.get("interval_count", 1))
-        if recurring
-        else None,
-        nickname=raw.get("nickname"),
-        tax_behavior=raw.get("tax_behavior", "unspecified"),
-        trial_days=raw.get("trial_days"),
-        tiers_mode=raw.get("tiers_mode"),
-        tiers=tuple(_tier(t) for t in raw.get("tiers", ())),
+        terms=PRICE.from_plan(raw),
         limits={**_limits(product.get("limits")), **_limits(raw.get("limits"))},
         features={**_features(product.get("features")), **_features(raw.get("features"))},
         metadata=dict(raw.get("metadata") or {}),
-        active=raw.get("active", True),
+        trial_days=raw.get("trial_days"),
     )
 
 
@@ -71,9 +45,7 @@ def build_product(data: dict[str, Any]) -> Product:
     default = next((p["lookup_key"] for p in data.get("prices", ()) if p.get("default")), None)
     return Product(
         key=head["key"],
-        name=head["name"],
-        description=head.get("description"),
-        active=head.get("active", True),
+        terms=PRODUCT.from_plan(head),
         metadata=dict(head.get("metadata") or {}),
         prices=prices,
         default_price=default,

@@ -7,11 +7,11 @@ type the schema already rejected.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from reconciler.currencies import ISO_4217, amount_problem
 from reconciler.diagnostics import Diagnostic, Severity, format_path
+from reconciler.kinds import PRICE, PRODUCT
+from reconciler.kinds.field import too_long
 from reconciler.metadata import RESERVED_KEYS, reads_back_differently
 from reconciler.plans.yamldoc import Path, YamlDocument
 
@@ -19,9 +19,6 @@ from reconciler.plans.yamldoc import Path, YamlDocument
 MAX_METADATA_KEYS = 50
 MAX_KEY_LENGTH = 40
 MAX_VALUE_LENGTH = 500
-MAX_LOOKUP_KEY_LENGTH = 200
-# Stripe bills at most once a year: the largest interval_count for each interval.
-MAX_INTERVAL_COUNT = {"day": 365, "week": 52, "month": 12, "year": 1}
 
 
 @dataclass(frozen=True)
@@ -51,10 +48,6 @@ class _Reporter:
         self.found.append(Diagnostic(self.source.file, line, col, format_path(path), message, sev))
 
 
-def _too_long(what: str, length: int, limit: int) -> str:
-    return f"{what} is {length} characters; Stripe allows at most {limit}"
-
-
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -80,7 +73,7 @@ def _check_metadata(
         if isinstance(value, str) and len(value) > MAX_VALUE_LENGTH:
             rep.at_value(
                 where,
-                _too_long("metadata value", len(value), MAX_VALUE_LENGTH),
+                too_long("metadata value", len(value), MAX_VALUE_LENGTH),
             )
 
 
@@ -91,7 +84,7 @@ def _check_key(rep: _Reporter, key: str, where: Path, prefix: str = "") -> None:
     if len(full) > MAX_KEY_LENGTH:
         rep.at_key(
             where,
-            _too_long(f"metadata key {full!r}", len(full), MAX_KEY_LENGTH),
+            too_long(f"metadata key {full!r}", len(full), MAX_KEY_LENGTH),
         )
 
 
@@ -107,7 +100,7 @@ def _check_entitlements(
             if len(value) > MAX_VALUE_LENGTH:
                 rep.at_value(
                     where,
-                    _too_long("feature value", len(value), MAX_VALUE_LENGTH),
+                    too_long("feature value", len(value), MAX_VALUE_LENGTH),
                 )
             elif reads_back_differently(value):
                 rep.at_value(
@@ -115,49 +108,6 @@ def _check_entitlements(
                     f"text {value!r} would read back from Stripe as a boolean or number; "
                     "write it unquoted",
                 )
-
-
-def _check_amount(rep: _Reporter, value: Any, path: Path) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        return
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        return
-    problem = amount_problem(amount)
-    if problem and not (isinstance(value, int) and value < 0):
-        rep.at_value(path, problem)
-
-
-def _check_tiers(rep: _Reporter, price: dict[str, Any], path: Path) -> None:
-    tiers = price.get("tiers")
-    if not isinstance(tiers, list):
-        return
-    if "tiers_mode" not in price:
-        rep.at_value((*path, "tiers"), "tiered prices need tiers_mode (graduated or volume)")
-    previous = 0
-    for i, tier in enumerate(tiers):
-        if not isinstance(tier, dict):
-            continue
-        where = (*path, "tiers", i)
-        up_to = tier.get("up_to")
-        last = i == len(tiers) - 1
-        if last and up_to != "inf":
-            rep.at_value((*where, "up_to"), "the last tier must have up_to: inf")
-        elif not last and up_to == "inf":
-            rep.at_value((*where, "up_to"), "only the last tier may have up_to: inf")
-        elif isinstance(up_to, int) and not isinstance(up_to, bool):
-            if up_to <= previous:
-                rep.at_value(
-                    (*where, "up_to"),
-                    f"up_to must be greater than the previous tier's ({previous})",
-                )
-            previous = up_to
-        if "unit_amount" not in tier and "flat_amount" not in tier:
-            rep.at_value(where, "a tier needs unit_amount, flat_amount or both")
-        for field in ("unit_amount", "flat_amount"):
-            if field in tier:
-                _check_amount(rep, tier[field], (*where, field))
 
 
 def _metadata_count(product: dict[str, Any], price: dict[str, Any]) -> int:
@@ -174,43 +124,8 @@ def _check_price(
     path: Path,
     prefixes: tuple[str, str],
 ) -> None:
-    key = price.get("lookup_key")
-    if isinstance(key, str) and len(key) > MAX_LOOKUP_KEY_LENGTH:
-        rep.at_value(
-            (*path, "lookup_key"),
-            _too_long("lookup_key", len(key), MAX_LOOKUP_KEY_LENGTH),
-        )
-    currency = price.get("currency")
-    if (
-        isinstance(currency, str)
-        and len(currency) == 3
-        and currency.islower()
-        and currency not in ISO_4217
-    ):
-        rep.at_value((*path, "currency"), f"unknown currency {currency!r} (not an ISO 4217 code)")
-    has_amount, has_tiers = "amount" in price, "tiers" in price
-    if has_amount and has_tiers:
-        rep.at_value(path, "a price takes either amount or tiers, not both")
-    elif not has_amount and not has_tiers:
-        rep.at_value(path, "a price needs amount (or tiers for a tiered price)")
-    if "tiers_mode" in price and not has_tiers:
-        rep.at_value((*path, "tiers_mode"), "tiers_mode is only for tiered prices (add tiers)")
-    if has_amount:
-        _check_amount(rep, price["amount"], (*path, "amount"))
-    _check_tiers(rep, price, path)
-    recurring = price.get("recurring")
-    if isinstance(recurring, dict):
-        interval, count = recurring.get("interval"), recurring.get("interval_count", 1)
-        top = MAX_INTERVAL_COUNT.get(interval) if isinstance(interval, str) else None
-        if top is not None and isinstance(count, int) and count > top:
-            rep.at_value(
-                (*path, "recurring", "interval_count"),
-                f"Stripe bills at least once a year: at most {top} for interval {interval}",
-            )
-    elif "trial_days" in price:
-        rep.at_value((*path, "trial_days"), "trial_days needs a recurring price")
-    if price.get("default") is True and price.get("active") is False:
-        rep.at_value((*path, "active"), "the default price cannot be inactive")
+    for where, message in PRICE.problems(price):
+        rep.at_value((*path, *where), message)
     _check_metadata(rep, _dict(price.get("metadata")), (*path, "metadata"), prefixes)
     _check_entitlements(rep, price, path, prefixes)
     count = _metadata_count(data, price)
@@ -225,6 +140,8 @@ def _check_price(
 def _check_product(rep: _Reporter, prefixes: tuple[str, str]) -> None:
     data = _dict(rep.source.doc.data)
     product = _dict(data.get("product"))
+    for where, message in PRODUCT.problems(product):
+        rep.at_value(("product", *where), message)
     _check_metadata(rep, _dict(product.get("metadata")), ("product", "metadata"), prefixes)
     if len(_dict(product.get("metadata"))) + 2 > MAX_METADATA_KEYS:
         rep.at_value(

@@ -6,19 +6,15 @@ limits and features are written as overrides: only where they differ from the pr
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import yaml
 
-from reconciler.model import UNLIMITED, Config, FeatureValue, LimitValue, Price, Product, Tier, Urls
+from reconciler.kinds import PRICE, PRODUCT
+from reconciler.model import UNLIMITED, Config, FeatureValue, LimitValue, Price, Product, Urls
 
 PRODUCT_MODELINE = "# yaml-language-server: $schema=../schemas/product.schema.json\n"
 CONFIG_MODELINE = "# yaml-language-server: $schema=../schemas/config.schema.json\n"
-
-
-def _amount(value: Decimal) -> int | str:
-    return int(value) if value == value.to_integral_value() else format(value, "f")
 
 
 def _limit(value: LimitValue) -> int | str:
@@ -33,60 +29,30 @@ def _overrides(mine: Any, shared: Any) -> dict[str, Any]:
     return {k: v for k, v in sorted(mine.items()) if k not in shared or shared[k] != v}
 
 
-def _tier(tier: Tier) -> dict[str, Any]:
-    out: dict[str, Any] = {"up_to": "inf" if tier.up_to is None else tier.up_to}
-    if tier.unit_amount is not None:
-        out["unit_amount"] = _amount(tier.unit_amount)
-    if tier.flat_amount is not None:
-        out["flat_amount"] = _amount(tier.flat_amount)
-    return out
-
-
 def price_document(price: Price, product: Product) -> dict[str, Any]:
-    out: dict[str, Any] = {"lookup_key": price.lookup_key}
-    if price.nickname is not None:
-        out["nickname"] = price.nickname
-    if price.unit_amount is not None:
-        out["amount"] = _amount(price.unit_amount)
-    out["currency"] = price.currency
-    if price.recurring:
-        recurring: dict[str, Any] = {"interval": price.recurring.interval}
-        if price.recurring.interval_count != 1:
-            recurring["interval_count"] = price.recurring.interval_count
-        out["recurring"] = recurring
-    if price.tax_behavior != "unspecified":
-        out["tax_behavior"] = price.tax_behavior
+    extra: dict[str, Any] = {}
     if price.trial_days is not None:
-        out["trial_days"] = price.trial_days
+        extra["trial_days"] = price.trial_days
     if product.default_price == price.lookup_key:
-        out["default"] = True
-    if not price.active:
-        out["active"] = False
-    if price.tiers:
-        out["tiers_mode"] = price.tiers_mode
-        out["tiers"] = [_tier(t) for t in price.tiers]
+        extra["default"] = True
     limits = _overrides(price.limits, product.limits)
     if limits:
-        out["limits"] = _limits(limits)
+        extra["limits"] = _limits(limits)
     features: dict[str, FeatureValue] = _overrides(price.features, product.features)
     if features:
-        out["features"] = features
+        extra["features"] = features
     if price.metadata:
-        out["metadata"] = dict(sorted(price.metadata.items()))
-    return out
+        extra["metadata"] = dict(sorted(price.metadata.items()))
+    return PRICE.to_plan(price.terms, extra)
 
 
 def product_document(product: Product) -> dict[str, Any]:
-    head: dict[str, Any] = {"key": product.key, "name": product.name}
-    if product.description is not None:
-        head["description"] = product.description
-    if not product.active:
-        head["active"] = False
+    extra: dict[str, Any] = {"key": product.key}
     if product.metadata:
-        head["metadata"] = dict(sorted(product.metadata.items()))
+        extra["metadata"] = dict(sorted(product.metadata.items()))
     if product.proration_behavior != "create_prorations":
-        head["proration_behavior"] = product.proration_behavior
-    out: dict[str, Any] = {"product": head}
+        extra["proration_behavior"] = product.proration_behavior
+    out: dict[str, Any] = {"product": PRODUCT.to_plan(product.terms, extra)}
     if product.limits:
         out["limits"] = _limits(product.limits)
     if product.features:

@@ -17,6 +17,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from reconciler.diagnostics import Diagnostic, format_path
+from reconciler.plans.product_schema import product_file_schema
 from reconciler.plans.yamldoc import Path, YamlDocument
 
 SchemaName = Literal["product", "config"]
@@ -35,6 +36,9 @@ _TYPE_WORDS = {
 
 @cache
 def load_schema(name: SchemaName) -> dict[str, Any]:
+    """A file kind's schema: the product file's generated from the kinds' declarations."""
+    if name == "product":
+        return product_file_schema()
     text = (SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema

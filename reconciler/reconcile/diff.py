@@ -28,7 +28,7 @@ from reconciler.reconcile.state import (
     needs_replacement,
 )
 from reconciler.reconcile.undeclared import Collector, undeclared_price, undeclared_product
-from reconciler.stripe_catalog import LiveCatalog, LivePrice, LiveProduct
+from reconciler.stripe_catalog.live import LiveCatalog, LivePrice, LiveProduct
 
 ADOPT_HINT = "not managed by reconciler; --adopt takes it over"
 

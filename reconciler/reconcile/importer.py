@@ -1,4 +1,5 @@
-"""`import`: plan files from an existing Stripe catalog, the adoption path.
+"""`import`: plan files from an existing Stripe catalog, the adoption path (pure: the live
+catalog in, file names and texts out; the command reads Stripe and writes the files).
 
 Built so that `diff` right after an import is clean: every imported value is one the diff
 compares (billing terms, nickname, lookup key, metadata limits/features/other, default price).
@@ -10,13 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TypeVar
 
-from reconciler.errors import PlanError
 from reconciler.model import Config, FeatureValue, LimitValue, Product
 from reconciler.plans.dump import dump_config, dump_product
-from reconciler.stripe_catalog import LiveCatalog, LivePrice, LiveProduct
+from reconciler.stripe_catalog.live import LiveCatalog, LivePrice, LiveProduct
 
 CONFIG_FILE = "reconciler.yaml"
 V = TypeVar("V", LimitValue, FeatureValue)
@@ -47,9 +46,7 @@ def _product(live: LiveProduct, key: str, prices: list[LivePrice]) -> Product:
     default = next((p.price.lookup_key for p in prices if p.id == live.default_price_id), None)
     return Product(
         key=key,
-        name=live.name,
-        description=live.description,
-        active=live.active,
+        terms=live.terms,
         metadata=dict(live.metadata),
         prices=tuple(models),
         default_price=default,
@@ -98,15 +95,3 @@ def _unique(base: str, taken: set[str]) -> str:
         key, n = f"{base}-{n}", n + 1
     taken.add(key)
     return key
-
-
-def write_plans(result: ImportResult, out: Path, force: bool) -> list[Path]:
-    """Write the files into `out` (created if missing); refuse to overwrite without force."""
-    targets = [out / name for name in sorted(result.files)]
-    existing = [str(t) for t in targets if t.exists()]
-    if existing and not force:
-        raise PlanError(f"refusing to overwrite {', '.join(existing)} (use --force)")
-    out.mkdir(parents=True, exist_ok=True)
-    for target in targets:
-        target.write_text(result.files[target.name], encoding="utf-8")
-    return targets

@@ -8,9 +8,9 @@ delete and unparsable values show up as differences instead of being defaulted a
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
+from reconciler.kinds import PRICE
 from reconciler.metadata import (
     MANAGED_BY_KEY,
     MANAGED_BY_VALUE,
@@ -18,43 +18,17 @@ from reconciler.metadata import (
     price_metadata,
     product_metadata,
 )
-from reconciler.model import Config, Price, Product, Tier
+from reconciler.model import Config, Price, Product
 from reconciler.reconcile.changes import State
-from reconciler.stripe_catalog import LiveCatalog, LivePrice, LiveProduct
+from reconciler.stripe_catalog.live import LiveCatalog, LivePrice, LiveProduct
 
-# Fields Stripe never changes on an existing price: a difference in one means a replacement.
-IMMUTABLE_PRICE_FIELDS = ("product", "currency", "unit_amount", "recurring", "tiers_mode", "tiers")
-
-
-def amount_text(value: Decimal | None) -> str | None:
-    """`Decimal("4900")` -> `"4900"`, `Decimal("0.50")` -> `"0.5"`: one spelling per amount."""
-    return None if value is None else format(value.normalize(), "f")
-
-
-def _tier(tier: Tier) -> dict[str, Any]:
-    return {
-        "up_to": "inf" if tier.up_to is None else tier.up_to,
-        "unit_amount": amount_text(tier.unit_amount),
-        "flat_amount": amount_text(tier.flat_amount),
-    }
+# Fields whose difference plans a new price (the product it belongs to, and those the price
+# declaration says Stripe cannot change in place).
+REPLACING_PRICE_FIELDS = frozenset({"product", *PRICE.replaced_by()})
 
 
 def _terms(price: Price, product_key: str) -> dict[str, Any]:
-    recurring = price.recurring
-    return {
-        "product": product_key,
-        "currency": price.currency.lower(),
-        "unit_amount": None if price.tiers else amount_text(price.unit_amount),
-        "recurring": {"interval": recurring.interval, "interval_count": recurring.interval_count}
-        if recurring
-        else None,
-        "tiers_mode": price.tiers_mode if price.tiers else None,
-        "tiers": [_tier(t) for t in price.tiers],
-        "tax_behavior": price.tax_behavior,
-        "nickname": price.nickname,
-        "active": price.active,
-        "lookup_key": price.lookup_key,
-    }
+    return {"product": product_key, **price.terms}
 
 
 def desired_price_state(price: Price, product_key: str, config: Config) -> State:
@@ -77,9 +51,7 @@ def live_price_state(price: LivePrice, product_key: str) -> State:
 
 def desired_product_state(product: Product) -> State:
     return {
-        "name": product.name,
-        "description": product.description,
-        "active": product.active,
+        **product.terms,
         "metadata": dict(sorted(product_metadata(product).items())),
         "default_price": product.default_price,
     }
@@ -92,9 +64,7 @@ def live_product_state(product: LiveProduct, live: LiveCatalog) -> State:
     if product.managed:
         metadata[MANAGED_BY_KEY] = MANAGED_BY_VALUE
     return {
-        "name": product.name,
-        "description": product.description,
-        "active": product.active,
+        **product.terms,
         "metadata": dict(sorted(metadata.items())),
         "default_price": default_price_name(product, live),
     }
@@ -111,8 +81,5 @@ def default_price_name(product: LiveProduct, live: LiveCatalog) -> str | None:
 
 
 def needs_replacement(before: State, after: State) -> bool:
-    """True when a field Stripe cannot update differs (tax behaviour only once it is set)."""
-    if any(before[name] != after[name] for name in IMMUTABLE_PRICE_FIELDS):
-        return True
-    was = str(before["tax_behavior"])
-    return was != str(after["tax_behavior"]) and was != "unspecified"
+    """True when the price moves to another product or a field Stripe cannot update differs."""
+    return before["product"] != after["product"] or PRICE.needs_new_object(before, after)

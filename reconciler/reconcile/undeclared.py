@@ -17,7 +17,7 @@ from reconciler.reconcile.changes import (
 )
 from reconciler.reconcile.plan import DiffOptions
 from reconciler.reconcile.state import live_price_state, live_product_state
-from reconciler.stripe_catalog import LiveCatalog, LivePrice, LiveProduct
+from reconciler.stripe_catalog.live import LiveCatalog, LivePrice, LiveProduct
 
 
 @dataclass

@@ -1,22 +1,23 @@
 """The live catalog in the plan model: Stripe products and prices, as plain values.
 
-No SDK and no I/O here: `read.py` feeds these functions the plain dicts of Stripe's answers.
+No SDK and no I/O here: `read.py` feeds these functions the plain dicts of Stripe's answers,
+and the kinds' declarations (`reconciler.kinds`) turn them into terms.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
+from reconciler.kinds import PRICE, PRODUCT
 from reconciler.metadata import (
     MANAGED_BY_KEY,
     MANAGED_BY_VALUE,
     PRODUCT_KEY_KEY,
     parse_price_metadata,
 )
-from reconciler.model import Config, Price, Recurring, Tier
+from reconciler.model import Config, Price, Terms
 
 
 @dataclass(frozen=True)
@@ -42,12 +43,22 @@ class LiveProduct:
     id: str
     created: int
     key: str | None
-    name: str
-    description: str | None
-    active: bool
+    terms: Terms
     metadata: Mapping[str, str]
     default_price_id: str | None
     managed: bool
+
+    @property
+    def name(self) -> str:
+        return str(self.terms.get("name") or "")
+
+    @property
+    def description(self) -> str | None:
+        return self.terms.get("description")
+
+    @property
+    def active(self) -> bool:
+        return bool(self.terms.get("active"))
 
 
 @dataclass(frozen=True)
@@ -92,44 +103,16 @@ class LiveCatalog:
         return self._by_id.get(price_id)
 
 
-def _amount(decimal_text: Any, integer: Any) -> Decimal | None:
-    if decimal_text is not None:
-        return Decimal(str(decimal_text))
-    return None if integer is None else Decimal(int(integer))
-
-
-def _tier(raw: Mapping[str, Any]) -> Tier:
-    return Tier(
-        up_to=raw.get("up_to"),
-        unit_amount=_amount(raw.get("unit_amount_decimal"), raw.get("unit_amount")),
-        flat_amount=_amount(raw.get("flat_amount_decimal"), raw.get("flat_amount")),
-    )
-
-
 def normalize_price(raw: Mapping[str, Any], config: Config) -> LivePrice:
     """A Stripe price (as a plain dict) in the plan model."""
     parsed = parse_price_metadata(raw.get("metadata") or {}, config)
-    recurring = raw.get("recurring")
     product = raw["product"]
-    tiers = tuple(_tier(t) for t in raw.get("tiers") or ())
     price = Price(
-        lookup_key=raw.get("lookup_key") or "",
-        currency=raw["currency"],
-        unit_amount=None
-        if tiers
-        else _amount(raw.get("unit_amount_decimal"), raw.get("unit_amount")),
-        recurring=Recurring(recurring["interval"], recurring.get("interval_count") or 1)
-        if recurring
-        else None,
-        nickname=raw.get("nickname"),
-        tax_behavior=raw.get("tax_behavior") or "unspecified",
-        trial_days=parsed.trial_days,
-        tiers_mode=raw.get("tiers_mode"),
-        tiers=tiers,
+        terms=PRICE.from_stripe(raw),
         limits=parsed.limits,
         features=parsed.features,
         metadata=parsed.other,
-        active=bool(raw.get("active")),
+        trial_days=parsed.trial_days,
     )
     return LivePrice(
         id=raw["id"],
@@ -152,9 +135,7 @@ def normalize_product(raw: Mapping[str, Any]) -> LiveProduct:
         id=raw["id"],
         created=int(raw.get("created") or 0),
         key=key,
-        name=raw.get("name") or "",
-        description=raw.get("description"),
-        active=bool(raw.get("active")),
+        terms=PRODUCT.from_stripe(raw),
         metadata=metadata,
         default_price_id=default if isinstance(default, str | None) else default["id"],
         managed=managed,

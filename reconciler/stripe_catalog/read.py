@@ -12,6 +12,7 @@ from typing import Any
 
 import stripe
 
+from reconciler.kinds import PRICE
 from reconciler.model import Config
 from reconciler.retry import DEFAULT_POLICY, RetryPolicy, call_with_retry
 from reconciler.stripe_catalog.live import LiveCatalog, normalize_price, normalize_product
@@ -65,6 +66,6 @@ def read_live_catalog(
     with stripe_errors("reading prices"):
         prices = tuple(
             normalize_price(p, config)
-            for p in list_all(client.v1.prices, {"expand": ["data.tiers"]}, page_caller(retry))
+            for p in list_all(client.v1.prices, {"expand": PRICE.expand()}, page_caller(retry))
         )
     return LiveCatalog(products=products, prices=prices)

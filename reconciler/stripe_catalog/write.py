@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from typing import Any, TypeVar
 
 import stripe
 
+from reconciler.kinds import PRICE, PRODUCT
 from reconciler.metadata import PRODUCT_KEY_KEY
 from reconciler.retry import DEFAULT_POLICY, call_with_retry
 from reconciler.stripe_client import stripe_errors
@@ -33,33 +33,9 @@ def _metadata_params(before: Mapping[str, str] | None, after: Mapping[str, str])
     return out
 
 
-def _amount_params(name: str, text: str | None) -> dict[str, Any]:
-    """`unit_amount` for whole minor units, `unit_amount_decimal` only for fractions."""
-    if text is None:
-        return {}
-    amount = Decimal(text)
-    if amount == amount.to_integral_value():
-        return {name: int(amount)}
-    return {f"{name}_decimal": text}
-
-
-def _tier_params(tier: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "up_to": tier["up_to"],
-        **_amount_params("unit_amount", tier["unit_amount"]),
-        **_amount_params("flat_amount", tier["flat_amount"]),
-    }
-
-
 def create_product(client: stripe.StripeClient, state: Mapping[str, Any], key: str) -> str:
     """Create a product from its plan state (no default price yet: prices come after)."""
-    params: Any = {  # a TypedDict for the SDK, built field by field
-        "name": state["name"],
-        "active": state["active"],
-        "metadata": dict(state["metadata"]),
-    }
-    if state.get("description"):
-        params["description"] = state["description"]
+    params: Any = {**PRODUCT.create_params(state), "metadata": dict(state["metadata"])}
     action = f"creating product {state['metadata'].get(PRODUCT_KEY_KEY)}"
     return str(send(action, client.v1.products.create, params=params, key=key).id)
 
@@ -72,12 +48,7 @@ def update_product(
     key: str,
 ) -> None:
     """Push the differing product fields except the default price (set once prices exist)."""
-    params: Any = {}  # a TypedDict for the SDK, built field by field
-    for name in ("name", "active"):
-        if before.get(name) != after.get(name):
-            params[name] = after[name]
-    if before.get("description") != after.get("description"):
-        params["description"] = after.get("description") or ""
+    params: Any = PRODUCT.update_params(before, after)
     if before.get("metadata") != after.get("metadata"):
         params["metadata"] = _metadata_params(before.get("metadata"), after["metadata"])
     if not params:
@@ -108,27 +79,13 @@ def create_price(
 ) -> str:
     """Create a price from its plan state; `transfer_lookup_key` takes the key from its
     current holder atomically (the replacement path)."""
-    params: Any = {  # a TypedDict for the SDK, built field by field
+    params: Any = {  # a TypedDict for the SDK, built from the price's declaration
         "product": product_id,
-        "currency": state["currency"],
-        "tax_behavior": state["tax_behavior"],
+        **PRICE.create_params(state),
         "metadata": dict(state["metadata"]),
-        "active": state["active"],
     }
-    if state["lookup_key"]:
-        params["lookup_key"] = state["lookup_key"]
-        if transfer_lookup_key:
-            params["transfer_lookup_key"] = True
-    if state["nickname"]:
-        params["nickname"] = state["nickname"]
-    if state["recurring"]:
-        params["recurring"] = dict(state["recurring"])
-    if state["tiers"]:
-        params["billing_scheme"] = "tiered"
-        params["tiers_mode"] = state["tiers_mode"]
-        params["tiers"] = [_tier_params(t) for t in state["tiers"]]
-    else:
-        params.update(_amount_params("unit_amount", state["unit_amount"]))
+    if transfer_lookup_key and state["lookup_key"]:
+        params["transfer_lookup_key"] = True
     action = f"creating price {state['lookup_key']}"
     return str(send(action, client.v1.prices.create, params=params, key=key).id)
 
@@ -140,18 +97,8 @@ def update_price(
     after: Mapping[str, Any],
     key: str,
 ) -> None:
-    """Push the fields Stripe lets a price change: active, metadata, nickname, lookup key and
-    tax behaviour (only while unspecified)."""
-    params: Any = {}  # a TypedDict for the SDK, built field by field
-    if before.get("active") != after["active"]:
-        params["active"] = after["active"]
-    if before.get("nickname") != after["nickname"]:
-        params["nickname"] = after["nickname"] or ""
-    if before.get("tax_behavior") != after["tax_behavior"]:
-        params["tax_behavior"] = after["tax_behavior"]
-    if before.get("lookup_key") != after["lookup_key"]:
-        params["lookup_key"] = after["lookup_key"] or ""
-        params["transfer_lookup_key"] = True
+    """Push the fields Stripe lets a price change in place (`reconciler.kinds.price`)."""
+    params: Any = PRICE.update_params(before, after)
     if before.get("metadata") != after["metadata"]:
         params["metadata"] = _metadata_params(before.get("metadata"), after["metadata"])
     if not params:

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
+from reconciler.kinds.values import new_price, new_product
 from reconciler.model import (
     UNLIMITED,
     Catalog,
@@ -63,7 +64,7 @@ def price(
 ) -> Price:
     recurring = draw(RECURRING)
     tiered = draw(st.booleans())
-    return Price(
+    return new_price(
         lookup_key=lookup_key,
         currency=draw(st.sampled_from(["usd", "eur", "jpy", "gbp"])),
         unit_amount=None if tiered else draw(AMOUNT),
@@ -87,7 +88,7 @@ def product(draw: st.DrawFn, key: str, lookup_keys: list[str]) -> Product:
     prices = tuple(draw(price(k, limits, features)) for k in sorted(lookup_keys))
     active = [p.lookup_key for p in prices if p.active]
     default = draw(st.one_of(st.none(), st.sampled_from(active))) if active else None
-    return Product(
+    return new_product(
         key=key,
         name=draw(WORDS),
         description=draw(st.one_of(st.none(), WORDS)),

@@ -9,6 +9,7 @@ from typing import Any
 
 import stripe
 
+from reconciler.kinds.values import new_price, new_product
 from reconciler.metadata import price_metadata, product_metadata
 from reconciler.model import Catalog, Config, Price, Product, Recurring, Tier
 from reconciler.plans.dump import dump_config, dump_product
@@ -26,13 +27,13 @@ def price(lookup_key: str, amount: int = 1000, **extra: Any) -> Price:
         "features": {"Support": False},
     }
     fields.update(extra)
-    return Price(lookup_key=lookup_key, **fields)
+    return new_price(lookup_key, **fields)
 
 
 def product(key: str, *prices: Price, **extra: Any) -> Product:
     fields: dict[str, Any] = {"name": key.title(), "default_price": prices[0].lookup_key}
     fields.update(extra)
-    return Product(key=key, prices=prices, **fields)
+    return new_product(key, prices=prices, **fields)
 
 
 def raw_product(p: Product, managed: bool = True) -> dict[str, Any]:

@@ -10,7 +10,8 @@ import stripe
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.model import Catalog, Plans, Price, Product, Recurring
+from reconciler.kinds.values import new_price, new_product
+from reconciler.model import Catalog, Plans, Price, Recurring
 from reconciler.reconcile.apply import apply_plan
 from reconciler.reconcile.plan import DiffOptions
 from reconciler.reconcile.session import make_plan
@@ -31,7 +32,7 @@ def catalogs(draw: st.DrawFn) -> Catalog:
     for lookup_key in lookup_keys:
         owner = draw(st.sampled_from(product_keys))
         owners[owner].append(
-            Price(
+            new_price(
                 lookup_key=lookup_key,
                 currency="usd",
                 unit_amount=Decimal(draw(st.sampled_from((0, 500, 900)))),
@@ -47,7 +48,7 @@ def catalogs(draw: st.DrawFn) -> Catalog:
         ordered = tuple(sorted(prices, key=lambda p: p.lookup_key))
         default = draw(st.sampled_from(ordered)).lookup_key if ordered else None
         products.append(
-            Product(
+            new_product(
                 key=key,
                 name=draw(st.sampled_from(("One", "Two"))),
                 prices=ordered,

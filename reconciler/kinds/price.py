@@ -1,0 +1,243 @@
+"""The price kind, declared once: every field a plan file can give a Stripe price.
+
+Updatable in place (docs.stripe.com/api/prices/update): active, lookup_key, metadata, nickname,
+tax_behavior (only while it is `unspecified`). Every other field is fixed once the price exists,
+so a difference plans a replacement price that takes over the lookup key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from reconciler.currencies import ISO_4217, amount_problem
+from reconciler.kinds.field import (
+    Amount,
+    Field,
+    Flag,
+    Items,
+    Lowercase,
+    Mutability,
+    Record,
+    RelPath,
+    UpTo,
+    too_long,
+)
+from reconciler.kinds.kind import Kind, PlanKey, Terms, register_kind
+
+MAX_LOOKUP_KEY_LENGTH = 200
+# Stripe bills at least once a year: the largest interval_count for each interval.
+MAX_INTERVAL_COUNT = {"day": 365, "week": 52, "month": 12, "year": 1}
+INTERVALS = ("day", "week", "month", "year")
+TAX_BEHAVIORS = ("inclusive", "exclusive", "unspecified")
+TIERS_MODES = ("graduated", "volume")
+Problems = Iterator[tuple[RelPath, str]]
+
+
+def _lookup_key_length(value: Any) -> Problems:
+    if isinstance(value, str) and len(value) > MAX_LOOKUP_KEY_LENGTH:
+        yield (), too_long("lookup_key", len(value), MAX_LOOKUP_KEY_LENGTH)
+
+
+def _known_currency(value: Any) -> Problems:
+    if isinstance(value, str) and len(value) == 3 and value.islower() and value not in ISO_4217:
+        yield (), f"unknown currency {value!r} (not an ISO 4217 code)"
+
+
+def amount_limits(value: Any) -> Problems:
+    """Stripe's limits on an amount in minor units (the schema has checked its form)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return
+    problem = amount_problem(amount)
+    if problem and not (isinstance(value, int) and value < 0):
+        yield (), problem
+
+
+def _interval_count_limit(value: Any) -> Problems:
+    if not isinstance(value, dict):
+        return
+    interval, count = value.get("interval"), value.get("interval_count", 1)
+    top = MAX_INTERVAL_COUNT.get(interval) if isinstance(interval, str) else None
+    if top is not None and isinstance(count, int) and count > top:
+        yield (
+            ("interval_count",),
+            f"Stripe bills at least once a year: at most {top} for interval {interval}",
+        )
+
+
+def _tier_order(tiers: Any) -> Problems:
+    if not isinstance(tiers, list):
+        return
+    previous = 0
+    for i, tier in enumerate(tiers):
+        if not isinstance(tier, dict):
+            continue
+        up_to = tier.get("up_to")
+        last = i == len(tiers) - 1
+        if last and up_to != "inf":
+            yield (i, "up_to"), "the last tier must have up_to: inf"
+        elif not last and up_to == "inf":
+            yield (i, "up_to"), "only the last tier may have up_to: inf"
+        elif isinstance(up_to, int) and not isinstance(up_to, bool):
+            if up_to <= previous:
+                yield (i, "up_to"), f"up_to must be greater than the previous tier's ({previous})"
+            previous = up_to
+        if "unit_amount" not in tier and "flat_amount" not in tier:
+            yield (i,), "a tier needs unit_amount, flat_amount or both"
+
+
+def _amount_or_tiers(price: Mapping[str, Any]) -> Problems:
+    has_amount, has_tiers = "amount" in price, "tiers" in price
+    if has_amount and has_tiers:
+        yield (), "a price takes either amount or tiers, not both"
+    elif not has_amount and not has_tiers:
+        yield (), "a price needs amount (or tiers for a tiered price)"
+    if "tiers_mode" in price and not has_tiers:
+        yield ("tiers_mode",), "tiers_mode is only for tiered prices (add tiers)"
+    if isinstance(price.get("tiers"), list) and "tiers_mode" not in price:
+        yield ("tiers",), "tiered prices need tiers_mode (graduated or volume)"
+
+
+def _trial_needs_recurring(price: Mapping[str, Any]) -> Problems:
+    if not isinstance(price.get("recurring"), dict) and "trial_days" in price:
+        yield ("trial_days",), "trial_days needs a recurring price"
+
+
+def _default_is_active(price: Mapping[str, Any]) -> Problems:
+    if price.get("default") is True and price.get("active") is False:
+        yield ("active",), "the default price cannot be inactive"
+
+
+def _one_scheme(terms: Terms) -> Terms:
+    """A tiered price has no unit amount and a per-unit price no tiers mode (Stripe answers
+    null for them), so plan and Stripe agree on both."""
+    if terms["tiers"]:
+        return {**terms, "unit_amount": None}
+    return {**terms, "tiers_mode": None}
+
+
+def _billing_scheme(terms: Mapping[str, Any]) -> dict[str, Any]:
+    return {"billing_scheme": "tiered"} if terms.get("tiers") else {}
+
+
+def _tax_behavior_fixed(before: Any, after: Any) -> bool:
+    # Stripe changes a price's tax behaviour only from `unspecified`.
+    return str(before) != str(after) and str(before) != "unspecified"
+
+
+TIER = Record(
+    Field(
+        "up_to",
+        UpTo(),
+        schema={
+            "x-message": "must be a positive integer or 'inf'",
+            "anyOf": [{"type": "integer", "minimum": 1}, {"const": "inf"}],
+        },
+        required=True,
+    ),
+    Field("unit_amount", Amount(), checks=(amount_limits,)),
+    Field("flat_amount", Amount(), checks=(amount_limits,)),
+)
+
+
+def _tier_amount_limits(tiers: Any) -> Problems:
+    for i, tier in enumerate(tiers if isinstance(tiers, list) else ()):
+        if isinstance(tier, dict):
+            for f in TIER.fields:
+                if f.key in tier:
+                    for path, message in f.problems(tier[f.key]):
+                        yield (i, f.key, *path), message
+
+
+PRICE = register_kind(
+    Kind(
+        name="price",
+        fields=(
+            Field(
+                "lookup_key",
+                schema={"type": "string", "minLength": 1},
+                default="",
+                unset="",
+                update_extra={"transfer_lookup_key": True},
+                checks=(_lookup_key_length,),
+            ),
+            Field("nickname", schema={"type": "string", "minLength": 1}, unset=""),
+            Field(
+                "unit_amount",
+                Amount(),
+                plan_key="amount",
+                mutability=Mutability.REPLACE,
+                checks=(amount_limits,),
+            ),
+            Field(
+                "currency",
+                Lowercase(),
+                schema={
+                    "type": "string",
+                    "pattern": "^[a-z]{3}$",
+                    "x-message": "must be a three-letter lowercase ISO 4217 code such as usd",
+                },
+                mutability=Mutability.REPLACE,
+                checks=(_known_currency,),
+            ),
+            Field(
+                "recurring",
+                Record(
+                    Field("interval", schema={"enum": list(INTERVALS)}, required=True),
+                    Field("interval_count", schema={"type": "integer", "minimum": 1}, default=1),
+                ),
+                mutability=Mutability.REPLACE,
+                checks=(_interval_count_limit,),
+            ),
+            Field(
+                "tax_behavior",
+                schema={"enum": list(TAX_BEHAVIORS)},
+                default="unspecified",
+                replaces_when=_tax_behavior_fixed,
+            ),
+            Field("active", Flag(), schema={"type": "boolean"}, default=True),
+            Field("tiers_mode", schema={"enum": list(TIERS_MODES)}, mutability=Mutability.REPLACE),
+            Field(
+                "tiers",
+                Items(TIER),
+                schema={"minItems": 1},
+                default=[],
+                mutability=Mutability.REPLACE,
+                checks=(_tier_order, _tier_amount_limits),
+                expand="tiers",
+            ),
+        ),
+        plan_keys=(
+            PlanKey("trial_days", {"type": "integer", "minimum": 1, "maximum": 730}),
+            PlanKey("default", {"type": "boolean"}),
+            PlanKey("limits", {"$ref": "#/$defs/limits"}),
+            PlanKey("features", {"$ref": "#/$defs/features"}),
+            PlanKey("metadata", {"$ref": "#/$defs/metadata"}),
+        ),
+        required=("lookup_key", "currency"),
+        order=(
+            "lookup_key",
+            "nickname",
+            "amount",
+            "currency",
+            "recurring",
+            "tax_behavior",
+            "trial_days",
+            "default",
+            "active",
+            "tiers_mode",
+            "tiers",
+            "limits",
+            "features",
+            "metadata",
+        ),
+        checks=(_amount_or_tiers, _trial_needs_recurring, _default_is_active),
+        normalize=_one_scheme,
+        create_extra=_billing_scheme,
+    )
+)
