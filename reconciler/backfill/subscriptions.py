@@ -27,7 +27,7 @@ from reconciler.backfill.report import Report, Tally
 from reconciler.backfill.shard import Shard
 from reconciler.errors import ReconcilerError
 from reconciler.runtime.store.base import Store, held
-from reconciler.runtime.subscriptions import governing, summarize
+from reconciler.runtime.subscriptions import summarize
 from reconciler.stripe_client import stripe_errors
 
 OUTCOMES = ("updated", "unchanged", "unmapped", "other_shard", "failed")
@@ -68,7 +68,7 @@ def _refresh_one(
     if record.customer_id != customer_id:
         # The entity now maps to another customer: this one's subscriptions are not its own.
         return "unmapped"
-    chosen = summarize(governing(subscriptions))
+    chosen = summarize(subscriptions)
     if record.subscription == chosen:
         return "unchanged"
     with held(store, sync_lock(customer_id)):

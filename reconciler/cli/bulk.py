@@ -76,7 +76,7 @@ class BulkContext:
         settings = StripeSettings.from_env()
         # Retries are ours (paced by the limiter, 429 included), not the SDK's.
         self.client = make_client(settings, max_network_retries=0)
-        self.store = open_store(os.environ.get("REDIS_URL"))
+        self.store = open_store(os.environ.get("REDIS_URL"), record_cache=False)
         limit = rate if rate is not None else default_rate(settings.mode)
         limiter = SharedRateLimiter(self.store, limiter_name(settings.mode), limit)
         self.caller = ApiCaller(limiter)

@@ -5,6 +5,7 @@ boundary, the catalog cache and the pure rules; it holds no logic of its own bey
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 import time
@@ -15,7 +16,6 @@ from typing import Any
 import stripe
 
 from reconciler.errors import (
-    LimitExceeded,
     PlanError,
     ReconcilerError,
     StoreUnavailable,
@@ -32,7 +32,8 @@ from reconciler.runtime.customers import (
     sync_customer,
 )
 from reconciler.runtime.entitlements import Entitlements, resolve, unavailable
-from reconciler.runtime.store import EntityRecord, Store, open_store
+from reconciler.runtime.resolved import ResolvedMemo
+from reconciler.runtime.store import EntityRecord, Store, open_store, record_cache_enabled
 from reconciler.runtime.store.base import StaleRecord, new_op_id
 from reconciler.runtime.stripe_calls import CheckoutSession, RuntimeStripe
 from reconciler.runtime.subscriptions import ACCESS_STATUSES, NONE
@@ -42,8 +43,6 @@ from reconciler.stripe_client import StripeSettings, make_client
 
 # An unknown price on an active subscription triggers a catalog refresh at most this often.
 UNKNOWN_PRICE_REFRESH_SECONDS = 10.0
-# Records remembered per process for `consume` (a cache of hints, checked by the store).
-SEEN_RECORDS_MAX = 10_000
 MAX_STALE_RETRIES = 5
 
 
@@ -71,7 +70,7 @@ class Billing:
             plans,
             local_ttl=catalog_ttl,
         )
-        self._seen: dict[str, EntityRecord] = {}
+        self._answers = ResolvedMemo()
         self._last_unknown_refresh = -UNKNOWN_PRICE_REFRESH_SECONDS
         self._refresh_lock = threading.Lock()
 
@@ -80,14 +79,15 @@ class Billing:
         cls, plans_path: str | Path = "plans", environ: Mapping[str, str] | None = None
     ) -> Billing:
         """From STRIPE_API_KEY, STRIPE_API_BASE, STRIPE_WEBHOOK_SECRET and REDIS_URL (empty:
-        the embedded SQLite store), with the plans folder at `plans_path`."""
+        the embedded SQLite store), with the plans folder at `plans_path`;
+        RECONCILER_RECORD_CACHE=off turns the in-process record cache off."""
         env = os.environ if environ is None else environ
         loaded = load_plans(plans_path)
         if loaded.plans is None:
             problems = "\n".join(d.format() for d in loaded.diagnostics)
             raise PlanError(f"the plans in {plans_path} are invalid:\n{problems}")
         settings = StripeSettings.from_env(env)
-        store = open_store(env.get("REDIS_URL"))
+        store = open_store(env.get("REDIS_URL"), record_cache=record_cache_enabled(env))
         return cls(loaded.plans, store, make_client(settings), settings)
 
     def close(self) -> None:
@@ -163,7 +163,7 @@ class Billing:
         record = self.store.get_record(entity_id)
         if record.customer_id is None or record.subscription is None:
             return dict(NONE)
-        return dict(record.subscription)
+        return copy.deepcopy(dict(record.subscription))
 
     def handle_webhook(self, payload: bytes, signature: str | None) -> WebhookResult:
         """Verify and act on one Stripe webhook delivery (framework-neutral).
@@ -213,24 +213,32 @@ class Billing:
 
     # Entitlements and usage -----------------------------------------------------------
 
-    def _resolve_many(self, entity_ids: Sequence[str]) -> list[Entitlements]:
-        now = time.time()
+    def _resolve_one(self, entity_id: str) -> Entitlements:
+        # The hot path: the record cache, then the remembered answer (no I/O when both hit).
         try:
-            # One entity: one HGET of the cached subscription, the cheapest round trip.
-            subs = (
-                [self.store.get_subscription(entity_ids[0])]
-                if len(entity_ids) == 1
-                else [r.subscription for r in self.store.get_records(entity_ids)]
-            )
+            record = self.store.get_record(entity_id)
         except StoreUnavailable:
             if self.config.on_store_unavailable != "default_plan":
                 raise
-            view = self._view_or_none()
-            return [unavailable(view, self.config, now) for _ in entity_ids]
-        view = self.catalog.view()
-        if self._has_unknown_price(view, subs):
-            view = self.catalog.view()
-        return [resolve(sub, view, now) for sub in subs]
+            return self._unavailable(1)[0]
+        return self._resolve_record(record)
+
+    def _resolve_many(self, entity_ids: Sequence[str]) -> list[Entitlements]:
+        try:
+            # Cached records, and one pipelined round trip for the others.
+            records = self.store.get_records(entity_ids)
+        except StoreUnavailable:
+            if self.config.on_store_unavailable != "default_plan":
+                raise
+            return self._unavailable(len(entity_ids))
+        now = time.time()
+        return [self._resolve_record(record, now) for record in records]
+
+    def _unavailable(self, count: int) -> list[Entitlements]:
+        """The default plan for `count` entities while the store is down (when so configured)."""
+        view = self._view_or_none()
+        now = time.time()
+        return [unavailable(view, self.config, now) for _ in range(count)]
 
     def _view_or_none(self) -> CatalogView | None:
         try:
@@ -252,7 +260,7 @@ class Billing:
 
     def entitlements(self, entity_id: str) -> dict[str, Any]:
         """`{"status", "plan", "limits", "features"}` for the entity, in one store round trip."""
-        return self._resolve_many([entity_id])[0].as_dict()
+        return self._resolve_one(entity_id).as_dict()
 
     def entitlements_many(self, entity_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """`entitlements` for many entities in one pipelined store round trip."""
@@ -261,11 +269,11 @@ class Billing:
 
     def has_feature(self, entity_id: str, name: str) -> bool:
         """True when the entity's plan sets the feature (`features:` prefix optional) truthy."""
-        return self._resolve_many([entity_id])[0].has_feature(name, self.config)
+        return self._resolve_one(entity_id).has_feature(name, self.config)
 
     def limit(self, entity_id: str, name: str) -> LimitValue:
         """The entity's limit `name` (`limits:` prefix optional); an unknown name raises."""
-        return counters.limit_of(self._resolve_many([entity_id])[0], name, self.config)
+        return counters.limit_of(self._resolve_one(entity_id), name, self.config)
 
     def consume(
         self, entity_id: str, counter: str, amount: int = 1, *, op_id: str | None = None
@@ -280,10 +288,10 @@ class Billing:
         that op id.
 
         One store round trip in the steady state: the limit is resolved from the entity's
-        record as last seen by this process, and the store counts only if that record is
+        record in the process's record cache, and the store counts only if that record is
         still current (else it hands back the current one and the call resolves again)."""
         op_id = op_id or new_op_id()
-        record = self._seen.get(entity_id) or self.store.get_record(entity_id)
+        record = self.store.get_record(entity_id)
         for _ in range(MAX_STALE_RETRIES):
             ent = self._resolve_record(record)
             try:
@@ -301,12 +309,7 @@ class Billing:
             except StaleRecord as stale:
                 record = stale.record
                 continue
-            except LimitExceeded:
-                self._remember(entity_id, record)
-                raise
-            self._remember(entity_id, record)
             return used
-        self._seen.pop(entity_id, None)
         raise ReconcilerError(f"the record of entity {entity_id!r} kept changing while counting")
 
     def usage(self, entity_id: str, counter: str) -> dict[str, Any]:
@@ -315,13 +318,16 @@ class Billing:
         ent = self._resolve_record(self.store.get_record(entity_id))
         return counters.usage(self.store, ent, entity_id, counter, self.config)
 
-    def _remember(self, entity_id: str, record: EntityRecord) -> None:
-        if len(self._seen) >= SEEN_RECORDS_MAX:
-            self._seen.clear()
-        self._seen[entity_id] = record
-
-    def _resolve_record(self, record: EntityRecord) -> Entitlements:
+    def _resolve_record(self, record: EntityRecord, now: float | None = None) -> Entitlements:
+        """The record's entitlements against the current catalog view: remembered by record
+        token, resolved (after a throttled refresh for an unknown price) on a miss."""
+        now = time.time() if now is None else now
         view = self.catalog.view()
+        answer = self._answers.get(record.token, view, now)
+        if answer is not None:
+            return answer
         if self._has_unknown_price(view, [record.subscription]):
             view = self.catalog.view()
-        return resolve(record.subscription, view, time.time())
+        answer = resolve(record.subscription, view, now)
+        self._answers.put(record.token, view, answer)
+        return answer

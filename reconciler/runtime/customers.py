@@ -15,7 +15,7 @@ from reconciler.model import Config, Mode
 from reconciler.runtime.catalog import PlanPrice
 from reconciler.runtime.store.base import Store, held
 from reconciler.runtime.stripe_calls import ENTITY_ID_KEY, RuntimeStripe
-from reconciler.runtime.subscriptions import governing, summarize
+from reconciler.runtime.subscriptions import summarize
 
 
 def customer_lock(entity_id: str) -> str:
@@ -66,7 +66,7 @@ def sync_customer(store: Store, stripe: RuntimeStripe, customer_id: str) -> dict
     A lock per customer orders concurrent syncs: the later one reads Stripe after the earlier
     one wrote, so an older answer never overwrites a newer one."""
     with held(store, f"lock:sync:{customer_id}"):
-        chosen = summarize(governing(stripe.list_subscriptions(customer_id)))
+        chosen = summarize(stripe.list_subscriptions(customer_id))
         entity = store.entity_for_customer(customer_id)
         if entity is None:
             entity = stripe.customer_entity(customer_id)

@@ -8,6 +8,7 @@ An entity whose subscription does not grant access gets the configured default p
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,12 +31,17 @@ class Entitlements:
     period_start: int
     period_end: int
 
+    @functools.cached_property
+    def _plain_limits(self) -> dict[str, int | str]:
+        return {k: _plain(v) for k, v in self.limits.items()}
+
     def as_dict(self) -> dict[str, Any]:
-        """`{"status", "plan", "limits", "features"}`; limits with no cap read `unlimited`."""
+        """`{"status", "plan", "limits", "features"}` (a fresh copy the caller may change);
+        limits with no cap read `unlimited`."""
         return {
             "status": self.status,
             "plan": self.plan,
-            "limits": {k: _plain(v) for k, v in self.limits.items()},
+            "limits": dict(self._plain_limits),
             "features": dict(self.features),
         }
 

@@ -5,6 +5,10 @@ access (`active`, `trialing`, `past_due`) come first; within each group the newe
 (`created`, then id) wins. So a new active subscription beats an old canceled one, and an
 active one beats a newer canceled or incomplete one. No subscription at all caches
 `{"status": "none"}`.
+
+The cached value also keeps `items`: every item (price id, quantity) of every subscription
+whose status grants access, governing subscription first, so add-ons and seats bought on other
+items or other subscriptions count too.
 """
 
 from __future__ import annotations
@@ -17,9 +21,9 @@ ACCESS_STATUSES = frozenset({"active", "trialing", "past_due"})
 NONE: dict[str, Any] = {"status": "none"}
 
 
-def governing(subscriptions: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    """The subscription that governs access, by the rule above; None when there is none."""
-    ranked = sorted(
+def ranked(subscriptions: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The subscriptions in the rule's order: the governing one first."""
+    return sorted(
         subscriptions,
         key=lambda s: (
             s.get("status") in ACCESS_STATUSES,
@@ -28,12 +32,33 @@ def governing(subscriptions: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] |
         ),
         reverse=True,
     )
-    return ranked[0] if ranked else None
+
+
+def governing(subscriptions: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The subscription that governs access, by the rule above; None when there is none."""
+    order = ranked(subscriptions)
+    return order[0] if order else None
 
 
 def _first_item(subscription: Mapping[str, Any]) -> Mapping[str, Any]:
     items = (subscription.get("items") or {}).get("data") or []
     return items[0] if items else {}
+
+
+def granted_items(subscriptions: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """`{"price_id", "quantity"}` of every item of every subscription that grants access, in
+    the order given (the caller puts the governing subscription first)."""
+    items: list[dict[str, Any]] = []
+    for subscription in subscriptions:
+        if subscription.get("status") not in ACCESS_STATUSES:
+            continue
+        for item in (subscription.get("items") or {}).get("data") or []:
+            price = item.get("price")
+            price_id = price.get("id") if isinstance(price, Mapping) else price
+            quantity = item.get("quantity")
+            count = 1 if quantity is None else int(quantity)
+            items.append({"price_id": price_id, "quantity": count})
+    return items
 
 
 def _payment_method(subscription: Mapping[str, Any]) -> dict[str, str] | None:
@@ -46,15 +71,18 @@ def _payment_method(subscription: Mapping[str, Any]) -> dict[str, str] | None:
     return {"brand": str(card.get("brand")), "last4": str(card.get("last4"))}
 
 
-def summarize(subscription: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The cached form of a subscription (a plain dict, with `default_payment_method`
-    expanded); `{"status": "none"}` for None.
+def summarize(subscriptions: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The cached form of a customer's subscriptions: the governing one's fields (a plain
+    dict, with `default_payment_method` expanded) and `items` granted by all of them;
+    `{"status": "none"}` when there is none.
 
     Period fields live on the first item (Stripe API 2025-03 and later); the subscription's
     own fields are read when an older API version put them there.
     """
-    if subscription is None:
+    order = ranked(subscriptions)
+    if not order:
         return dict(NONE)
+    subscription = order[0]
     item = _first_item(subscription)
     price = item.get("price")
     price_id = price.get("id") if isinstance(price, Mapping) else price
@@ -71,4 +99,5 @@ def summarize(subscription: Mapping[str, Any] | None) -> dict[str, Any]:
         "current_period_end": period("current_period_end"),
         "cancel_at_period_end": bool(subscription.get("cancel_at_period_end")),
         "payment_method": _payment_method(subscription),
+        "items": granted_items(order),
     }

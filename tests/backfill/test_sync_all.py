@@ -14,7 +14,7 @@ from reconciler.backfill.subscriptions import run_sync_all
 from reconciler.cli import main
 from reconciler.runtime.store import Store
 from reconciler.runtime.stripe_calls import RuntimeStripe
-from reconciler.runtime.subscriptions import governing, summarize
+from reconciler.runtime.subscriptions import summarize
 from reconciler.testing import EmulatorControl
 from tests.backfill.conftest import make_caller
 
@@ -82,7 +82,7 @@ def test_sync_all_pages_subscriptions_and_caches_the_runtime_choice(
 
     runtime = RuntimeStripe(stripe_client)
     for entity, customer in mapped.items():
-        expected = summarize(governing(runtime.list_subscriptions(customer)))
+        expected = summarize(runtime.list_subscriptions(customer))
         assert store.get_subscription(entity) == expected
     assert store.get_subscription("user-0")["status"] == "trialing"  # type: ignore[index]
     assert store.get_subscription("user-125") is None

@@ -165,3 +165,48 @@ def test_served_app_health_and_unknown_paths(served: Served) -> None:
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(base + "/nope", timeout=5)
     assert caught.value.code == 404
+
+
+def test_sync_keeps_every_item_of_every_granting_subscription(
+    emulator: EmulatorControl, plans: Plans, price_ids: dict[str, str], redis_store: Store
+) -> None:
+    billing = make_billing(emulator, plans, redis_store)
+    customer = billing.create_stripe_customer("org_1")
+    client = billing.stripe.client
+    base = client.v1.subscriptions.create(
+        params={
+            "customer": customer,
+            "items": [
+                {"price": price_ids["pro_monthly"]},
+                {"price": price_ids["pro_seats_monthly"], "quantity": 3},
+            ],
+            "trial_period_days": 7,
+        }
+    )
+    emulator.advance(60)  # a later `created`: the newer subscription governs
+    extra = client.v1.subscriptions.create(
+        params={
+            "customer": customer,
+            "items": [{"price": price_ids["standard_monthly"]}],
+            "trial_period_days": 7,
+        }
+    )
+    ended = client.v1.subscriptions.create(
+        params={
+            "customer": customer,
+            "items": [{"price": price_ids["free_monthly"]}],
+            "trial_period_days": 7,
+        }
+    )
+    client.v1.subscriptions.cancel(ended.id)
+    billing.sync(customer)
+    cached = billing.get_subscription("org_1")
+    # The newest granting subscription governs; items list it first, then the others.
+    assert cached["subscription_id"] == extra.id
+    assert cached["price_id"] == price_ids["standard_monthly"]
+    assert cached["items"] == [
+        {"price_id": price_ids["standard_monthly"], "quantity": 1},
+        {"price_id": price_ids["pro_monthly"], "quantity": 1},
+        {"price_id": price_ids["pro_seats_monthly"], "quantity": 3},
+    ]
+    assert base.id != extra.id

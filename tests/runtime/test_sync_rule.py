@@ -28,7 +28,7 @@ def sub(sub_id: str, status: str, created: int, **extra: Any) -> dict[str, Any]:
 
 def test_no_subscription_governs_nothing() -> None:
     assert governing([]) is None
-    assert summarize(None) == {"status": "none"}
+    assert summarize([]) == {"status": "none"}
 
 
 def test_access_statuses_beat_newer_ones_without_access() -> None:
@@ -84,7 +84,7 @@ def test_summary_reads_item_periods_and_the_card() -> None:
         },
         default_payment_method={"id": "pm_1", "card": {"brand": "visa", "last4": "4242"}},
     )
-    assert summarize(raw) == {
+    assert summarize([raw]) == {
         "subscription_id": "sub_1",
         "status": "active",
         "price_id": "price_1",
@@ -92,6 +92,7 @@ def test_summary_reads_item_periods_and_the_card() -> None:
         "current_period_end": 2000,
         "cancel_at_period_end": True,
         "payment_method": {"brand": "visa", "last4": "4242"},
+        "items": [{"price_id": "price_1", "quantity": 1}],
     }
 
 
@@ -105,7 +106,7 @@ def test_summary_without_card_and_with_top_level_periods() -> None:
         items={"data": [{"price": "price_2"}]},
         default_payment_method="pm_unexpanded",
     )
-    assert summarize(raw) == {
+    assert summarize([raw]) == {
         "subscription_id": "sub_2",
         "status": "canceled",
         "price_id": "price_2",
@@ -113,4 +114,22 @@ def test_summary_without_card_and_with_top_level_periods() -> None:
         "current_period_end": 20,
         "cancel_at_period_end": False,
         "payment_method": None,
+        "items": [],
     }
+
+
+def test_items_of_every_granting_subscription_are_kept_governing_first() -> None:
+    def items(*pairs: tuple[str, int]) -> dict[str, Any]:
+        return {"data": [{"price": {"id": p}, "quantity": q} for p, q in pairs]}
+
+    base = sub("sub_base", "active", 100, items=items(("price_base", 1), ("price_seat", 3)))
+    addon = sub("sub_addon", "trialing", 50, items=items(("price_credits", 2)))
+    ended = sub("sub_old", "canceled", 300, items=items(("price_old", 1)))
+    summary = summarize([addon, ended, base])
+    assert summary["subscription_id"] == "sub_base"
+    assert summary["price_id"] == "price_base"
+    assert summary["items"] == [
+        {"price_id": "price_base", "quantity": 1},
+        {"price_id": "price_seat", "quantity": 3},
+        {"price_id": "price_credits", "quantity": 2},
+    ]

@@ -12,6 +12,8 @@ releases never read each other's values by mistake.
 - `reconciler:v1:customer:<customer id>`: the entity id owning that customer; kept.
 - `reconciler:v1:claim:<name>`: a claim token (locks, processed webhook events); the claim's TTL.
 - `reconciler:v1:catalog`: the live catalog cache (JSON); replaced on each refresh.
+- `reconciler:v1:records-version` (SQLite only): a counter bumped by every write of an entity
+  record, which tells each process when its in-process record cache is stale.
 
 The `{<entity>}` part is a Redis Cluster hash tag: every key of one entity lands in one hash
 slot, so the usage script and the one-round-trip entitlement read work on a cluster. Entity
@@ -21,12 +23,15 @@ In SQLite the hash becomes two rows, `<entity key>#customer` and `<entity key>#s
 
 from __future__ import annotations
 
+import functools
+
 VERSION = "v1"
 PREFIX = f"reconciler:{VERSION}:"
 
 CUSTOMER_FIELD = "customer"
 SUBSCRIPTION_FIELD = "subscription"
 CATALOG_KEY = PREFIX + "catalog"
+RECORDS_VERSION_KEY = PREFIX + "records-version"
 
 # Counters outlive their period by a day, so a request racing the rollover still finds them.
 USAGE_GRACE_SECONDS = 86_400
@@ -43,8 +48,10 @@ def entity_tag(entity_id: str) -> str:
     return f"{PREFIX}{{{_escape(entity_id)}}}"
 
 
+@functools.lru_cache(maxsize=100_000)
 def entity_key(entity_id: str) -> str:
-    """The entity's record: its customer id and cached subscription."""
+    """The entity's record: its customer id and cached subscription (memoized: it is on the
+    path of every entitlement check)."""
     return entity_tag(entity_id) + ":entity"
 
 

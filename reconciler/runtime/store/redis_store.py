@@ -1,9 +1,10 @@
-"""The Redis store (`redis://`, `rediss://`, `unix://`, and Redis Cluster): the only module
-that talks to redis-py.
+"""The Redis store (`redis://`, `rediss://`, `unix://`, and Redis Cluster): with
+`redis_tracking.py`, the only modules that talk to redis-py.
 
-Each entity's record is one hash, so an entitlement check is one HMGET; its usage counters
-share the record's hash slot, and `consume` is one Lua script (check and increment in one
-atomic step, so concurrent callers can never pass the limit).
+Each entity's record is one hash, read with one HMGET and kept in the process's record cache
+(on single-node Redis; `redis_tracking.py` keeps it true); its usage counters share the
+record's hash slot, and `consume` is one Lua script (check and increment in one atomic step, so
+concurrent callers can never pass the limit).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from reconciler.runtime.store.base import (
     new_op_id,
     record_token,
 )
+from reconciler.runtime.store.record_cache import DEFAULT_MAX_ENTRIES, RecordCache
+from reconciler.runtime.store.redis_tracking import TrackedReads
 
 # KEYS[1] counter, KEYS[2] the counter's applied op ids, KEYS[3] (optional) entity record;
 # ARGV amount, limit (-1: no cap), ttl, op id, expected record token. Returns
@@ -102,26 +105,45 @@ def _parse(raw: str) -> dict[str, Any]:
     return value
 
 
+def _copy(subscription: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a subscription dict the caller may mutate (nested dicts and lists too)."""
+    value = dict(subscription)
+    for name, nested in value.items():
+        if isinstance(nested, dict):
+            value[name] = dict(nested)
+        elif isinstance(nested, list):
+            value[name] = [dict(v) if isinstance(v, dict) else v for v in nested]
+    return value
+
+
 def _decode_subscription(raw: str | None) -> dict[str, Any] | None:
     """The cached subscription; parsing is memoized by text because the same few thousand
     values are read on every request. Callers get their own copy to mutate."""
     if not raw:
         return None
-    value = dict(_parse(raw))
-    for name, nested in value.items():
-        if isinstance(nested, dict):
-            value[name] = dict(nested)
-    return value
+    return _copy(_parse(raw))
 
 
 def _record(customer: str | None, raw: str | None) -> EntityRecord:
     return EntityRecord(customer or None, _decode_subscription(raw), record_token(customer, raw))
 
 
-class RedisStore:
-    """The runtime store on Redis or Redis Cluster (`redis+cluster://` / `rediss+cluster://`)."""
+_RECORD_FIELDS = (keys.CUSTOMER_FIELD, keys.SUBSCRIPTION_FIELD)
 
-    def __init__(self, url: str, timeout_seconds: float = 2.0) -> None:
+
+class RedisStore:
+    """The runtime store on Redis or Redis Cluster (`redis+cluster://` / `rediss+cluster://`).
+
+    `record_cache` keeps entity records in the process (at most `cache_entries`), invalidated
+    by Redis when any client writes them; it applies to single-node Redis only."""
+
+    def __init__(
+        self,
+        url: str,
+        timeout_seconds: float = 2.0,
+        record_cache: bool = True,
+        cache_entries: int = DEFAULT_MAX_ENTRIES,
+    ) -> None:
         self.description = f"Redis at {mask_url(url)}"
         scheme = url.split("://", 1)[0]
         options: dict[str, Any] = {
@@ -138,6 +160,10 @@ class RedisStore:
                 self._client = redis.Redis.from_url(url, **options)
         self._consume = self._client.register_script(_CONSUME)
         self._release = self._client.register_script(_RELEASE)
+        self.record_cache: RecordCache[EntityRecord] = RecordCache(cache_entries)
+        self.tracking: TrackedReads | None = None
+        if record_cache and scheme not in CLUSTER_SCHEMES:
+            self.tracking = TrackedReads(self._client.connection_pool, self.record_cache)
 
     def _translate(self, exc: redis.exceptions.RedisError) -> ReconcilerError:
         if isinstance(exc, _UNREACHABLE):
@@ -165,9 +191,7 @@ class RedisStore:
         self._call(self._client.ping)
 
     def get_customer(self, entity_id: str) -> str | None:
-        key = keys.entity_key(entity_id)
-        value: str | None = self._call(lambda: self._client.hget(key, keys.CUSTOMER_FIELD))
-        return value
+        return self.get_record(entity_id).customer_id
 
     def set_customer(self, entity_id: str, customer_id: str) -> None:
         entity = keys.entity_key(entity_id)
@@ -175,6 +199,7 @@ class RedisStore:
         # Two keys in two hash slots: two commands (a cluster refuses a cross-slot MULTI).
         self._call(lambda: self._client.hset(entity, keys.CUSTOMER_FIELD, customer_id))
         self._call(lambda: self._client.set(reverse, entity_id))
+        self.record_cache.invalidate([entity])
 
     def entity_for_customer(self, customer_id: str) -> str | None:
         key = keys.customer_key(customer_id)
@@ -182,33 +207,59 @@ class RedisStore:
         return value
 
     def get_subscription(self, entity_id: str) -> dict[str, Any] | None:
-        key = keys.entity_key(entity_id)
-        raw = self._call(lambda: self._client.hget(key, keys.SUBSCRIPTION_FIELD))
-        return _decode_subscription(raw)
+        subscription = self.get_record(entity_id).subscription
+        return None if subscription is None else _copy(subscription)
 
     def set_subscription(self, entity_id: str, subscription: Mapping[str, Any]) -> None:
         key = keys.entity_key(entity_id)
         text = json.dumps(dict(subscription), sort_keys=True)
         self._call(lambda: self._client.hset(key, keys.SUBSCRIPTION_FIELD, text))
+        self.record_cache.invalidate([key])
 
     def get_record(self, entity_id: str) -> EntityRecord:
-        key = keys.entity_key(entity_id)
-        fields = (keys.CUSTOMER_FIELD, keys.SUBSCRIPTION_FIELD)
-        customer, raw = self._call(lambda: self._client.hmget(key, fields))
-        return _record(customer, raw)
+        cached = self.record_cache.get(keys.entity_key(entity_id))
+        return cached if cached is not None else self.get_records([entity_id])[0]
 
     def get_records(self, entity_ids: Sequence[str]) -> list[EntityRecord]:
-        fields = (keys.CUSTOMER_FIELD, keys.SUBSCRIPTION_FIELD)
+        """Cached records where the cache has them; the rest in one pipelined round trip
+        (on a tracked connection when the cache is on, so Redis reports later writes)."""
+        names = [keys.entity_key(e) for e in entity_ids]
+        found = [self.record_cache.get(k) for k in names]
+        missing = sorted({k for k, r in zip(names, found, strict=True) if r is None})
+        if missing:
+            fresh = dict(zip(missing, self._read_records(missing), strict=True))
+            found = [r if r is not None else fresh[k] for k, r in zip(names, found, strict=True)]
+        return [r for r in found if r is not None]
 
-        def run() -> list[Any]:
-            pipe = self._client.pipeline(transaction=False)
-            for entity_id in entity_ids:
-                pipe.hmget(keys.entity_key(entity_id), fields)
-            result: list[Any] = pipe.execute()
-            return result
+    def _read_records(self, names: Sequence[str]) -> list[EntityRecord]:
+        commands = [("HMGET", key, *_RECORD_FIELDS) for key in names]
+        cache = self.record_cache
+        if self.tracking is None or not cache.enabled:
+            return [_record(c, s) for c, s in self._call(lambda: self._pipelined(commands))]
+        tickets = [cache.begin(key) for key in names]
+        try:
+            rows = self._call(lambda: self.tracking and self.tracking.read(commands))
+        except BaseException:
+            for key in names:
+                cache.abandon(key)
+            raise
+        if rows is None:  # the listener dropped meanwhile: read uncached
+            for key in names:
+                cache.abandon(key)
+            return [_record(c, s) for c, s in self._call(lambda: self._pipelined(commands))]
+        records = [_record(c, s) for c, s in rows]
+        for key, record, ticket in zip(names, records, tickets, strict=True):
+            cache.put(key, record, ticket)
+        return records
 
-        rows = self._call(run)
-        return [_record(c, s) for c, s in rows]
+    def _pipelined(self, commands: Sequence[tuple[Any, ...]]) -> list[Any]:
+        if len(commands) == 1:  # no pipeline object for the common single read
+            return [self._client.execute_command(*commands[0])]
+        pipe = self._client.pipeline(transaction=False)
+        for command in commands:
+            pipe.execute_command(*command)
+        result: list[Any] = pipe.execute()
+        return result
 
     def claim(self, name: str, token: str, ttl_seconds: float) -> bool:
         key = keys.claim_key(name)
@@ -274,6 +325,8 @@ class RedisStore:
         self._call(lambda: self._client.set(keys.CATALOG_KEY, text))
 
     def close(self) -> None:
+        if self.tracking is not None:
+            self.tracking.close()
         self._client.close()
 
     # KEYS[1] limiter; ARGV interval (us), burst. GCRA with reservation, on Redis's own clock

@@ -4,6 +4,10 @@ Several threads and processes may share the file: each thread has its own connec
 every read-modify-write (`claim`, `consume`) runs in one `BEGIN IMMEDIATE` transaction, which
 takes SQLite's write lock before reading, so two writers can never both pass a check.
 Keys are the same strings as in Redis (`keys.py`); a Redis hash field is a row of its own.
+
+Entity records are kept in an in-process cache; every record write bumps one version row in
+the same transaction, and a read checks that row (one indexed SELECT) before trusting the
+cache, so a write by any process sharing the file empties every other process's cache.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from reconciler.runtime.store.base import (
     new_op_id,
     record_token,
 )
+from reconciler.runtime.store.record_cache import DEFAULT_MAX_ENTRIES, RecordCache
 
 DEFAULT_PATH = Path(".reconciler") / "store.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
@@ -50,8 +55,16 @@ def _record(customer: str | None, raw: str | None) -> EntityRecord:
 class SqliteStore:
     """The runtime store in a SQLite file; safe across threads and processes."""
 
-    def __init__(self, path: str | Path = DEFAULT_PATH) -> None:
+    def __init__(
+        self,
+        path: str | Path = DEFAULT_PATH,
+        record_cache: bool = True,
+        cache_entries: int = DEFAULT_MAX_ENTRIES,
+    ) -> None:
         self.path = Path(path)
+        self.record_cache: RecordCache[EntityRecord] = RecordCache(cache_entries)
+        self._use_cache = record_cache
+        self._cached_version: str | None = None
         self.description = f"SQLite store at {self.path}"
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
@@ -151,11 +164,19 @@ class SqliteStore:
     def get_customer(self, entity_id: str) -> str | None:
         return self._get(keys.field_row(keys.entity_key(entity_id), keys.CUSTOMER_FIELD))
 
+    def _bump_records_version(self, conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "INSERT INTO kv (key, value, expires_at) VALUES (?, '1', NULL) ON CONFLICT(key) "
+            "DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+            (keys.RECORDS_VERSION_KEY,),
+        )
+
     def set_customer(self, entity_id: str, customer_id: str) -> None:
         with self._write() as conn:
             row = keys.field_row(keys.entity_key(entity_id), keys.CUSTOMER_FIELD)
             self._put(conn, row, customer_id, None)
             self._put(conn, keys.customer_key(customer_id), entity_id, None)
+            self._bump_records_version(conn)
 
     def entity_for_customer(self, customer_id: str) -> str | None:
         return self._get(keys.customer_key(customer_id))
@@ -166,13 +187,49 @@ class SqliteStore:
 
     def set_subscription(self, entity_id: str, subscription: Mapping[str, Any]) -> None:
         row = keys.field_row(keys.entity_key(entity_id), keys.SUBSCRIPTION_FIELD)
-        self._set(row, json.dumps(dict(subscription), sort_keys=True))
+        with self._write() as conn:
+            self._put(conn, row, json.dumps(dict(subscription), sort_keys=True), None)
+            self._bump_records_version(conn)
 
     def get_record(self, entity_id: str) -> EntityRecord:
         return self.get_records([entity_id])[0]
 
     def get_records(self, entity_ids: Sequence[str]) -> list[EntityRecord]:
-        wanted: list[str] = []
+        """Cached records while the version row is unchanged; the rest read in one snapshot
+        (which also reads the version row, so what is cached is never newer than it)."""
+        if not self._use_cache:
+            return self._read_records(entity_ids)[0]
+        cache = self.record_cache
+        self._check_version(self._get(keys.RECORDS_VERSION_KEY))
+        names = [keys.entity_key(e) for e in entity_ids]
+        found = [cache.get(k) for k in names]
+        missing = sorted({e for e, r in zip(entity_ids, found, strict=True) if r is None})
+        if not missing:
+            return [r for r in found if r is not None]
+        tickets = [cache.begin(keys.entity_key(e)) for e in missing]
+        try:
+            records, version = self._read_records(missing)
+        except BaseException:
+            for e in missing:
+                cache.abandon(keys.entity_key(e))
+            raise
+        self._check_version(version)
+        fresh = {}
+        for entity_id, record, ticket in zip(missing, records, tickets, strict=True):
+            cache.put(keys.entity_key(entity_id), record, ticket)
+            fresh[keys.entity_key(entity_id)] = record
+        return [r if r is not None else fresh[k] for k, r in zip(names, found, strict=True)]
+
+    def _check_version(self, version: str | None) -> None:
+        """Empty the cache when another writer bumped the version since it was filled."""
+        cache = self.record_cache
+        with self._lock:
+            if version != self._cached_version or not cache.enabled:
+                cache.flush(enabled=True)
+                self._cached_version = version
+
+    def _read_records(self, entity_ids: Sequence[str]) -> tuple[list[EntityRecord], str | None]:
+        wanted: list[str] = [keys.RECORDS_VERSION_KEY]
         for entity_id in entity_ids:
             key = keys.entity_key(entity_id)
             wanted += [
@@ -198,10 +255,11 @@ class SqliteStore:
             return found
 
         found = self._read(run)
-        return [
+        records = [
             _record(found.get(wanted[i]), found.get(wanted[i + 1]))
-            for i in range(0, len(wanted), 2)
+            for i in range(1, len(wanted), 2)
         ]
+        return records, found.get(keys.RECORDS_VERSION_KEY)
 
     def claim(self, name: str, token: str, ttl_seconds: float) -> bool:
         key = keys.claim_key(name)
