@@ -34,7 +34,8 @@ def emit_json(value: Any) -> None:
 
 
 def emit_fields(fields: Mapping[str, Any]) -> None:
-    """One `name: value` line per field, names aligned; nested mappings as `k=v` pairs."""
+    """One `name: value` line per field, names aligned; nested mappings as `k=v` pairs, lists
+    as their entries separated by `; `."""
     width = max((len(name) for name in fields), default=0) + 1
     for name, value in fields.items():
         click.echo(f"{name + ':':<{width}} {_text(value)}".rstrip())
@@ -47,6 +48,8 @@ def _text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, Mapping):
         return " ".join(f"{k}={_text(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return "; ".join(_text(v) for v in value)
     return str(value)
 
 

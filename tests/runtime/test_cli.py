@@ -85,6 +85,7 @@ def test_sync_prints_and_caches_the_subscription(
         "cancel_at_period_end: false",
         f"current_period_end:   {printed['current_period_end']}",
         f"current_period_start: {printed['current_period_start']}",
+        f"items:                price_id={printed['price_id']} quantity=1",
         "payment_method:       brand=visa last4=4242",
         f"price_id:             {printed['price_id']}",
         "status:               active",
