@@ -12,6 +12,7 @@ import yaml
 
 from reconciler.kinds import PRICE, PRODUCT
 from reconciler.model import UNLIMITED, Config, FeatureValue, LimitValue, Price, Product, Urls
+from reconciler.plans.yaml12 import PlanDumper
 
 PRODUCT_MODELINE = "# yaml-language-server: $schema=../schemas/product.schema.json\n"
 CONFIG_MODELINE = "# yaml-language-server: $schema=../schemas/config.schema.json\n"
@@ -90,7 +91,7 @@ def config_document(config: Config) -> dict[str, Any]:
 
 
 def _yaml(document: dict[str, Any]) -> str:
-    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(document, Dumper=PlanDumper, sort_keys=False, allow_unicode=True, width=100)
 
 
 def dump_product(product: Product) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,27 +56,54 @@ def _read(path: Path, shown: str) -> YamlDocument | Diagnostic:
     return doc
 
 
-def discover(root: Path) -> tuple[list[Path], Diagnostic | None]:
-    """The plan files under `root` (a folder, or a single file), sorted by name."""
+def _entry_problem(path: Path) -> str | None:
+    """Why a folder entry named like a plan file cannot be read as one; None when it can.
+    Nothing is skipped silently: a FIFO would block a reader, a link loop never resolves."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link loop, not a plan file"
+        if exc.errno == errno.ENOENT and path.is_symlink():
+            return f"a symbolic link to {os.readlink(path)}, which does not exist"
+        return f"cannot read the file: {exc.strerror}"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder named like a plan file (plan files are not looked for in subfolders)"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO), not a regular file"
+    return "not a regular file"
+
+
+def discover(root: Path) -> tuple[list[Path], list[Diagnostic]]:
+    """The plan files under `root` (a folder, or a single file), sorted by name, and a
+    problem for each entry named like a plan file that is not a readable regular file."""
     shown = str(root)
     if root.is_file():
-        return [root], None
+        return [root], []
     if not root.exists():
-        return [], _file_problem(shown, "no such file or folder")
+        return [], [_file_problem(shown, "no such file or folder")]
     if not root.is_dir():
-        return [], _file_problem(shown, "not a file or folder")
-    files = sorted(p for p in root.iterdir() if p.suffix in PLAN_SUFFIXES and p.is_file())
-    if not any(p.name not in CONFIG_NAMES for p in files):
-        return [], _file_problem(shown, "no plan files (*.yaml or *.yml) in this folder")
-    return files, None
+        return [], [_file_problem(shown, "not a file or folder")]
+    files: list[Path] = []
+    problems: list[Diagnostic] = []
+    for path in sorted(p for p in root.iterdir() if p.suffix in PLAN_SUFFIXES):
+        problem = _entry_problem(path)
+        if problem is None:
+            files.append(path)
+        else:
+            problems.append(_file_problem(str(path), problem))
+    if not problems and not any(p.name not in CONFIG_NAMES for p in files):
+        problems.append(_file_problem(shown, "no plan files (*.yaml or *.yml) in this folder"))
+    return files, problems
 
 
 def load_plans(root: str | Path) -> LoadResult:
     """Validate and load a plans folder; never raises for a problem in the user's files."""
-    files, problem = discover(Path(root))
-    if problem:
-        return LoadResult(None, [problem])
-    diagnostics: list[Diagnostic] = []
+    files, diagnostics = discover(Path(root))
+    if not files:
+        return LoadResult(None, diagnostics)
     sources: list[SourceFile] = []
     for path in files:
         shown = str(path)

@@ -241,7 +241,7 @@ CASES: list[Case] = [
     one(
         "malformed_yaml",
         "product:\n  key: basic\n  name: [Basic\n",
-        "plans/basic.yaml:4:1: invalid YAML: expected ',' or ']', but got '<stream end>'",
+        "plans/basic.yaml:4:1: invalid YAML: did not find expected ',' or ']'",
     ),
     one(
         "tab_indentation",

@@ -122,7 +122,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path, monkeypatch: pytest.M
         "plans/a.yaml:4:3: product.colour: unknown key 'colour' (expected one of active, description, key, metadata, name, proration_behavior)",
         "plans/a.yaml:8:15: prices[0].currency: unknown currency 'zzz' (not an ISO 4217 code)",
         "plans/b.yaml:1:1: the file is empty",
-        "plans/c.yaml:2:1: invalid YAML: expected the node content, but found '<stream end>'",
+        "plans/c.yaml:2:1: invalid YAML: did not find expected node content",
     ]
 
 
