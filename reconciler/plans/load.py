@@ -94,8 +94,9 @@ def discover(root: Path) -> tuple[list[Path], list[Diagnostic]]:
             files.append(path)
         else:
             problems.append(_file_problem(str(path), problem))
-    if not problems and not any(p.name not in CONFIG_NAMES for p in files):
-        problems.append(_file_problem(shown, "no plan files (*.yaml or *.yml) in this folder"))
+    if not any(p.name not in CONFIG_NAMES for p in files):
+        nothing = _file_problem(shown, "no plan files (*.yaml or *.yml) in this folder")
+        return [], problems or [nothing]
     return files, problems
 
 
