@@ -1,11 +1,14 @@
 """What one `reconciler diff` costs on a large catalog, measured on the emulator.
 
 Run: .venv/bin/python benchmarks/diff_speed.py [--products 100] [--prices-per-product 10]
-     [--repeat 5]
+     [--archived-per-product 2] [--repeat 5]
 
 Figures printed:
-  * API requests of one diff (counted by the emulator) against the bound
-    ceil(products / 100) + ceil(prices / 100) + 2;
+  * API requests of one diff (counted by the emulator) against the bound: one list per
+    kind, each ceil(n / 100) pages (at least one), plus 1 — products, active prices and
+    archived prices (Stripe lists only active prices unless asked for `active=false`);
+    --archived-per-product prices per product are declared `active: false` so the third
+    list has pages to read;
   * writes made by an apply on the catalog already in sync (must be 0);
   * wall time of a diff (read, normalize, diff, render) next to a plain SDK listing of the
     same objects (auto-paging products and prices, expand tiers), median of --repeat runs,
@@ -22,6 +25,7 @@ import sys
 import time
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import stripe
 
@@ -37,7 +41,7 @@ from reconciler.testing import EmulatorControl
 KEY = "sk_test_benchmark"
 
 
-def catalog(products: int, per_product: int) -> Catalog:
+def catalog(products: int, per_product: int, archived: int) -> Catalog:
     made = []
     for n in range(products):
         prices = tuple(
@@ -48,6 +52,7 @@ def catalog(products: int, per_product: int) -> Catalog:
                 recurring=Recurring("month" if i % 2 else "year"),
                 limits={"seats": i + 1},
                 features={"Support": i % 2 == 0},
+                active=i < per_product - archived,
             )
             for i in range(per_product)
         )
@@ -80,10 +85,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, default=100)
     parser.add_argument("--prices-per-product", type=int, default=10)
+    parser.add_argument("--archived-per-product", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    desired = Plans(catalog(args.products, args.prices_per_product), Config())
+    archived = min(args.archived_per_product, args.prices_per_product - 1)
+    desired = Plans(catalog(args.products, args.prices_per_product, archived), Config())
     n_prices = args.products * args.prices_per_product
+    n_archived = args.products * archived
     options = DiffOptions()
     with run_in_thread() as running:
         control = EmulatorControl(running.url)
@@ -96,7 +104,8 @@ def main() -> int:
         control.reset_counters()
         planned = make_plan(desired, client, options)
         requests = int(control.counters()["total"])
-        bound = math.ceil(args.products / 100) + math.ceil(n_prices / 100) + 2
+        lists = (args.products, n_prices - n_archived, n_archived)
+        bound = sum(max(1, math.ceil(n / 100)) for n in lists) + 1
 
         control.reset_counters()
         apply_plan(planned.plan, planned.live, client, progress=lambda _: None)
@@ -107,13 +116,17 @@ def main() -> int:
 
         def plain_listing() -> None:
             list(client.v1.products.list(params={"limit": 100}).auto_paging_iter())
-            prices = client.v1.prices.list(params={"limit": 100, "expand": ["data.tiers"]})
-            list(prices.auto_paging_iter())
+            for active in (True, False):
+                params: Any = {"limit": 100, "active": active, "expand": ["data.tiers"]}
+                list(client.v1.prices.list(params=params).auto_paging_iter())
 
         diff_time = median_seconds(diff_once, args.repeat)
         list_time = median_seconds(plain_listing, args.repeat)
 
-    print(f"catalog: {args.products} products, {n_prices} prices (emulator in a thread)")
+    print(
+        f"catalog: {args.products} products, {n_prices} prices of which {n_archived} archived"
+        " (emulator in a thread)"
+    )
     print(f"diff API requests: {requests} (bound {bound})")
     print(f"changes on the synced catalog: {len(planned.plan.changes)}")
     print(f"writes by apply on the synced catalog: {in_sync_writes}")

@@ -301,7 +301,9 @@ def _update_fields(
 
 def list_prices(emulator: Emulator, call: Call) -> Any:
     params = call.params
-    active = as_bool(params["active"], "active") if "active" in params else None
+    # "Returns a list of your active prices ... For the list of inactive prices, set active
+    # to false." (docs.stripe.com/api/prices/list): no `active` means active only.
+    active = as_bool(params["active"], "active") if "active" in params else True
     lookup_keys = set(as_str_list(params.get("lookup_keys"), "lookup_keys"))
     recurring = params.get("recurring") or {}
     wanted: dict[str, Any] = {
@@ -311,7 +313,7 @@ def list_prices(emulator: Emulator, call: Call) -> Any:
         wanted["currency"] = str(wanted["currency"]).lower()
 
     def matches(price: StripeObject) -> bool:
-        if active is not None and price["active"] != active:
+        if price["active"] != active:
             return False
         if any(price[name] != value for name, value in wanted.items()):
             return False

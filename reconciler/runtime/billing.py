@@ -38,7 +38,7 @@ from reconciler.runtime.store.base import StaleRecord, new_op_id
 from reconciler.runtime.stripe_calls import CheckoutSession, RuntimeStripe
 from reconciler.runtime.subscriptions import ACCESS_STATUSES, NONE
 from reconciler.runtime.webhooks import WebhookResult, process, verify
-from reconciler.stripe_catalog import read_live_catalog
+from reconciler.stripe_catalog import read_live_catalog, read_price
 from reconciler.stripe_client import StripeSettings, make_client
 
 # An unknown price on an active subscription triggers a catalog refresh at most this often.
@@ -67,6 +67,7 @@ class Billing:
             # answering from its last copy while Stripe is unreachable.
             store,
             lambda: read_live_catalog(client, self.config, retry=None),
+            lambda price_id: read_price(client, price_id, self.config),
             plans,
             local_ttl=catalog_ttl,
         )
@@ -246,17 +247,13 @@ class Billing:
         except ReconcilerError:
             return None
 
-    def _has_unknown_price(
-        self, view: CatalogView, subs: Sequence[Mapping[str, Any] | None]
-    ) -> bool:
-        """Refresh (throttled) when a governing subscription's price is not in the view."""
-        unknown = any(
-            s is not None
-            and s.get("status") in ACCESS_STATUSES
-            and not view.price(str(s.get("price_id")))
-            for s in subs
-        )
-        return unknown and self._throttled_refresh()
+    def _view_for(self, subscription: Mapping[str, Any] | None) -> CatalogView:
+        """The catalog view holding the price of a subscription that grants access: a price
+        the view lacks is read by id, never assumed gone (see `CatalogCache.including`)."""
+        if subscription is None or subscription.get("status") not in ACCESS_STATUSES:
+            return self.catalog.view()
+        price_id = subscription.get("price_id")
+        return self.catalog.including([str(price_id)] if price_id else [])
 
     def entitlements(self, entity_id: str) -> dict[str, Any]:
         """`{"status", "plan", "limits", "features"}` for the entity, in one store round trip."""
@@ -320,14 +317,13 @@ class Billing:
 
     def _resolve_record(self, record: EntityRecord, now: float | None = None) -> Entitlements:
         """The record's entitlements against the current catalog view: remembered by record
-        token, resolved (after a throttled refresh for an unknown price) on a miss."""
+        token, resolved on a miss (a price the view lacks is read by id first)."""
         now = time.time() if now is None else now
         view = self.catalog.view()
         answer = self._answers.get(record.token, view, now)
         if answer is not None:
             return answer
-        if self._has_unknown_price(view, [record.subscription]):
-            view = self.catalog.view()
+        view = self._view_for(record.subscription)
         answer = resolve(record.subscription, view, now)
         self._answers.put(record.token, view, answer)
         return answer

@@ -15,7 +15,7 @@ from typing import Any
 
 from reconciler.metadata import format_limit, parse_limit, with_default_limits
 from reconciler.model import FeatureValue, LimitValue, Plans
-from reconciler.stripe_catalog import LiveCatalog, LivePrice
+from reconciler.stripe_catalog import LiveCatalog, LivePrice, LiveProduct
 
 FORMAT_VERSION = 1
 
@@ -88,6 +88,13 @@ class CatalogView:
     def active_prices(self) -> tuple[PlanPrice, ...]:
         return tuple(p for p in self.prices if p.active)
 
+    def with_prices(self, extra: Mapping[str, PlanPrice]) -> CatalogView:
+        """This view plus the prices of `extra` it lacks (prices read one by one)."""
+        missing = tuple(p for pid, p in extra.items() if pid not in self._by_id)
+        if not missing:
+            return self
+        return CatalogView(self.prices + missing, self.default, self.fetched_at)
+
     def to_json(self) -> str:
         return json.dumps(
             {
@@ -115,32 +122,35 @@ class CatalogView:
 def build_view(live: LiveCatalog, plans: Plans, fetched_at: float) -> CatalogView:
     """The runtime view of a live catalog, with the configured default plan resolved."""
     defaults = plans.config.default_limits
-    products = {p.id: p for p in live.products}
-    prices = []
-    for lp in live.prices:
-        product = products.get(lp.product_id)
-        recurring = lp.price.recurring
-        prices.append(
-            PlanPrice(
-                price_id=lp.id,
-                product_id=lp.product_id,
-                lookup_key=lp.price.lookup_key or None,
-                name=product.name if product else "",
-                description=product.description if product else None,
-                currency=lp.price.currency,
-                unit_amount=lp.price.unit_amount,
-                interval=recurring.interval if recurring else None,
-                interval_count=recurring.interval_count if recurring else None,
-                trial_days=lp.price.trial_days,
-                active=lp.price.active and bool(product and product.active),
-                grant=Grant(
-                    plan=(product.key if product and product.key else lp.product_id),
-                    limits=with_default_limits(lp.price.limits, defaults),
-                    features=dict(lp.price.features),
-                ),
-            )
-        )
-    return CatalogView(tuple(prices), _default_grant(live, plans), fetched_at)
+    prices = tuple(
+        plan_price(lp, live.product_by_id(lp.product_id), defaults) for lp in live.prices
+    )
+    return CatalogView(prices, _default_grant(live, plans), fetched_at)
+
+
+def plan_price(
+    lp: LivePrice, product: LiveProduct | None, default_limits: Mapping[str, LimitValue]
+) -> PlanPrice:
+    """What one Stripe price grants, with its product (None when unknown) and defaults filled."""
+    recurring = lp.price.recurring
+    return PlanPrice(
+        price_id=lp.id,
+        product_id=lp.product_id,
+        lookup_key=lp.price.lookup_key or None,
+        name=product.name if product else "",
+        description=product.description if product else None,
+        currency=lp.price.currency,
+        unit_amount=lp.price.unit_amount,
+        interval=recurring.interval if recurring else None,
+        interval_count=recurring.interval_count if recurring else None,
+        trial_days=lp.price.trial_days,
+        active=lp.price.active and bool(product and product.active),
+        grant=Grant(
+            plan=(product.key if product and product.key else lp.product_id),
+            limits=with_default_limits(lp.price.limits, default_limits),
+            features=dict(lp.price.features),
+        ),
+    )
 
 
 def _default_grant(live: LiveCatalog, plans: Plans) -> Grant:

@@ -13,7 +13,7 @@ from reconciler.stripe_catalog.live import (
     normalize_price,
     normalize_product,
 )
-from reconciler.stripe_catalog.read import PAGE_SIZE, list_all, read_live_catalog
+from reconciler.stripe_catalog.read import PAGE_SIZE, list_all, read_live_catalog, read_price
 from reconciler.stripe_catalog.subscriptions import (
     ENTITLED_STATUSES,
     SubscriptionItemRef,
@@ -44,6 +44,7 @@ __all__ = [
     "normalize_price",
     "normalize_product",
     "read_live_catalog",
+    "read_price",
     "set_default_price",
     "subscription_items",
     "update_price",

@@ -1,7 +1,9 @@
 """Reading the catalog: every page of a list endpoint, 100 objects a call.
 
-Reading costs ceil(products / 100) + ceil(prices / 100) list calls: every page is read until
-Stripe says `has_more` is false, never one call per object.
+Reading costs ceil(products / 100) + ceil(active prices / 100) + ceil(archived prices / 100)
+list calls (at least one each): every page is read until Stripe says `has_more` is false, never
+one call per object. Stripe lists only active prices unless asked for `active=false`
+(docs.stripe.com/api/prices/list), so archived prices are read by a second, explicit list.
 """
 
 from __future__ import annotations
@@ -12,10 +14,17 @@ from typing import Any
 
 import stripe
 
+from reconciler.errors import StripeCallError
 from reconciler.kinds import PRICE
 from reconciler.model import Config
 from reconciler.retry import DEFAULT_POLICY, RetryPolicy, call_with_retry
-from reconciler.stripe_catalog.live import LiveCatalog, normalize_price, normalize_product
+from reconciler.stripe_catalog.live import (
+    LiveCatalog,
+    LivePrice,
+    LiveProduct,
+    normalize_price,
+    normalize_product,
+)
 from reconciler.stripe_client import stripe_errors
 
 PAGE_SIZE = 100
@@ -63,9 +72,30 @@ def read_live_catalog(
         products = tuple(
             normalize_product(p) for p in list_all(client.v1.products, {}, page_caller(retry))
         )
-    with stripe_errors("reading prices"):
-        prices = tuple(
-            normalize_price(p, config)
-            for p in list_all(client.v1.prices, {"expand": PRICE.expand()}, page_caller(retry))
-        )
-    return LiveCatalog(products=products, prices=prices)
+    prices: list[LivePrice] = []
+    for active, what in ((True, "reading prices"), (False, "reading archived prices")):
+        with stripe_errors(what):
+            params = {"active": active, "expand": PRICE.expand()}
+            prices.extend(
+                normalize_price(p, config)
+                for p in list_all(client.v1.prices, params, page_caller(retry))
+            )
+    return LiveCatalog(products=products, prices=tuple(prices))
+
+
+def read_price(
+    client: stripe.StripeClient, price_id: str, config: Config
+) -> tuple[LivePrice, LiveProduct] | None:
+    """One price by id with its product (one request), archived or not; None when Stripe has
+    no such price. The runtime's answer for a subscription whose price a list did not hold
+    (stripe-python#1724: `list(active=false)` has been seen to miss archived prices)."""
+    params: Any = {"expand": ["product", *(e.removeprefix("data.") for e in PRICE.expand())]}
+    try:
+        with stripe_errors(f"reading price {price_id}"):
+            raw = client.v1.prices.retrieve(price_id, params=params).to_dict()
+    except StripeCallError as error:
+        cause = error.__cause__
+        if isinstance(cause, stripe.InvalidRequestError) and cause.code == "resource_missing":
+            return None
+        raise
+    return normalize_price(raw, config), normalize_product(raw["product"])

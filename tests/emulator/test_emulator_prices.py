@@ -235,16 +235,40 @@ def test_list_filters_and_expands_product(
         found = client.v1.prices.list(params=cast(Any, {"product": product.id, **params}))
         return [price.id for price in found.data]
 
-    assert ids() == [once.id, yearly.id, monthly.id]
-    assert ids(type="one_time") == [once.id]
+    assert ids() == [yearly.id, monthly.id]
+    assert ids(type="one_time") == []
+    assert ids(type="one_time", active=False) == [once.id]
     assert ids(currency="eur") == [yearly.id]
     assert ids(active=True) == [yearly.id, monthly.id]
+    assert ids(active=False) == [once.id]
     assert ids(recurring={"interval": "month"}) == [monthly.id]
     expanded = client.v1.prices.list(
         params={"product": product.id, "limit": 1, "expand": ["data.product"]}
     )
     assert expanded.data[0].product.id == product.id  # type: ignore[union-attr]
     assert expanded.data[0].product.name == product.name  # type: ignore[union-attr]
+
+
+def test_list_without_active_lists_only_active_prices(
+    client: stripe.StripeClient, product: stripe.Product
+) -> None:
+    """docs.stripe.com/api/prices/list: "Returns a list of your active prices ... For the list
+    of inactive prices, set `active` to false." """
+    kept = client.v1.prices.create(
+        params={"product": product.id, "currency": "usd", "unit_amount": 100}
+    )
+    archived = client.v1.prices.create(
+        params={"product": product.id, "currency": "usd", "unit_amount": 200}
+    )
+    client.v1.prices.update(archived.id, params={"active": False})
+
+    def ids(**params: object) -> list[str]:
+        found = client.v1.prices.list(params=cast(Any, {"product": product.id, **params}))
+        return [price.id for price in found.data]
+
+    assert ids() == [kept.id]
+    assert ids(active=False) == [archived.id]
+    assert client.v1.prices.retrieve(archived.id).active is False
 
 
 @pytest.mark.emulator_only

@@ -140,3 +140,13 @@ def hand_made(
     }
     client.v1.prices.create(params=price_params)
     return made
+
+
+def every_price(client: stripe.StripeClient, **params: Any) -> list[Any]:
+    """Every price matching `params`, active and archived: Stripe lists only active prices
+    unless asked for `active=false` (docs.stripe.com/api/prices/list)."""
+    found: list[Any] = []
+    for active in (True, False):
+        query: Any = {**params, "active": active, "limit": 100}
+        found.extend(client.v1.prices.list(params=query).data)
+    return found

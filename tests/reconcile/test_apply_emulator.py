@@ -12,7 +12,7 @@ import stripe
 from reconciler.model import Catalog
 from reconciler.testing import EmulatorControl
 from tests.reconcile.conftest import Run
-from tests.reconcile.helpers import hand_made, price, product, write_plans
+from tests.reconcile.helpers import every_price, hand_made, price, product, write_plans
 
 EXAMPLE = Path(__file__).parents[2] / "plans"
 
@@ -23,12 +23,11 @@ def writes(emulator: EmulatorControl) -> int:
 
 
 def prices_with_key(client: stripe.StripeClient, lookup_key: str) -> list[Any]:
-    listed = client.v1.prices.list(params={"lookup_keys": [lookup_key], "limit": 100})
-    return list(listed.data)
+    return every_price(client, lookup_keys=[lookup_key])
 
 
 def all_prices(client: stripe.StripeClient) -> list[Any]:
-    return list(client.v1.prices.list(params={"limit": 100}).data)
+    return every_price(client)
 
 
 def test_the_whole_loop_on_the_example_plans(

@@ -16,7 +16,7 @@ from reconciler.reconcile.apply import apply_plan
 from reconciler.reconcile.plan import DiffOptions
 from reconciler.reconcile.session import make_plan
 from reconciler.testing import EmulatorControl
-from tests.reconcile.helpers import CONFIG
+from tests.reconcile.helpers import CONFIG, every_price
 
 OPTIONS = DiffOptions(prune=True)
 KEYS = ("k1", "k2", "k3", "k4", "k5")
@@ -75,7 +75,7 @@ def test_apply_a_then_b_leaves_b_in_sync(
     converge(stripe_client, second)
     again = make_plan(Plans(second, CONFIG), stripe_client, OPTIONS).plan
     assert again.changes == ()
-    listed = stripe_client.v1.prices.list(params={"limit": 100}).data
+    listed = every_price(stripe_client)
     held = Counter(p.lookup_key for p in listed if p.lookup_key)
     declared = {price.lookup_key for _, price in second.prices()}
     assert {k: held[k] for k in declared} == dict.fromkeys(declared, 1)
