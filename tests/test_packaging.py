@@ -61,7 +61,9 @@ def test_metadata_uses_the_spdx_licence_and_describes_the_project(dist: Path) ->
     assert info["License-Expression"] == "Apache-2.0"
     assert info["License"] is None  # the deprecated table form is gone
     assert info.get_all("License-File") == ["LICENSE"]
-    assert info["Keywords"] == "stripe,billing,subscriptions,entitlements,infrastructure-as-code,yaml"
+    assert (
+        info["Keywords"] == "stripe,billing,subscriptions,entitlements,infrastructure-as-code,yaml"
+    )
     classifiers = info.get_all("Classifier") or []
     assert "Typing :: Typed" in classifiers
     assert "Programming Language :: Python :: 3.11" in classifiers

@@ -9,6 +9,10 @@
 3. The rest are created, `concurrency` at a time, each under the runtime's customer lock
    and with the runtime's idempotency key for that entity, then mapped. A create retried or
    repeated after a crash returns the customer the first attempt made.
+4. A create that ends with an unknown outcome (a 5xx Stripe saved for the key, which every
+   retry with that key gets back; see reconciler.recovery) is settled by one more list pass
+   over the customers created since the run began: those found are mapped, the rest are
+   created again with the next round's key. Up to `recovery.ROUNDS` rounds.
 
 A request that finally fails is recorded with its reason and the run goes on; the entity
 stays unmapped, so the next run picks it up.
@@ -28,6 +32,7 @@ from reconciler.backfill.inputs import EntityInput, ParsedInput
 from reconciler.backfill.report import Report, Tally
 from reconciler.backfill.shard import Shard
 from reconciler.errors import ReconcilerError
+from reconciler.recovery import ROUNDS, created_since, outcome_unknown, round_key
 from reconciler.retry import failure_reason
 from reconciler.runtime.customers import customer_lock
 from reconciler.runtime.store.base import Store, held
@@ -52,14 +57,19 @@ def unmapped(store: Store, entities: Sequence[EntityInput]) -> list[EntityInput]
 
 
 def existing_customers(
-    client: stripe.StripeClient, caller: ApiCaller, wanted: set[str]
+    client: stripe.StripeClient,
+    caller: ApiCaller,
+    wanted: set[str],
+    since: float | None = None,
 ) -> dict[str, str]:
     """entity id -> customer id for every live customer whose `metadata.entityId` is in
-    `wanted`; when several carry one id, the oldest wins. Stripe lists newest first, so of
-    customers created in the same second the one listed last is the oldest."""
+    `wanted` (created since just before `since`, when given); when several carry one id, the
+    oldest wins. Stripe lists newest first, so of customers created in the same second the one
+    listed last is the oldest."""
     found: dict[str, tuple[int, int, str]] = {}
+    params: dict[str, Any] = {} if since is None else {"created": created_since(since)}
     with stripe_errors("listing customers"):
-        for position, customer in enumerate(caller.list_all(client.v1.customers, {})):
+        for position, customer in enumerate(caller.list_all(client.v1.customers, params)):
             entity = (customer.get("metadata") or {}).get(ENTITY_ID_KEY)
             if entity not in wanted:
                 continue
@@ -70,7 +80,7 @@ def existing_customers(
 
 
 def _create_one(
-    client: stripe.StripeClient, store: Store, caller: ApiCaller, entity: EntityInput
+    client: stripe.StripeClient, store: Store, caller: ApiCaller, entity: EntityInput, round: int
 ) -> str:
     """'created', or 'skipped' when someone mapped the entity while we waited for its lock."""
     lock = customer_lock(entity.entity_id)
@@ -82,7 +92,8 @@ def _create_one(
             params["email"] = entity.email
         if entity.name:
             params["name"] = entity.name
-        options: Any = {"idempotency_key": customer_idempotency_key(entity.entity_id)}
+        key = round_key(customer_idempotency_key(entity.entity_id), round)
+        options: Any = {"idempotency_key": key}
         customer = caller.call(lambda: client.v1.customers.create(params=params, options=options))
         store.set_customer(entity.entity_id, str(customer.id))
         return "created"
@@ -105,6 +116,7 @@ def backfill_customers(
     advance(len(entities) - len(pending))
     if not pending:
         return tally
+    started = time.time()
     matches = existing_customers(client, caller, {e.entity_id for e in pending})
     to_create: list[EntityInput] = []
     for entity in pending:
@@ -115,19 +127,54 @@ def backfill_customers(
         store.set_customer(entity.entity_id, customer_id)
         tally.add("matched")
         advance(1)
+    for round in range(ROUNDS):
+        unknown = _create_all(client, store, caller, to_create, concurrency, round, tally, advance)
+        if not unknown:
+            break
+        # Step 4: what did those writes do? One list pass over this run's customers says.
+        landed = existing_customers(client, caller, {e.entity_id for e in unknown}, started)
+        to_create = []
+        for entity in unknown:
+            customer_id = landed.get(entity.entity_id)
+            if customer_id is None:
+                to_create.append(entity)
+                continue
+            store.set_customer(entity.entity_id, customer_id)
+            tally.add("created")
+            advance(1)
+    return tally
+
+
+def _create_all(
+    client: stripe.StripeClient,
+    store: Store,
+    caller: ApiCaller,
+    entities: Sequence[EntityInput],
+    concurrency: int,
+    round: int,
+    tally: Tally,
+    advance: Advance,
+) -> list[EntityInput]:
+    """Create `entities` (step 3) with round `round`'s keys; those whose outcome is unknown
+    are returned (unless this is the last round: then they are failures)."""
+    unknown: list[EntityInput] = []
+    last = round == ROUNDS - 1
 
     def work(entity: EntityInput) -> None:
         try:
-            tally.add(_create_one(client, store, caller, entity))
+            tally.add(_create_one(client, store, caller, entity, round))
         except stripe.StripeError as exc:
+            if outcome_unknown(exc) and not last:
+                unknown.append(entity)  # list.append is atomic; settled by the caller
+                return
             tally.fail(entity.entity_id, failure_reason(exc))
         except ReconcilerError as exc:
             tally.fail(entity.entity_id, str(exc))
         advance(1)
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="backfill") as pool:
-        list(pool.map(work, to_create))
-    return tally
+        list(pool.map(work, entities))
+    return unknown
 
 
 def run_backfill(

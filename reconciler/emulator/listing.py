@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any
 
-from reconciler.emulator.errors import StripeError, invalid_value, missing
+from reconciler.emulator.errors import StripeError, invalid_value, missing, unknown_parameter
 from reconciler.emulator.forms import SCALAR, STRINGS, as_int, as_str_list
 from reconciler.emulator.search import Fields, compile_query
 from reconciler.emulator.store import Collection, Predicate, StripeObject
@@ -62,6 +62,30 @@ def fields_equal(params: dict[str, Any], names: tuple[str, ...]) -> Predicate:
     return lambda obj: all(obj.get(name) == value for name, value in wanted.items())
 
 
+def created_filter(params: dict[str, Any]) -> Predicate:
+    """`created=<ts>` or `created[gt|gte|lt|lte]=<ts>`, as every Stripe list takes it."""
+    given = params.get("created")
+    if given is None:
+        return lambda _: True
+    if not isinstance(given, dict):
+        moment = as_int(given, "created")
+        return lambda obj: bool(obj.get("created") == moment)
+    bounds = {}
+    for name, value in given.items():
+        if name not in _COMPARE:
+            raise unknown_parameter(f"created[{name}]")
+        bounds[name] = as_int(value, f"created[{name}]")
+    return lambda obj: all(_COMPARE[op](int(obj.get("created", 0)), v) for op, v in bounds.items())
+
+
+_COMPARE: dict[str, Any] = {
+    "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "lte": lambda a, b: a <= b,
+}
+
+
 def list_answer(
     collection: Collection,
     params: dict[str, Any],
@@ -69,8 +93,9 @@ def list_answer(
     noun: str,
     predicate: Predicate = lambda _: True,
 ) -> dict[str, Any]:
-    """One page of `collection` as a Stripe list object."""
+    """One page of `collection` as a Stripe list object (`created` filters every list)."""
     limit = parse_limit(params)
+    created = created_filter(params)
     starting_after = params.get("starting_after") or None
     ending_before = params.get("ending_before") or None
     for name, cursor in (("starting_after", starting_after), ("ending_before", ending_before)):
@@ -82,7 +107,9 @@ def list_answer(
             "You may only specify one of these parameters: ending_before, starting_after.",
             param="ending_before",
         )
-    data, has_more = collection.page(predicate, limit, starting_after, ending_before)
+    data, has_more = collection.page(
+        lambda obj: predicate(obj) and created(obj), limit, starting_after, ending_before
+    )
     return {"object": "list", "data": data, "has_more": has_more, "url": url}
 
 

@@ -9,6 +9,7 @@ plain dicts or strings, never `StripeObject`s.
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 
 import stripe
 
+from reconciler.recovery import created_since, write_once
 from reconciler.stripe_catalog import list_all
 from reconciler.stripe_client import stripe_errors
 
@@ -58,13 +60,28 @@ class RuntimeStripe:
     def create_customer(
         self, entity_id: str, email: str | None, metadata: Mapping[str, str] | None
     ) -> str:
+        """Create the entity's customer. When the outcome stays unknown (a 5xx saved for the
+        key, a lost connection), the customers created since the call began are read back
+        (a list: search lags behind writes) and the create is sent again with a new key only
+        when none carries the entity id (reconciler.recovery)."""
         params: Any = {"metadata": {**(metadata or {}), ENTITY_ID_KEY: entity_id}}
         if email:
             params["email"] = email
-        options: Any = {"idempotency_key": customer_idempotency_key(entity_id)}
+        started = time.time()
+
+        def create(key: str) -> str:
+            options: Any = {"idempotency_key": key}
+            return str(self.client.v1.customers.create(params=params, options=options).id)
+
+        def find() -> str | None:
+            recent = {"created": created_since(started)}
+            for customer in list_all(self.client.v1.customers, recent):
+                if (customer.get("metadata") or {}).get(ENTITY_ID_KEY) == entity_id:
+                    return str(customer["id"])
+            return None
+
         with stripe_errors(f"creating the customer of entity {entity_id!r}"):
-            customer = self.client.v1.customers.create(params=params, options=options)
-        return str(customer.id)
+            return write_once(create, find, customer_idempotency_key(entity_id))
 
     def customer_entity(self, customer_id: str) -> str | None:
         """The `metadata.entityId` of a customer (None when unset or the customer is deleted)."""

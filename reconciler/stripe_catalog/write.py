@@ -2,28 +2,53 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import stripe
 
 from reconciler.kinds import PRICE, PRODUCT
 from reconciler.metadata import PRODUCT_KEY_KEY
+from reconciler.recovery import created_since, write_once
 from reconciler.retry import DEFAULT_POLICY, call_with_retry
+from reconciler.stripe_catalog.read import list_all, page_caller
 from reconciler.stripe_client import stripe_errors
 
 T = TypeVar("T")
 
 
-def send(action: str, method: Callable[..., T], *args: str, params: Any, key: str) -> T:
+def send(
+    action: str,
+    method: Callable[..., T],
+    *args: str,
+    params: Any,
+    key: str,
+    find: Callable[[], T | None] | None = None,
+) -> T:
     """One catalog write: it carries the idempotency key `key` (so a retry, by the policy or
     by a rerun of the same plan, cannot create a second object), is retried on 429, 5xx and
-    connection errors (reconciler.retry), and Stripe's errors name `action`."""
-    options: Any = {"idempotency_key": key}
-    with stripe_errors(action):
+    connection errors (reconciler.retry), and Stripe's errors name `action`.
+
+    When the outcome stays unknown (a 5xx Stripe saved for the key, a lost connection),
+    `find` reads Stripe back for what the write would have made (reconciler.recovery); when it
+    finds nothing, or for an update (`find` None: setting the same values again is harmless),
+    the write is sent again with a new key."""
+
+    def attempt(round_key: str) -> T:
+        options: Any = {"idempotency_key": round_key}
         return call_with_retry(
             lambda: method(*args, params=params, options=options), DEFAULT_POLICY
         )
+
+    with stripe_errors(action):
+        return write_once(attempt, find or (lambda: None), key)
+
+
+def _recent(lister: Any, params: dict[str, Any], started: float) -> Iterator[dict[str, Any]]:
+    """Objects of a list endpoint created since just before `started`, newest first."""
+    page = page_caller(DEFAULT_POLICY)
+    return list_all(lister, {**params, "created": created_since(started)}, page)
 
 
 def _metadata_params(before: Mapping[str, str] | None, after: Mapping[str, str]) -> dict[str, str]:
@@ -36,8 +61,17 @@ def _metadata_params(before: Mapping[str, str] | None, after: Mapping[str, str])
 def create_product(client: stripe.StripeClient, state: Mapping[str, Any], key: str) -> str:
     """Create a product from its plan state (no default price yet: prices come after)."""
     params: Any = {**PRODUCT.create_params(state), "metadata": dict(state["metadata"])}
-    action = f"creating product {state['metadata'].get(PRODUCT_KEY_KEY)}"
-    return str(send(action, client.v1.products.create, params=params, key=key).id)
+    plan_key = state["metadata"].get(PRODUCT_KEY_KEY)
+    started = time.time()
+
+    def find() -> Any:
+        for product in _recent(client.v1.products, {}, started):
+            if (product.get("metadata") or {}).get(PRODUCT_KEY_KEY) == plan_key:
+                return client.v1.products.retrieve(product["id"])
+        return None
+
+    action = f"creating product {plan_key}"
+    return str(send(action, client.v1.products.create, params=params, key=key, find=find).id)
 
 
 def update_product(
@@ -86,8 +120,21 @@ def create_price(
     }
     if transfer_lookup_key and state["lookup_key"]:
         params["transfer_lookup_key"] = True
+    started = time.time()
+
+    def find() -> Any:
+        # Only a price this write made matches: created since it began, same product, lookup
+        # key, currency and metadata (the metadata names the plan price it stands for).
+        wanted = {"product": product_id, "active": state["active"]}
+        for price in _recent(client.v1.prices, wanted, started):
+            same = (price.get("lookup_key") or None) == (state["lookup_key"] or None)
+            same = same and price.get("currency") == state["currency"]
+            if same and (price.get("metadata") or {}) == dict(state["metadata"]):
+                return client.v1.prices.retrieve(price["id"])
+        return None
+
     action = f"creating price {state['lookup_key']}"
-    return str(send(action, client.v1.prices.create, params=params, key=key).id)
+    return str(send(action, client.v1.prices.create, params=params, key=key, find=find).id)
 
 
 def update_price(

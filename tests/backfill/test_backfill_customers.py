@@ -136,6 +136,24 @@ def test_server_errors_lose_nothing(
     assert entity_ids(all_customers(stripe_client)) == sorted(ids(40))
 
 
+@pytest.mark.parametrize("point", ["after", "during", "drop"])
+def test_faults_after_execution_began_make_one_customer_per_entity(
+    emulator: EmulatorControl, stripe_client: stripe.StripeClient, store: Store, point: str
+) -> None:
+    # A 500 saved for the key (docs: api/idempotent_requests) comes back for every retry with
+    # it; the run lists what landed and creates the rest with a new key.
+    emulator.faults(error_rate=0.2, error_point=point, error_methods=["POST"])
+    parsed = parse_input("\n".join(ids(60)))
+    report = run_backfill(parsed, Shard(), stripe_client, store, make_caller(store, 500), 8)
+    assert report.counts == {"created": 60, "matched": 0, "skipped": 0, "failed": 0}
+    assert emulator.counters()["errors_injected"] > 0
+    emulator.clear_faults()
+    customers = all_customers(stripe_client)
+    assert entity_ids(customers) == sorted(ids(60))
+    for customer in customers:
+        assert store.get_customer(customer["metadata"]["entityId"]) == customer["id"]
+
+
 def test_a_client_error_is_reported_not_retried_and_the_rerun_finishes(
     emulator: EmulatorControl, stripe_client: stripe.StripeClient, store: Store
 ) -> None:

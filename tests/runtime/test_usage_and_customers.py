@@ -125,6 +125,28 @@ def test_concurrent_create_customer_makes_one_customer(
     assert stripe_client.v1.customers.list(params={"limit": 100}).data[0].email == "o@example.com"
 
 
+@pytest.mark.parametrize(("point", "creates"), [("after", 1), ("during", 2)])
+def test_create_customer_settles_a_saved_500(
+    emulator: EmulatorControl,
+    stripe_client: stripe.StripeClient,
+    plans: Plans,
+    redis_store: Store,
+    point: str,
+    creates: int,
+) -> None:
+    # Stripe saves a 500 for the key once execution began (docs: api/idempotent_requests):
+    # "after" the customer exists, "during" it does not; either way one customer results.
+    rule = {"method": "POST", "path_prefix": "/v1/customers", "count": 1, "point": point}
+    emulator.faults(fail_requests=[rule])
+    billing = make_billing(emulator, plans, redis_store)
+    customer = billing.create_stripe_customer("org_500", email="s@example.com")
+    listed = stripe_client.v1.customers.list(params={"limit": 100}).data
+    assert [c.id for c in listed] == [customer]
+    assert listed[0].metadata is not None and listed[0].metadata["entityId"] == "org_500"
+    assert redis_store.get_customer("org_500") == customer
+    assert emulator.counters()["by_route"]["POST /v1/customers"] == creates
+
+
 def test_lost_mapping_adopts_the_existing_customer(
     emulator: EmulatorControl, plans: Plans, tmp_path: Path, stripe_client: stripe.StripeClient
 ) -> None:

@@ -1,0 +1,49 @@
+"""apply under faults that strike after Stripe began executing a write (issue 9 item 3).
+
+Stripe saves a 500 for the idempotency key once execution began (docs:
+api/idempotent_requests), so the plan-derived key can never succeed again; apply reads the
+catalog back and retries with a new key only where the write did not happen.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import stripe
+
+from reconciler.testing import EmulatorControl
+from tests.reconcile.conftest import Run
+
+EXAMPLE = Path(__file__).parents[2] / "plans"
+
+
+@pytest.mark.parametrize("point", ["after", "during", "drop"])
+def test_repeated_applies_converge_without_duplicates(
+    run: Run,
+    emulator: EmulatorControl,
+    stripe_client: stripe.StripeClient,
+    tmp_path: Path,
+    point: str,
+) -> None:
+    folder = shutil.copytree(EXAMPLE, tmp_path / "plans")
+    emulator.faults(error_rate=0.2, error_point=point, error_methods=["POST"])
+    for _ in range(3):
+        code, _, err = run("apply", str(folder), "--yes")
+        if code == 0:
+            break
+    assert code == 0, err
+    emulator.clear_faults()
+    code, out, _ = run("diff", str(folder), "--format", "json")
+    assert (code, json.loads(out)["in_sync"]) == (0, True)
+    assert emulator.counters()["errors_injected"] > 0
+    prices = [p.to_dict() for p in stripe_client.v1.prices.list(params={"limit": 100}).data]
+    inactive = stripe_client.v1.prices.list(params={"limit": 100, "active": False}).data
+    # One price per plan price: no orphan made by a write whose 500 hid its success.
+    assert len(prices) + len(inactive) == 7
+    assert sorted(Counter(p["lookup_key"] for p in prices).values()) == [1] * 7
+    products = stripe_client.v1.products.list(params={"limit": 100}).data
+    assert len(products) == 3
