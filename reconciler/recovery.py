@@ -23,7 +23,7 @@ T = TypeVar("T")
 # Stripe's limit on an idempotency key (docs: api/idempotent_requests).
 MAX_KEY_LENGTH = 255
 # Rounds of (write, read back) before the last unknown outcome is raised.
-ROUNDS = 4
+ROUNDS = 8
 # Objects created by a write are looked for from this long before it started (clock skew
 # between this machine and Stripe's `created` timestamps).
 CREATED_MARGIN = 300
