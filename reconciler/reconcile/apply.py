@@ -1,10 +1,11 @@
 """Execute a plan through the Stripe catalog boundary, in an order Stripe refuses nothing.
 
 Each change becomes one or more steps in phases: create products, update products, create
-prices, update prices, create replacement prices, move default prices, move subscribers,
-archive prices, archive products. A product's default price therefore always moves before its
-old default is archived. Every write carries an idempotency key derived from the plan's
-fingerprint, the change's key and the step, so a retried request never writes twice.
+prices, update prices, create replacement prices, move (or unset) default prices, move
+subscribers, archive prices, archive products. A product's default price therefore always
+moves or is unset, as Stripe requires, before its old default is archived. Every write carries
+an idempotency key derived from the plan's fingerprint, the change's key and the step, so a
+retried request never writes twice.
 """
 
 from __future__ import annotations
@@ -147,15 +148,20 @@ def _steps(change: Change) -> Iterator[Step]:
         def archive_product(ctx: _Context) -> None:
             catalog.archive(ctx.client, "product", change.product_id, ctx.key(change, "archive"))
 
+        if before.get("default_price") and not after.get("default_price"):
+            yield Step(5, change, "unset default price", _default_step(change, after))
         yield Step(8, change, "archive product", archive_product)
 
 
 def _default_step(change: Change, after: dict[str, Any]) -> Callable[[_Context], None]:
+    """Set the product's default price to the one the plan names, or unset it (None)."""
+    name = after.get("default_price")
+
     def set_default(ctx: _Context) -> None:
         catalog.set_default_price(
             ctx.client,
             ctx.product_id(change),
-            ctx.price_id(str(after["default_price"])),
+            ctx.price_id(str(name)) if name else None,
             ctx.key(change, "default"),
         )
 

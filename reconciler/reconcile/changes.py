@@ -113,8 +113,8 @@ class ReplacePrice(PriceChange):
     kind: ClassVar[Kind] = "price"
     old_price_id: str
     moves_default: bool = False
-    # False when the old price is a default Stripe cannot move away (its product keeps no
-    # declared default): it then stays active, without its lookup key.
+    # False when the old price is the default of a product no plan declares (left alone
+    # without --prune): Stripe refuses to archive it, so it stays active without its lookup key.
     archive_old: bool = True
     migrate_subscribers: bool = False
     proration_behavior: str = "create_prorations"

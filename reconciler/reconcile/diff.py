@@ -19,7 +19,6 @@ from reconciler.reconcile.changes import (
 )
 from reconciler.reconcile.plan import DiffOptions, Plan
 from reconciler.reconcile.state import (
-    default_price_name,
     desired_price_state,
     desired_product_state,
     live_price_state,
@@ -46,7 +45,7 @@ def diff(
             undeclared_product(live_product, live, options, out)
     for price in live.prices:
         if price.id not in out.matched_prices and live.product_by_id(price.product_id) is None:
-            undeclared_price(price, None, live, options, out, moving_default=False)
+            undeclared_price(price, None, live, options, out)
     managed = sum(1 for p in live.prices if p.managed and p.price.active)
     return Plan(tuple(out.changes), tuple(out.notes), options, managed)
 
@@ -93,9 +92,6 @@ def _diff_product(
         )
     else:
         before = live_product_state(current, live)
-        if product.default_price is None:
-            # Stripe cannot unset a default price; a plan without one leaves it as it is.
-            after["default_price"] = before["default_price"]
         fields = field_changes(before, after)
         if fields:
             reason = "adopt" if not current.managed else ""
@@ -112,12 +108,11 @@ def _diff_product(
     for price in product.prices:
         _diff_price(product, price, current, live, options, config, out)
     if current is not None:
-        moving = product.default_price is not None and (
-            default_price_name(current, live) != product.default_price
-        )
+        # The product's default moves to the declared one or is unset, so any of its prices
+        # can be archived.
         for live_price in live.prices_of(current.id):
             if live_price.id not in out.matched_prices:
-                undeclared_price(live_price, current, live, options, out, moving_default=moving)
+                undeclared_price(live_price, current, live, options, out)
 
 
 def _diff_price(
@@ -154,7 +149,7 @@ def _diff_price(
         return
     if needs_replacement(before, after):
         is_default = owner is not None and owner.default_price_id == held.id
-        archivable = _default_moves_away(held, owner, product, live, out.desired)
+        stays = _default_stays(held, owner, live, options, out.desired)
         out.changes.append(
             ReplacePrice(
                 product_key=product.key,
@@ -165,11 +160,11 @@ def _diff_price(
                 after=after,
                 fields=fields,
                 moves_default=is_default and product.default_price == price.lookup_key,
-                archive_old=archivable,
+                archive_old=stays is None,
                 reason=""
-                if archivable
-                else "the old price stays active: it is its product's "
-                "default price and no other default is declared (Stripe cannot unset a default)",
+                if stays is None
+                else f"the old price stays active: it is the default price of product {stays}, "
+                "which no plan declares (--prune archives that product and its prices)",
                 migrate_subscribers=options.migrate_subscribers,
                 proration_behavior=product.proration_behavior,
             )
@@ -190,18 +185,23 @@ def _diff_price(
     )
 
 
-def _default_moves_away(
+def _default_stays(
     old: LivePrice,
     owner: LiveProduct | None,
-    product: Product,
     live: LiveCatalog,
+    options: DiffOptions,
     desired: Catalog,
-) -> bool:
-    """True unless `old` is its product's default and no declared default will replace it."""
+) -> str | None:
+    """The product (key or id) whose default `old` stays after the apply, or None when its
+    default moves away or is unset first (Stripe refuses to archive a default price). Only a
+    product no plan declares, left alone without --prune, keeps it."""
     holder = live.product_by_id(old.product_id)
     if holder is None or holder.default_price_id != old.id:
-        return True
+        return None
     if owner is not None and holder.id == owner.id:
-        return product.default_price is not None
-    declared = desired.product(holder.key) if holder.key else None
-    return declared is not None and declared.default_price is not None
+        return None
+    if holder.key and desired.product(holder.key) is not None:
+        return None
+    if options.prune and holder.managed:
+        return None
+    return holder.key or holder.id

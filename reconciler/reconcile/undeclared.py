@@ -37,10 +37,10 @@ def undeclared_price(
     live: LiveCatalog,
     options: DiffOptions,
     out: Collector,
-    moving_default: bool,
 ) -> None:
     """A live price no plan declares: archived with --prune (or always, for an orphan of an
-    interrupted replacement, which has lost its lookup key)."""
+    interrupted replacement, which has lost its lookup key). When it is its product's default,
+    the apply unsets or moves that default first (its product's change says which)."""
     lookup_key = price.price.lookup_key
     shown = lookup_key or f"({price.id})"
     if not price.managed:
@@ -52,17 +52,6 @@ def undeclared_price(
     orphan = not lookup_key
     if not (options.prune or orphan):
         out.notes.append(Notice(f"price:{shown}", price.id, "not declared; --prune archives it"))
-        return
-    is_default = owner is not None and owner.default_price_id == price.id
-    if is_default and not moving_default:
-        out.notes.append(
-            Notice(
-                f"price:{shown}",
-                price.id,
-                "not declared, but it is its product's default price, which "
-                "Stripe cannot unset; declare another default to archive it",
-            )
-        )
         return
     product_key = owner.key if owner is not None and owner.key else price.product_id
     before = live_price_state(price, product_key)
@@ -107,7 +96,8 @@ def undeclared_product(
         out.matched_prices.update(p.id for p in live.prices_of(product.id))
         return
     before = live_product_state(product, live)
-    after = {**before, "active": False}
+    # Its default price is unset first, so every managed price of it can be archived.
+    after = {**before, "active": False, "default_price": None}
     out.changes.append(
         ArchiveProduct(
             product_key=shown,
@@ -119,5 +109,7 @@ def undeclared_product(
         )
     )
     for price in live.prices_of(product.id):
+        if price.id in out.matched_prices:
+            continue  # a declared lookup key's holder: its replacement archives it
         out.matched_prices.add(price.id)
-        undeclared_price(price, product, live, options, out, moving_default=False)
+        undeclared_price(price, product, live, options, out)

@@ -97,10 +97,15 @@ def update_product(
 
 
 def set_default_price(
-    client: stripe.StripeClient, product_id: str, price_id: str, key: str
+    client: stripe.StripeClient, product_id: str, price_id: str | None, key: str
 ) -> None:
-    action = f"setting the default price of {product_id} to {price_id}"
-    params: Any = {"default_price": price_id}
+    """Point the product's default price at `price_id`, or unset it (None: Stripe takes
+    `default_price=""`), which Stripe requires before it archives that price."""
+    if price_id is None:
+        action = f"unsetting the default price of {product_id}"
+    else:
+        action = f"setting the default price of {product_id} to {price_id}"
+    params: Any = {"default_price": price_id or ""}
     send(action, client.v1.products.update, product_id, params=params, key=key)
 
 

@@ -192,9 +192,13 @@ def test_update_allows_only_the_documented_fields(
     assert tax.value.param == "tax_behavior"
 
 
-def test_default_price_cannot_be_archived(
+def test_default_price_cannot_be_archived_until_unset(
     client: stripe.StripeClient, product: stripe.Product
 ) -> None:
+    """docs.stripe.com/api/products/update (`default_price`): an empty value unsets it. The
+    refusal's wording is not in the API reference; it is quoted as real Stripe answers it in
+    user reports (e.g. the code corpus: "This price cannot be archived because it is the
+    default price of its product.", answered by `default_price=` first)."""
     price = client.v1.prices.create(
         params={"product": product.id, "currency": "usd", "unit_amount": 100}
     )
@@ -204,8 +208,12 @@ def test_default_price_cannot_be_archived(
     assert caught.value.user_message == (
         "This price cannot be archived because it is the default price of its product."
     )
-    client.v1.products.update(product.id, params={"default_price": ""})
+    assert client.v1.prices.retrieve(price.id).active is True
+    unset = client.v1.products.update(product.id, params={"default_price": ""})
+    assert unset.default_price is None
     assert client.v1.prices.update(price.id, params={"active": False}).active is False
+    archived = client.v1.products.update(product.id, params={"active": False})
+    assert (archived.active, archived.default_price) == (False, None)
 
 
 def test_list_filters_and_expands_product(

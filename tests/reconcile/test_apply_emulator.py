@@ -100,17 +100,42 @@ def test_every_update_kind_then_prune(
     write_plans(plans_dir, Catalog((renamed,)))
     code, out, _ = run("diff", str(plans_dir), "--prune")
     assert code == 2
-    assert out.splitlines()[-3] == "Plan: 0 to create, 2 to update, 0 to replace, 2 to archive."
-    # old_monthly stays: it is its archived product's default, which Stripe cannot unset.
-    assert "! price:old_monthly (" in out
-    assert run("apply", str(plans_dir), "--prune", "--yes")[0] == 0
+    assert out.splitlines()[-3] == "Plan: 0 to create, 2 to update, 0 to replace, 3 to archive."
+    # The removed product's default price is archived too: apply unsets the default first.
+    assert '    default_price: "old_monthly" -> (none)' in out
+    code, out, err = run("apply", str(plans_dir), "--prune", "--yes")
+    assert code == 0, err
     assert run("diff", str(plans_dir), "--prune")[0] == 0
     (monthly,) = prices_with_key(stripe_client, "pro_monthly")
     assert (monthly.nickname, monthly.metadata["limits:seats"]) == ("Monthly", "3")
     (yearly,) = prices_with_key(stripe_client, "pro_yearly")
     assert yearly.active is False
+    (old_monthly,) = prices_with_key(stripe_client, "old_monthly")
+    assert old_monthly.active is False
     products = {p.metadata["plan-key"]: p for p in stripe_client.v1.products.list().data}
     assert (products["pro"].name, products["old"].active) == ("Pro 2", False)
+    assert products["old"].default_price is None
+
+
+def test_a_plan_may_drop_a_products_default_price(
+    run: Run, stripe_client: stripe.StripeClient, plans_dir: Path
+) -> None:
+    write_plans(plans_dir, Catalog((product("pro", price("pro_monthly", 4900)),)))
+    assert run("apply", str(plans_dir), "--yes")[0] == 0
+    # No default declared, and a new amount: the default is unset, the old price archived.
+    dropped = product("pro", price("pro_monthly", 5900), default_price=None)
+    write_plans(plans_dir, Catalog((dropped,)))
+    code, out, _ = run("diff", str(plans_dir))
+    assert code == 2
+    assert '    default_price: "pro_monthly" -> (none)' in out
+    code, _, err = run("apply", str(plans_dir), "--yes")
+    assert code == 0, err
+    assert run("diff", str(plans_dir))[0] == 0
+    (held,) = [p for p in prices_with_key(stripe_client, "pro_monthly")]
+    assert (held.unit_amount, held.active) == (5900, True)
+    assert [p.active for p in all_prices(stripe_client)] == [True, False]
+    (pro,) = stripe_client.v1.products.list().data
+    assert pro.default_price is None
 
 
 def test_metadata_removed_from_the_plan_is_deleted_in_stripe(

@@ -161,16 +161,44 @@ def test_orphan_of_an_interrupted_replacement_is_archived_even_without_prune() -
     assert change.reason == "left active by an interrupted replacement"
 
 
-def test_undeclared_product_is_archived_with_prune_but_its_default_price_stays() -> None:
+def test_undeclared_product_is_archived_with_prune_with_every_price_default_included() -> None:
     old = product("old", price("old_monthly"), price("old_yearly"))
     products, prices = synced(Catalog((PRO, old)))
     plan = plan_for(CATALOG, products, prices, prune=True)
     assert [(c.action, c.key) for c in plan.changes] == [
         ("archive", "product:old"),
+        ("archive", "price:old_monthly"),
         ("archive", "price:old_yearly"),
     ]
-    assert isinstance(plan.changes[0], ArchiveProduct)
-    assert [n.key for n in plan.notes] == ["price:old_monthly"]
+    archive = plan.changes[0]
+    assert isinstance(archive, ArchiveProduct)
+    # Stripe refuses to archive a product's default price: the apply unsets it first.
+    assert archive.fields == (
+        FieldChange("active", True, False),
+        FieldChange("default_price", "old_monthly", None),
+    )
+    assert plan.notes == ()
+
+
+def test_a_plan_without_a_default_unsets_it() -> None:
+    undeclared = product("pro", *PRO.prices, default_price=None)
+    products, prices = synced(CATALOG)
+    (change,) = plan_for(Catalog((undeclared,)), products, prices).changes
+    assert (change.action, change.key) == ("update", "product:pro")
+    assert change.fields == (FieldChange("default_price", "pro_monthly", None),)
+
+
+def test_replacing_the_default_of_a_product_without_a_declared_default_archives_it() -> None:
+    changed = product("pro", price("pro_monthly", 5900), PRO.prices[1], default_price=None)
+    products, prices = synced(CATALOG)
+    plan = plan_for(Catalog((changed,)), products, prices)
+    assert [(c.action, c.key) for c in plan.changes] == [
+        ("update", "product:pro"),
+        ("replace", "price:pro_monthly"),
+    ]
+    replace = plan.changes[1]
+    assert isinstance(replace, ReplacePrice)
+    assert (replace.moves_default, replace.archive_old, replace.reason) == (False, True, "")
 
 
 def test_unmanaged_objects_are_never_changed_and_listed() -> None:
@@ -250,3 +278,25 @@ def test_amounts_compare_as_numbers() -> None:
     products, prices = synced(CATALOG)
     prices[0]["unit_amount_decimal"] = "4900.00"
     assert plan_for(CATALOG, products, prices).changes == ()
+
+
+def test_a_default_of_an_undeclared_product_stays_without_prune() -> None:
+    # pro_monthly is held by a price of `other`, a product no plan declares, as its default.
+    other = product("other", price("pro_monthly", 4900))
+    products, prices = synced(Catalog((product("pro", PRO.prices[1]), other)))
+    plan = plan_for(CATALOG, products, prices)
+    (replace,) = [c for c in plan.changes if isinstance(c, ReplacePrice)]
+    assert (replace.old_price_id, replace.archive_old) == ("price_pro_monthly", False)
+    assert replace.reason == (
+        "the old price stays active: it is the default price of product other, which no plan "
+        "declares (--prune archives that product and its prices)"
+    )
+    pruned = plan_for(CATALOG, products, prices, prune=True)
+    assert [(c.action, c.key) for c in pruned.changes] == [
+        ("archive", "product:other"),
+        ("update", "product:pro"),
+        ("replace", "price:pro_monthly"),
+    ]
+    pruned_replace = pruned.changes[2]
+    assert isinstance(pruned_replace, ReplacePrice)
+    assert (pruned_replace.archive_old, pruned_replace.reason) == (True, "")
