@@ -56,6 +56,11 @@ class NoCustomer(ReconcilerError):
     """The entity has no Stripe customer yet (call `create_stripe_customer` first)."""
 
 
+class PortalNotConfigured(ReconcilerError):
+    """Stripe refused a Billing Portal session: the account has no default portal
+    configuration and none was named. The message says how to make one."""
+
+
 class WebhookRejected(ReconcilerError):
     """A webhook's body or signature was refused; nothing was written."""
 

@@ -135,6 +135,11 @@ class EmulatorControl:
     def now(self) -> int:
         return int(self._call("GET", "clock")["now"])
 
+    def save_portal_settings(self) -> str:
+        """Play saving the customer portal settings in the Dashboard: the account gets its
+        default Billing Portal configuration (API-created ones are never the default)."""
+        return str(self._call("POST", "billing_portal/dashboard", {})["id"])
+
     def advance(self, seconds: int) -> int:
         return int(self._call("POST", "clock/advance", {"seconds": seconds})["now"])
 

@@ -33,6 +33,10 @@ def main() -> int:
         show("entitlements after", billing.entitlements(entity))
         billing.consume(entity, "premium-credits", 25)
         show("usage of premium-credits", billing.usage(entity, "premium-credits"))
+        # Stripe refuses portal sessions until the account has a default portal configuration,
+        # made by saving the customer portal settings in the Dashboard once; the emulator
+        # plays that step here.
+        control.save_portal_settings()
         print(f"portal url: {billing.get_portal(entity)}")
     finally:
         billing.close()

@@ -13,6 +13,7 @@ from typing import Any
 from reconciler.emulator.billing import advance_clock
 from reconciler.emulator.checkout import complete_session
 from reconciler.emulator.errors import StripeError
+from reconciler.emulator.portal_configurations import save_dashboard_settings
 from reconciler.emulator.products import seed_products
 from reconciler.emulator.state import Emulator
 
@@ -79,6 +80,9 @@ def _dispatch(emulator: Emulator, method: str, path: str, body: dict[str, Any]) 
     if route == ("POST", "/_emulator/counters/reset"):
         emulator.counters.reset()
         return 200, emulator.counters.snapshot()
+    if route == ("POST", "/_emulator/billing_portal/dashboard"):
+        with emulator.lock:
+            return 200, save_dashboard_settings(emulator)
     if route == ("POST", "/_emulator/webhooks/flush"):
         return 200, {"pending": emulator.webhooks.flush()}
     if route == ("POST", "/_emulator/seed/products"):

@@ -28,6 +28,7 @@ PREFIXES: dict[str, tuple[str, str]] = {
     "in_": ("invoices", "invoice"),
     "cs_": ("checkout_sessions", "checkout.session"),
     "bps_": ("portal_sessions", "billing_portal.session"),
+    "bpc_": ("portal_configurations", "configuration"),
     "evt_": ("events", "event"),
     "we_": ("webhook_endpoints", "webhook_endpoint"),
     "mtr_": ("meters", "billing.meter"),
@@ -73,6 +74,7 @@ class Emulator:
         self.invoices = Collection()
         self.checkout_sessions = Collection()
         self.portal_sessions = Collection()
+        self.portal_configurations = Collection()
         self.events = Collection()
         self.webhook_endpoints = Collection()
         self.meters = Collection()

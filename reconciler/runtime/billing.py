@@ -146,11 +146,15 @@ class Billing:
         )
         return session.url
 
-    def get_portal(self, entity_id: str, return_url: str | None = None) -> str:
-        """A Billing Portal URL; `NoCustomer` when the entity has no customer yet."""
+    def get_portal(
+        self, entity_id: str, return_url: str | None = None, configuration: str | None = None
+    ) -> str:
+        """A Billing Portal URL; `NoCustomer` when the entity has no customer yet,
+        `PortalNotConfigured` when the account has no default portal configuration and
+        `configuration` (a `bpc_...` id) names none."""
         customer = require_customer(self.store, entity_id)
         fallback = self.config.urls_for(self.settings.mode).portal_return
-        return self.stripe.create_portal(customer, return_url or fallback)
+        return self.stripe.create_portal(customer, return_url or fallback, configuration)
 
     # Subscriptions and webhooks --------------------------------------------------------
 

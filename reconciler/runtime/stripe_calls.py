@@ -17,6 +17,7 @@ from typing import Any
 
 import stripe
 
+from reconciler.errors import PortalNotConfigured
 from reconciler.recovery import created_since, write_once
 from reconciler.stripe_catalog import list_all
 from reconciler.stripe_client import stripe_errors
@@ -34,6 +35,18 @@ def customer_idempotency_key(entity_id: str) -> str:
 def _search_literal(value: str) -> str:
     """A value quoted for Stripe's search query language."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _portal_advice(stripe_message: str) -> str:
+    """What to do when Stripe has no default portal configuration, in the key's mode."""
+    live = "live mode" in stripe_message
+    page = "https://dashboard.stripe.com/" + ("" if live else "test/") + "settings/billing/portal"
+    return (
+        f"the Stripe account has no default Billing Portal configuration in "
+        f"{'live' if live else 'test'} mode, so Stripe refuses portal sessions: save the "
+        f"customer portal settings once at {page} (that creates the default), or pass "
+        "configuration='bpc_...' (a configuration made with the API) to get_portal"
+    )
 
 
 @dataclass(frozen=True)
@@ -126,11 +139,25 @@ class RuntimeStripe:
             session = self.client.v1.checkout.sessions.create(params=params, options=options)
         return CheckoutSession(id=str(session.id), url=str(session.url))
 
-    def create_portal(self, customer_id: str, return_url: str | None) -> str:
+    def create_portal(
+        self, customer_id: str, return_url: str | None, configuration: str | None = None
+    ) -> str:
+        """A portal session URL; `PortalNotConfigured` when the account has no default
+        configuration and `configuration` names none (Stripe refuses the session then)."""
         params: Any = {"customer": customer_id}
         if return_url:
             params["return_url"] = return_url
+        if configuration:
+            params["configuration"] = configuration
         options: Any = {"idempotency_key": f"reconciler-portal-{uuid.uuid4().hex}"}
         with stripe_errors(f"creating a Billing Portal session for customer {customer_id}"):
-            session = self.client.v1.billing_portal.sessions.create(params=params, options=options)
+            try:
+                session = self.client.v1.billing_portal.sessions.create(
+                    params=params, options=options
+                )
+            except stripe.InvalidRequestError as exc:
+                message = exc.user_message or ""
+                if message.startswith("No configuration provided"):
+                    raise PortalNotConfigured(_portal_advice(message)) from exc
+                raise
         return str(session.url)

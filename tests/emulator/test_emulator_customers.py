@@ -115,13 +115,23 @@ def test_search_by_metadata_and_email(client: stripe.StripeClient) -> None:
 
 def test_portal_session_points_at_a_real_page(client: stripe.StripeClient) -> None:
     customer = client.v1.customers.create(params={"email": _email()})
-    session = client.v1.billing_portal.sessions.create(
-        params={"customer": customer.id, "return_url": "https://example.com/account"}
+    configuration = client.v1.billing_portal.configurations.create(
+        params={"features": {"invoice_history": {"enabled": True}}}
     )
+    session = client.v1.billing_portal.sessions.create(
+        params={
+            "customer": customer.id,
+            "return_url": "https://example.com/account",
+            "configuration": configuration.id,
+        }
+    )
+    assert session.configuration == configuration.id
     assert session.id.startswith("bps_")
     assert (session.object, session.customer) == ("billing_portal.session", customer.id)
     assert session.return_url == "https://example.com/account"
     assert session.url.startswith("http")
     with pytest.raises(stripe.InvalidRequestError) as caught:
-        client.v1.billing_portal.sessions.create(params={"customer": "cus_missing"})
+        client.v1.billing_portal.sessions.create(
+            params={"customer": "cus_missing", "configuration": configuration.id}
+        )
     assert caught.value.user_message == "No such customer: 'cus_missing'"

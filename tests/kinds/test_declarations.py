@@ -63,7 +63,10 @@ def test_create_params_send_every_field_with_a_value() -> None:
         "tax_behavior": "unspecified",
         "active": True,
         "tiers_mode": "graduated",
-        "tiers": [{"up_to": 10, "unit_amount_decimal": "0.5"}, {"up_to": "inf", "flat_amount": 900}],
+        "tiers": [
+            {"up_to": 10, "unit_amount_decimal": "0.5"},
+            {"up_to": "inf", "flat_amount": 900},
+        ],
         "billing_scheme": "tiered",
     }
 

@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 import stripe
 
-from reconciler.errors import NoCustomer, ReconcilerError, StripeCallError
+from reconciler.errors import NoCustomer, PortalNotConfigured, ReconcilerError, StripeCallError
 from reconciler.model import Plans
 from reconciler.runtime.store import Store
 from reconciler.testing import EmulatorControl
@@ -57,6 +57,7 @@ def test_guide_flow_end_to_end(
     assert billing.has_feature("user_1", "Standard Credits") is True
     assert billing.has_feature("user_1", "features:Priority Support") is False
 
+    emulator.save_portal_settings()  # once per account, in the Dashboard
     portal = billing.get_portal("user_1")
     assert portal.startswith(emulator.url)
 
@@ -141,6 +142,29 @@ def test_unknown_price_and_missing_customer_are_clear_errors(
     assert str(missing.value) == (
         "entity 'user_3' has no Stripe customer: call create_stripe_customer first"
     )
+
+
+def test_portal_without_a_default_configuration_says_what_to_do(
+    emulator: EmulatorControl,
+    stripe_client: stripe.StripeClient,
+    plans: Plans,
+    price_ids: dict[str, str],
+    redis_store: Store,
+) -> None:
+    billing = make_billing(emulator, plans, redis_store)
+    billing.create_stripe_customer("user_7")
+    with pytest.raises(PortalNotConfigured) as caught:
+        billing.get_portal("user_7")
+    assert str(caught.value) == (
+        "the Stripe account has no default Billing Portal configuration in test mode, so "
+        "Stripe refuses portal sessions: save the customer portal settings once at "
+        "https://dashboard.stripe.com/test/settings/billing/portal (that creates the default), "
+        "or pass configuration='bpc_...' (a configuration made with the API) to get_portal"
+    )
+    made = stripe_client.v1.billing_portal.configurations.create(
+        params={"features": {"invoice_history": {"enabled": True}}}
+    )
+    assert billing.get_portal("user_7", configuration=made.id).startswith(emulator.url)
 
 
 def test_stripe_errors_keep_the_request_id(
