@@ -126,6 +126,10 @@ class ArchivePrice(PriceChange):
     action: ClassVar[Action] = "archive"
     kind: ClassVar[Kind] = "price"
     price_id: str
+    # True for the old price of a replacement an earlier apply did not finish (it lost its
+    # lookup key to the new price but is still active): finishing that replacement is not a
+    # new destructive change, so the safety rail does not count it.
+    finishes_replacement: bool = False
 
     @property
     def key(self) -> str:

@@ -124,7 +124,8 @@ class Plan:
     changes: tuple[Change, ...]
     notes: tuple[Note, ...] = ()
     options: DiffOptions = DiffOptions()
-    managed_prices: int = 0  # active managed prices in Stripe, the safety rail's base
+    # Active managed prices in Stripe holding a lookup key: the safety rail's base.
+    managed_prices: int = 0
     fingerprint: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -146,8 +147,14 @@ class Plan:
 
     @property
     def destructive(self) -> int:
-        """Managed prices this plan archives or replaces."""
-        return sum(1 for c in self.changes if isinstance(c, ArchivePrice | ReplacePrice))
+        """Managed prices this plan archives or replaces, not counting the old prices of
+        replacements an interrupted apply left to finish (the reviewed run counted them)."""
+        return sum(
+            1
+            for c in self.changes
+            if isinstance(c, ReplacePrice)
+            or (isinstance(c, ArchivePrice) and not c.finishes_replacement)
+        )
 
     def safety_problem(self) -> str | None:
         """Why the rail refuses this plan without `--force`, or None when it passes."""

@@ -67,6 +67,7 @@ def undeclared_price(
             after=after,
             fields=field_changes(before, after),
             reason=reason,
+            finishes_replacement=orphan,
         )
     )
 
