@@ -12,12 +12,16 @@ class PlanError(ReconcilerError):
 
 
 class StripeCallError(ReconcilerError):
-    """A Stripe request failed; keeps Stripe's request id for support tickets."""
+    """A Stripe request failed; keeps Stripe's request id for support tickets and its error
+    code (`resource_missing`, ...) for callers that decide on it."""
 
-    def __init__(self, message: str, request_id: str | None = None) -> None:
+    def __init__(
+        self, message: str, request_id: str | None = None, code: str | None = None
+    ) -> None:
         suffix = f" (request id {request_id})" if request_id else ""
         super().__init__(f"{message}{suffix}")
         self.request_id = request_id
+        self.code = code
 
 
 class LiveKeyRefused(ReconcilerError):

@@ -83,4 +83,4 @@ def stripe_errors(action: str) -> Iterator[None]:
         yield
     except stripe.StripeError as exc:
         message = exc.user_message or str(exc) or type(exc).__name__
-        raise StripeCallError(f"{action}: {message}", exc.request_id) from exc
+        raise StripeCallError(f"{action}: {message}", exc.request_id, exc.code) from exc

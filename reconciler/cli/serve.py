@@ -1,37 +1,95 @@
-"""`reconciler serve`: the webhook endpoint and health check on a stdlib WSGI server."""
+"""`reconciler serve`: the webhook endpoint and health check on waitress, with the workers that
+drain the re-read queue.
+
+Waitress, not gunicorn: it reads each request completely in one event loop before handing it
+to a worker thread, so slow or silent clients hold a socket, never a thread (gunicorn's sync
+workers need a buffering proxy in front for that); it closes clients idle for
+`channel_timeout`; it runs in the same process as the queue workers and in tests' threads; it
+is pure Python with no dependencies and runs on every platform.
+"""
 
 from __future__ import annotations
 
 import logging
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+import threading
+from typing import Any
 
 import click
 
 from reconciler.cli.output import note, plans_option
 from reconciler.errors import ReconcilerError
 
+# Pending connections the kernel keeps while the event loop accepts: a month-start burst of
+# deliveries waits here instead of being reset (Linux caps it at net.core.somaxconn).
+BACKLOG = 4096
+# Open client connections at once; each costs a socket, not a thread.
+CONNECTION_LIMIT = 4000
+# Threads running the app; requests reach them complete, so this bounds work, not clients.
+THREADS = 8
+CLIENT_TIMEOUT_SECONDS = 60
 
-class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    """One thread per request, so a slow Stripe call never blocks the health check."""
 
-    daemon_threads = True
+def create_server(app: Any, host: str, port: int, client_timeout: int) -> Any:
+    """A waitress server for `app` (not yet running; `.run()` serves, `.close()` stops)."""
+    from waitress.server import create_server as waitress_server
 
+    from reconciler.runtime.wsgi import MAX_BODY_BYTES
 
-class QuietHandler(WSGIRequestHandler):
-    """Request lines go through `logging` (stderr) instead of wsgiref's own print."""
-
-    def log_message(self, format: str, *args: object) -> None:
-        logging.getLogger("reconciler.serve").info(format, *args)
+    return waitress_server(
+        app,
+        host=host,
+        port=port,
+        threads=THREADS,
+        backlog=BACKLOG,
+        connection_limit=CONNECTION_LIMIT,
+        channel_timeout=client_timeout,
+        # Look for idle clients every second, so one is closed within a second of its timeout.
+        cleanup_interval=1,
+        max_request_body_size=MAX_BODY_BYTES,
+        # poll(), not select(): select() cannot watch more than 1,024 sockets.
+        asyncore_use_poll=True,
+        ident="reconciler",
+    )
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--client-timeout",
+    default=CLIENT_TIMEOUT_SECONDS,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Close a client connection silent for this many seconds.",
+)
+@click.option(
+    "--stripe-rate",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Stripe requests per second the re-read queue may use, shared with every process "
+    "using the same store [default: 25 for test keys, 100 for live keys].",
+)
+@click.option(
+    "--readers",
+    default=4,
+    show_default=True,
+    type=click.IntRange(min=1, max=64),
+    help="Threads draining the re-read queue.",
+)
 @plans_option
-def serve(host: str, port: int, plans_path: str) -> int:
+def serve(
+    host: str,
+    port: int,
+    client_timeout: int,
+    stripe_rate: float | None,
+    readers: int,
+    plans_path: str,
+) -> int:
     """Serve POST /stripe/webhook and GET /healthz (Stripe and store settings from the
-    environment: STRIPE_API_KEY, STRIPE_API_BASE, STRIPE_WEBHOOK_SECRET, REDIS_URL)."""
+    environment: STRIPE_API_KEY, STRIPE_API_BASE, STRIPE_WEBHOOK_SECRET, REDIS_URL).
+
+    A verified delivery is recorded and answered at once; the re-read of Stripe it calls for
+    is queued in the store and done by --readers threads at --stripe-rate."""
     from reconciler.runtime.billing import Billing
     from reconciler.runtime.wsgi import make_app
 
@@ -43,16 +101,28 @@ def serve(host: str, port: int, plans_path: str) -> int:
             "STRIPE_WEBHOOK_SECRET is not set: reconciler serve cannot verify webhooks "
             "(copy the endpoint's signing secret, whsec_..., from Stripe)"
         )
-    server = make_server(host, port, make_app(billing), ThreadingWSGIServer, QuietHandler)
+    queue = billing.webhook_queue(stripe_rate)
+    stop = threading.Event()
+    workers = [
+        threading.Thread(target=queue.run, args=(stop,), name=f"reader-{i}", daemon=True)
+        for i in range(readers)
+    ]
+    server = create_server(make_app(billing, queued=True), host, port, client_timeout)
+    for worker in workers:
+        worker.start()
     note(
-        f"serving webhooks on http://{host}:{server.server_port}/stripe/webhook "
-        f"({billing.store.description}, Stripe key {billing.settings.masked_key})"
+        f"serving webhooks on http://{host}:{server.effective_port}/stripe/webhook "
+        f"({billing.store.description}, Stripe key {billing.settings.masked_key}, "
+        f"re-reads at {queue.limiter.limit:g}/s)"
     )
     try:
-        server.serve_forever()
+        server.run()
     except KeyboardInterrupt:
         note("stopped")
     finally:
-        server.server_close()
+        stop.set()
+        server.close()
+        for worker in workers:
+            worker.join(timeout=5)
         billing.close()
     return 0

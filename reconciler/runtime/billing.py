@@ -22,6 +22,7 @@ from reconciler.errors import (
 )
 from reconciler.model import FeatureValue, LimitValue, Plans
 from reconciler.plans import load_plans
+from reconciler.ratelimit import SharedRateLimiter, default_rate, limiter_name
 from reconciler.runtime import usage as counters
 from reconciler.runtime.catalog import CatalogView, PlanPrice
 from reconciler.runtime.catalog_cache import CatalogCache
@@ -37,6 +38,7 @@ from reconciler.runtime.store import EntityRecord, Store, open_store, record_cac
 from reconciler.runtime.store.base import StaleRecord, new_op_id
 from reconciler.runtime.stripe_calls import CheckoutSession, RuntimeStripe
 from reconciler.runtime.subscriptions import ACCESS_STATUSES, NONE
+from reconciler.runtime.sync_queue import SyncQueue, enqueue_event
 from reconciler.runtime.webhooks import WebhookResult, process, verify
 from reconciler.stripe_catalog import read_live_catalog, read_price
 from reconciler.stripe_client import StripeSettings, make_client
@@ -177,6 +179,21 @@ class Billing:
         any returned result answers 200."""
         event = verify(payload, signature, self.settings.webhook_secret)
         return process(event, self.store, self.sync, self.refresh_catalog)
+
+    def receive_webhook(self, payload: bytes, signature: str | None) -> WebhookResult:
+        """Verify and record one delivery and queue the Stripe re-read it calls for, without
+        calling Stripe (action `queued`); a `webhook_queue` worker does the re-read. This is
+        what `reconciler serve` answers from, so a burst never waits on Stripe."""
+        event = verify(payload, signature, self.settings.webhook_secret)
+        return enqueue_event(event, self.store)
+
+    def webhook_queue(self, rate: float | None = None) -> SyncQueue:
+        """The worker for `receive_webhook`'s queue, paced by the limiter every process using
+        this store shares for the key's mode (`rate` requests/s; Stripe's limit by default)."""
+        mode = self.settings.mode
+        limit = rate if rate is not None else default_rate(mode)
+        limiter = SharedRateLimiter(self.store, limiter_name(mode), limit)
+        return SyncQueue(self.store, self.sync, self.refresh_catalog, limiter)
 
     # Catalog --------------------------------------------------------------------------
 

@@ -1,8 +1,8 @@
 """A stdlib WSGI app for `reconciler serve`: `POST /stripe/webhook` and `GET /healthz`.
 
-Answers 200 for every verified event (used or not), 400 for a bad body or signature (nothing
-written), 503 when the store is down (Stripe retries later) and 500 for other failures, with
-a short JSON body that never holds a secret.
+Answers 200 for every verified event (processed, queued, duplicate or ignored), 400 for a body
+that is not a signed event object (nothing written), 503 when the store is down (Stripe
+retries later) and 500 for other failures, with a short JSON body that never holds a secret.
 """
 
 from __future__ import annotations
@@ -47,11 +47,14 @@ def _answer(start: StartResponse, status: int, body: dict[str, Any]) -> list[byt
 
 
 def webhook_response(
-    billing: Billing, payload: bytes, signature: str | None
+    billing: Billing, payload: bytes, signature: str | None, queued: bool = False
 ) -> tuple[int, dict[str, Any]]:
-    """Status code and JSON body for one delivery: the part a Flask or FastAPI view reuses."""
+    """Status code and JSON body for one delivery: the part a Flask or FastAPI view reuses.
+    `queued`: answer from the recorded event and leave the Stripe re-read to the queue
+    (`Billing.receive_webhook`); else process it now (`Billing.handle_webhook`)."""
+    receive = billing.receive_webhook if queued else billing.handle_webhook
     try:
-        result = billing.handle_webhook(payload, signature)
+        result = receive(payload, signature)
     except WebhookRejected as exc:
         log.warning("webhook rejected: %s", exc)
         return 400, {"error": str(exc)}
@@ -65,8 +68,8 @@ def webhook_response(
     return 200, {"received": True, "id": result.event_id, "action": result.action}
 
 
-def make_app(billing: Billing) -> App:
-    """The WSGI application serving `billing`."""
+def make_app(billing: Billing, queued: bool = False) -> App:
+    """The WSGI application serving `billing` (`queued`: see `webhook_response`)."""
 
     def app(environ: Environ, start: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -90,7 +93,8 @@ def make_app(billing: Billing) -> App:
         if length > MAX_BODY_BYTES:
             return _answer(start, 413, {"error": "body too large"})
         payload = environ["wsgi.input"].read(length) if length > 0 else b""
-        status, body = webhook_response(billing, payload, environ.get("HTTP_STRIPE_SIGNATURE"))
+        signature = environ.get("HTTP_STRIPE_SIGNATURE")
+        status, body = webhook_response(billing, payload, signature, queued)
         return _answer(start, status, body)
 
     return app

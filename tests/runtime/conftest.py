@@ -1,5 +1,5 @@
 """Runtime fixtures: the example plans pushed to the emulator, a Billing on a real store, and a
-`reconciler serve`-like webhook app running in a thread."""
+`reconciler serve`-like webhook app (processing inline) on waitress in a thread."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from wsgiref.simple_server import make_server
 
 import pytest
 import stripe
 
-from reconciler.cli.serve import QuietHandler, ThreadingWSGIServer
+from reconciler.cli.serve import create_server
 from reconciler.metadata import price_metadata, product_metadata
 from reconciler.model import Plans
 from reconciler.plans import load_plans
@@ -108,16 +107,16 @@ def served(
     def app(environ: dict[str, Any], start: Any) -> Any:
         return make_app(holder["billing"])(environ, start)
 
-    server = make_server("127.0.0.1", 0, app, ThreadingWSGIServer, QuietHandler)
-    url = f"http://127.0.0.1:{server.server_port}/stripe/webhook"
+    server = create_server(app, "127.0.0.1", 0, client_timeout=60)
+    url = f"http://127.0.0.1:{server.effective_port}/stripe/webhook"
     endpoint = stripe_client.v1.webhook_endpoints.create(
         params={"url": url, "enabled_events": ["*"]}
     )
     holder["billing"] = make_billing(emulator, plans, redis_store, str(endpoint.secret))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
         yield Served(holder["billing"], url, str(endpoint.secret))
     finally:
-        server.shutdown()
-        server.server_close()
+        server.close()
+        server.task_dispatcher.shutdown()

@@ -17,7 +17,7 @@ import stripe
 
 from reconciler.cli import main
 from reconciler.model import Plans
-from reconciler.runtime.store import Store
+from reconciler.runtime.store import Store, open_store
 from reconciler.testing import EmulatorControl, free_port
 from tests.runtime.conftest import PLANS_DIR, TEST_KEY, make_billing
 from tests.runtime.test_webhooks import event, signed
@@ -169,14 +169,22 @@ def test_serve_answers_health_and_webhooks(
             except urllib.error.HTTPError as exc:
                 status = exc.code
             assert status == expected
+        # The re-read is queued and done by a reader thread: the entity's cache appears.
+        store = open_store(redis_url)
+        deadline = time.monotonic() + 20
+        while store.get_subscription("u9") is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert store.get_subscription("u9") == {"status": "none"}
+        store.close()
     finally:
         process.terminate()
         _, err = process.communicate(timeout=10)
     text = err.decode()
     assert "serving webhooks on http://127.0.0.1:" in text
-    assert "Stripe key sk_test_***)" in text  # a short test key shows no characters
+    assert "Stripe key sk_test_***, re-reads at 25/s)" in text  # a short key shows no characters
     assert TEST_KEY not in text and secret not in text
-    assert "webhook evt_cli invoice.paid: synced" in text
+    assert "webhook evt_cli invoice.paid: queued" in text
+    assert f"re-read customer:{customer}" in text
 
 
 def test_serve_refuses_to_start_without_a_webhook_secret(

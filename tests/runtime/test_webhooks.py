@@ -16,8 +16,9 @@ import redis
 import stripe
 
 from reconciler.errors import WebhookRejected
+from reconciler.runtime.store import open_store
 from reconciler.runtime.webhooks import WebhookResult
-from reconciler.testing import EmulatorControl
+from reconciler.testing import EmulatorControl, free_port
 from tests.runtime.conftest import Served
 
 
@@ -180,3 +181,44 @@ def test_price_update_reaches_subscribers_without_a_resync(
     emulator.flush_webhooks()
     assert served.billing.limit("user_1", "premium-credits") == 90
     assert served.billing.get_limits("standard_yearly")["premium-credits"] == 90
+
+
+def test_signed_bodies_that_are_not_event_objects_get_400_and_write_nothing(
+    served: Served, redis_url: str
+) -> None:
+    before = store_keys(redis_url)
+    for body in (b"[]", b'"x"', b"42", b"null", b'{"id": "evt_1"}', b'{"type": "invoice.paid"}'):
+        status, answer = post(served.url, body, signed(body, served.secret))
+        assert (body, status, answer) == (
+            body,
+            400,
+            {"error": "webhook body is not a Stripe event object (no id or type)"},
+        )
+    assert store_keys(redis_url) == before
+
+
+def test_an_event_for_a_customer_stripe_does_not_know_is_ignored_and_logged(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    payload = event("evt_ghost", "invoice.paid", {"customer": "cus_ghost"})
+    with caplog.at_level("WARNING", logger="reconciler.webhooks"):
+        status, body = post(served.url, payload, signed(payload, served.secret))
+    assert (status, body) == (200, {"action": "ignored", "id": "evt_ghost", "received": True})
+    logged = [r.getMessage() for r in caplog.records if r.name == "reconciler.webhooks"]
+    assert logged[0].startswith(
+        "webhook evt_ghost invoice.paid ignored: reading customer cus_ghost: "
+        "No such customer: 'cus_ghost' (request id req_"
+    )
+    # Remembered like a processed event: Stripe's retry is a duplicate, not another read.
+    assert post(served.url, payload, signed(payload, served.secret)) == (
+        200,
+        {"action": "duplicate", "id": "evt_ghost", "received": True},
+    )
+
+
+def test_a_store_outage_answers_503_so_stripe_retries(served: Served, redis_url: str) -> None:
+    customer = served.billing.create_stripe_customer("user_1")
+    payload = event("evt_later", "invoice.paid", {"customer": customer})
+    served.billing.store = open_store(f"redis://127.0.0.1:{free_port()}/0")
+    status, body = post(served.url, payload, signed(payload, served.secret))
+    assert (status, body) == (503, {"error": "store unavailable"})

@@ -37,6 +37,15 @@ def record_token(customer: str | None, subscription_text: str | None) -> str:
     return f"{customer or ''}\x00{subscription_text or ''}"
 
 
+@dataclass(frozen=True)
+class Taken:
+    """A queue item one worker took: the item and its version when taken (an item queued
+    again meanwhile has a newer version, so finishing the old one does not drop it)."""
+
+    item: str
+    version: str
+
+
 class StaleRecord(ReconcilerError):
     """The entity's record changed since the caller read it; carries the current one."""
 
@@ -116,6 +125,22 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+
+    def enqueue(self, queue: str, item: str, now: float) -> None:
+        """Queue `item`, due at `now`. An item already queued stays one item (due at the
+        earlier time), so several events of one customer cost one re-read; an item taken
+        and not yet finished is due again, so the event that came in meanwhile is seen."""
+
+    def take(self, queue: str, now: float, lease_seconds: float) -> Taken | None:
+        """The item due first (None when none is due), hidden from other takers for
+        `lease_seconds`: a taker that dies leaves it due again after the lease."""
+
+    def finish(self, queue: str, taken: Taken, retry_at: float | None = None) -> None:
+        """Done with a taken item: dropped, or due again at `retry_at`; left due when it was
+        queued again since it was taken."""
+
+    def queue_length(self, queue: str) -> int:
+        """Items in the queue, due or leased."""
 
     def acquire_rate(self, name: str, rate_per_second: float, burst: int) -> float:
         """Reserve the next send slot of the shared limiter `name` (GCRA: `rate_per_second`

@@ -14,6 +14,8 @@ releases never read each other's values by mistake.
 - `reconciler:v1:catalog`: the live catalog cache (JSON); replaced on each refresh.
 - `reconciler:v1:records-version` (SQLite only): a counter bumped by every write of an entity
   record, which tells each process when its in-process record cache is stale.
+- `reconciler:v1:{queue:<name>}:due|versions|seq`: a work queue (items by due time, each
+  item's version, the version counter); SQLite keeps items in a `queue` table instead.
 
 The `{<entity>}` part is a Redis Cluster hash tag: every key of one entity lands in one hash
 slot, so the usage script and the one-round-trip entitlement read work on a cluster. Entity
@@ -80,6 +82,13 @@ def claim_key(name: str) -> str:
 def field_row(key: str, field: str) -> str:
     """SQLite has no hashes: a hash field is stored as its own row."""
     return f"{key}#{field}"
+
+
+def queue_keys(name: str) -> tuple[str, str, str]:
+    """A work queue: due times (a sorted set), item -> version (a hash) and the version
+    counter. One hash tag, so the queue's scripts run on one cluster node."""
+    tag = f"{PREFIX}{{queue:{_escape(name)}}}"
+    return tag + ":due", tag + ":versions", tag + ":seq"
 
 
 def rate_key(name: str) -> str:

@@ -30,6 +30,7 @@ from reconciler.runtime.store import keys
 from reconciler.runtime.store.base import (
     EntityRecord,
     StaleRecord,
+    Taken,
     check_amount,
     new_op_id,
     record_token,
@@ -86,6 +87,11 @@ _UNREACHABLE = (
     redis.exceptions.ClusterError,
     redis.exceptions.BusyLoadingError,
 )
+
+
+def _ms(seconds: float) -> str:
+    """A time as integer milliseconds, the queue's sorted-set score."""
+    return str(int(seconds * 1000))
 
 
 def mask_url(url: str) -> str:
@@ -356,3 +362,56 @@ return math.floor(wait)
         args = [1_000_000 / rate_per_second, burst]
         wait_us = self._call(lambda: script(keys=[key], args=args))
         return int(wait_us) / 1_000_000
+
+    # The queue: KEYS[1] due times (sorted set, ms), KEYS[2] item -> version (hash), KEYS[3]
+    # version counter. One hash slot per queue (keys.queue_keys).
+    _ENQUEUE = """
+redis.call('ZADD', KEYS[1], 'LT', ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[2], redis.call('INCR', KEYS[3]))
+return 1
+"""
+    _TAKE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1)
+if #due == 0 then
+  return false
+end
+redis.call('ZADD', KEYS[1], ARGV[2], due[1])
+return {due[1], redis.call('HGET', KEYS[2], due[1]) or '0'}
+"""
+    _FINISH = """
+if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then
+  return 0
+end
+if ARGV[3] == '' then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+else
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+end
+return 1
+"""
+
+    def _script(self, source: str) -> Any:
+        scripts: dict[str, Any] = self.__dict__.setdefault("_scripts", {})
+        if source not in scripts:
+            scripts[source] = self._client.register_script(source)
+        return scripts[source]
+
+    def enqueue(self, queue: str, item: str, now: float) -> None:
+        script = self._script(self._ENQUEUE)
+        self._call(lambda: script(keys=list(keys.queue_keys(queue)), args=[_ms(now), item]))
+
+    def take(self, queue: str, now: float, lease_seconds: float) -> Taken | None:
+        script = self._script(self._TAKE)
+        args = [_ms(now), _ms(now + lease_seconds)]
+        found = self._call(lambda: script(keys=list(keys.queue_keys(queue)), args=args))
+        return None if not found else Taken(str(found[0]), str(found[1]))
+
+    def finish(self, queue: str, taken: Taken, retry_at: float | None = None) -> None:
+        script = self._script(self._FINISH)
+        args = [taken.item, taken.version, "" if retry_at is None else _ms(retry_at)]
+        self._call(lambda: script(keys=list(keys.queue_keys(queue)), args=args))
+
+    def queue_length(self, queue: str) -> int:
+        due = keys.queue_keys(queue)[0]
+        return int(self._call(lambda: self._client.zcard(due)))

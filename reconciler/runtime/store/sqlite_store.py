@@ -26,6 +26,7 @@ from reconciler.runtime.store import keys
 from reconciler.runtime.store.base import (
     EntityRecord,
     StaleRecord,
+    Taken,
     check_amount,
     new_op_id,
     record_token,
@@ -42,6 +43,11 @@ CREATE TABLE IF NOT EXISTS kv (
     expires_at REAL
 ) WITHOUT ROWID
 """
+_QUEUE_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS queue (name TEXT NOT NULL, item TEXT NOT NULL, "
+    "due REAL NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (name, item)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS queue_due ON queue (name, due)",
+)
 _LIVE = "(expires_at IS NULL OR expires_at > ?)"
 
 T = TypeVar("T")
@@ -76,6 +82,8 @@ class SqliteStore:
         with self._errors():
             conn = self._conn()
             conn.execute(_SCHEMA)
+            for statement in _QUEUE_SCHEMA:
+                conn.execute(statement)
             # Counters and claims expire; sweep what earlier runs left behind.
             conn.execute(
                 "DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?", (time.time(),)
@@ -353,3 +361,55 @@ class SqliteStore:
             wait = max(0.0, tat - interval * (burst - 1) - now)
             self._put(conn, key, repr(tat + interval), tat + interval + 1.0)
             return wait
+
+    # The queue: its own table (ordered by due time, which the key-value table cannot index).
+    def enqueue(self, queue: str, item: str, now: float) -> None:
+        with self._write() as conn:
+            version = self._next_version(conn, queue)
+            conn.execute(
+                "INSERT INTO queue (name, item, due, version) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(name, item) DO UPDATE SET due = min(due, excluded.due), "
+                "version = excluded.version",
+                (queue, item, now, version),
+            )
+
+    def _next_version(self, conn: sqlite3.Connection, queue: str) -> int:
+        key = keys.queue_keys(queue)[2]
+        row = conn.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+        version = 1 + (0 if row is None else int(row[0]))
+        self._put(conn, key, str(version), None)
+        return version
+
+    def take(self, queue: str, now: float, lease_seconds: float) -> Taken | None:
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT item, version FROM queue WHERE name = ? AND due <= ? ORDER BY due LIMIT 1",
+                (queue, now),
+            ).fetchone()
+            if row is None:
+                return None
+            conn.execute(
+                "UPDATE queue SET due = ? WHERE name = ? AND item = ?",
+                (now + lease_seconds, queue, row[0]),
+            )
+            return Taken(str(row[0]), str(row[1]))
+
+    def finish(self, queue: str, taken: Taken, retry_at: float | None = None) -> None:
+        with self._write() as conn:
+            if retry_at is None:
+                conn.execute(
+                    "DELETE FROM queue WHERE name = ? AND item = ? AND version = ?",
+                    (queue, taken.item, int(taken.version)),
+                )
+            else:
+                conn.execute(
+                    "UPDATE queue SET due = ? WHERE name = ? AND item = ? AND version = ?",
+                    (retry_at, queue, taken.item, int(taken.version)),
+                )
+
+    def queue_length(self, queue: str) -> int:
+        def run(conn: sqlite3.Connection) -> int:
+            row = conn.execute("SELECT count(*) FROM queue WHERE name = ?", (queue,)).fetchone()
+            return int(row[0])
+
+        return self._read(run)
