@@ -25,7 +25,7 @@ class StripeCallError(ReconcilerError):
 
 
 class LiveKeyRefused(ReconcilerError):
-    """A live-mode key was given where only a test key is allowed."""
+    """A live-mode key was given without the flag that confirms writing in live mode."""
 
 
 class StoreUnavailable(ReconcilerError):

@@ -22,7 +22,8 @@ from reconciler.stripe_client import StripeSettings, make_client
 @click.option(
     "--force",
     is_flag=True,
-    help="Apply even when more than 30% of the managed prices would be archived or replaced.",
+    help="Apply even when more than 30% of the managed prices would be archived or replaced, "
+    "or with a live key and no --fingerprint.",
 )
 def apply(
     path: str,
@@ -37,10 +38,18 @@ def apply(
     """Apply the plan for PATH to Stripe.
 
     Prints the plan first. Without --yes it stops there and exits 2 when there are changes
-    (a live key always needs --yes). With --yes it writes in a safe order, every write with an
-    idempotency key, and exits 0; on a failure it says what was and was not applied and exits
-    1: running it again converges.
+    (a live key always needs --yes, and --fingerprint of the reviewed plan or --force). With
+    --yes it writes in a safe order, every write with an idempotency key, and exits 0; on a
+    failure it says what was and was not applied and exits 1: running it again converges.
     """
+    settings = StripeSettings.from_env()
+    if yes and settings.mode == "live" and fingerprint is None and not force:
+        # Before the plan is read: the refusal sends nothing anywhere.
+        raise PlanRefused(
+            f"STRIPE_API_KEY is a live key ({settings.masked_key}): apply writes to your live "
+            "Stripe account only the plan that was reviewed; pass --fingerprint SHA (printed "
+            "by diff) or --force"
+        )
     planned = plan_for(path, prune, adopt, migrate_subscribers)
     if planned is None:
         return 1
@@ -55,9 +64,10 @@ def apply(
             f"the plan's fingerprint is {plan.fingerprint}, not the reviewed {fingerprint}: "
             "Stripe or the plan files changed since the review; run diff again"
         )
-    settings = StripeSettings.from_env()
     if not yes:
-        live = " (a live key always needs --yes)" if settings.mode == "live" else ""
+        live = ""
+        if settings.mode == "live":
+            live = " (a live key also needs --fingerprint of this plan, or --force)"
         note(f"Changes pending; run again with --yes to apply them{live}.")
         return 2
     problem = plan.safety_problem()

@@ -12,7 +12,13 @@ from typing import cast
 
 import click
 
-from reconciler.cli.bulk import BulkContext, bulk_options, finish, run_sync_all_command
+from reconciler.cli.bulk import (
+    BulkContext,
+    bulk_options,
+    finish,
+    live_option,
+    run_sync_all_command,
+)
 from reconciler.cli.output import note
 from reconciler.errors import ReconcilerError
 
@@ -42,10 +48,12 @@ def backfill() -> None:
 )
 @click.option("--strict", is_flag=True, help="Abort before any Stripe call if a line is malformed.")
 @bulk_options
+@live_option
 def customers(
     input_path: str,
     input_format: str,
     strict: bool,
+    live: bool,
     rate: float | None,
     concurrency: int | None,
     shard: str,
@@ -72,7 +80,7 @@ def customers(
     if not parsed.entities and not parsed.problems:
         note(f"{source}: no entity ids in the input; nothing to do")
         return 0
-    bulk = BulkContext(rate, concurrency, shard)
+    bulk = BulkContext(rate, concurrency, shard, live)
     try:
         total = sum(1 for e in parsed.entities if bulk.shard.owns(e.entity_id))
         progress = Progress("customers", total, sys.stderr).start()
@@ -95,8 +103,14 @@ def customers(
 
 @backfill.command()
 @bulk_options
+@live_option
 def subscriptions(
-    rate: float | None, concurrency: int | None, shard: str, report_path: Path | None, fmt: str
+    live: bool,
+    rate: float | None,
+    concurrency: int | None,
+    shard: str,
+    report_path: Path | None,
+    fmt: str,
 ) -> int:
     """Refresh the cached subscription of every mapped customer (same as `sync --all`)."""
-    return run_sync_all_command(rate, concurrency, shard, report_path, fmt)
+    return run_sync_all_command(rate, concurrency, shard, report_path, fmt, live)

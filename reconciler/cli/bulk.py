@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from reconciler.cli.output import emit_json, format_option, note
-from reconciler.errors import ReconcilerError
+from reconciler.errors import LiveKeyRefused, ReconcilerError
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Requests in flight by default: enough for the rate at 250 ms per round trip.
@@ -23,6 +23,16 @@ MIN_CONCURRENCY = 4
 # More threads than this only contend for the GIL and the store's connections in one process;
 # run more processes (--shard) to go further.
 MAX_DEFAULT_CONCURRENCY = 32
+
+
+def live_option(fn: F) -> F:
+    """`--live`: the statement of intent a live key needs before a bulk run writes."""
+    return click.option(
+        "--live",
+        is_flag=True,
+        help="Confirm a run with a live key (sk_live_/rk_live_): it writes to your live "
+        "Stripe account. Refused without it.",
+    )(fn)
 
 
 def bulk_options(fn: F) -> F:
@@ -65,7 +75,9 @@ def bulk_options(fn: F) -> F:
 class BulkContext:
     """The Stripe client, store, shard and paced caller of one bulk run."""
 
-    def __init__(self, rate: float | None, concurrency: int | None, shard: str) -> None:
+    def __init__(
+        self, rate: float | None, concurrency: int | None, shard: str, live: bool = True
+    ) -> None:
         from reconciler.backfill.calls import ApiCaller
         from reconciler.backfill.shard import Shard
         from reconciler.ratelimit import SharedRateLimiter, default_rate, limiter_name
@@ -74,6 +86,12 @@ class BulkContext:
 
         self.shard = Shard.parse(shard)
         settings = StripeSettings.from_env()
+        if settings.mode == "live" and not live:
+            # Before any client exists: the refusal sends nothing anywhere.
+            raise LiveKeyRefused(
+                f"STRIPE_API_KEY is a live key ({settings.masked_key}): this run would write "
+                "to your live Stripe account; pass --live to confirm"
+            )
         # Retries are ours (paced by the limiter, 429 included), not the SDK's.
         self.client = make_client(settings, max_network_retries=0)
         self.store = open_store(os.environ.get("REDIS_URL"), record_cache=False)
@@ -106,13 +124,19 @@ def finish(report: Any, report_path: Path | None, fmt: str, source: str = "input
 
 
 def run_sync_all_command(
-    rate: float | None, concurrency: int | None, shard: str, report_path: Path | None, fmt: str
+    rate: float | None,
+    concurrency: int | None,
+    shard: str,
+    report_path: Path | None,
+    fmt: str,
+    live: bool = True,
 ) -> int:
-    """`sync --all` (and `backfill subscriptions`): refresh every mapped customer's cache."""
+    """`sync --all` (and `backfill subscriptions`): refresh every mapped customer's cache.
+    `live=False` refuses a live key (`backfill` asks for `--live`)."""
     from reconciler.backfill.progress import Progress
     from reconciler.backfill.subscriptions import run_sync_all
 
-    bulk = BulkContext(rate, concurrency, shard)
+    bulk = BulkContext(rate, concurrency, shard, live)
     try:
         listed = Progress("subscriptions read", 0, sys.stderr).start()
         written = Progress("customers synced", 0, sys.stderr)
