@@ -131,5 +131,9 @@ class SyncQueue:
             except StoreUnavailable as exc:
                 log.error("queue paused: %s", exc)
                 busy = False
+            except Exception:
+                # A reader that died would stop re-reads without a word: log, keep going.
+                log.exception("queue worker error")
+                busy = False
             if not busy:
                 stop.wait(idle_seconds)

@@ -164,6 +164,7 @@ class RedisStore:
                 self._client = redis.cluster.RedisCluster.from_url(plain, **options)
             else:
                 self._client = redis.Redis.from_url(url, **options)
+        self._scripts: dict[str, Any] = {}
         self._consume = self._client.register_script(_CONSUME)
         self._release = self._client.register_script(_RELEASE)
         self.record_cache: RecordCache[EntityRecord] = RecordCache(cache_entries)
@@ -185,6 +186,12 @@ class RedisStore:
             yield
         except redis.exceptions.RedisError as exc:
             raise self._translate(exc) from exc
+
+    def _script(self, source: str) -> Any:
+        """A Lua script registered once (redis-py sends EVALSHA, and the source on a miss)."""
+        if source not in self._scripts:
+            self._scripts[source] = self._client.register_script(source)
+        return self._scripts[source]
 
     def _call(self, fn: Callable[[], Any]) -> Any:
         # A plain try (not the context manager): this sits on every entitlement check.
@@ -354,10 +361,7 @@ return math.floor(wait)
 """
 
     def acquire_rate(self, name: str, rate_per_second: float, burst: int) -> float:
-        script = getattr(self, "_acquire_rate_script", None)
-        if script is None:
-            script = self._client.register_script(self._ACQUIRE_RATE)
-            self._acquire_rate_script = script
+        script = self._script(self._ACQUIRE_RATE)
         key = keys.rate_key(name)
         args = [1_000_000 / rate_per_second, burst]
         wait_us = self._call(lambda: script(keys=[key], args=args))
@@ -390,12 +394,6 @@ else
 end
 return 1
 """
-
-    def _script(self, source: str) -> Any:
-        scripts: dict[str, Any] = self.__dict__.setdefault("_scripts", {})
-        if source not in scripts:
-            scripts[source] = self._client.register_script(source)
-        return scripts[source]
 
     def enqueue(self, queue: str, item: str, now: float) -> None:
         script = self._script(self._ENQUEUE)
