@@ -9,6 +9,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import stripe
@@ -23,6 +24,7 @@ TRIALS = 10
 PRICES = 7  # under the rail's 10-price floor, as in a small catalog replaced wholesale
 # Replacing every price: 7 replacement prices, 1 default move, 7 archives.
 STEPS = 2 * PRICES + 1
+LATENCY_MS = 25
 
 
 def killed_apply(
@@ -68,12 +70,16 @@ def test_ten_killed_replacements_converge_with_the_same_command(
         assert run("apply", str(plans_dir), "--yes")[0] == 0
         write_plans(plans_dir, Catalog((product("big", *new),)))
         # Slow answers, so the kill often lands while a write is in flight.
-        emulator.faults(latency_ms=25)
+        emulator.faults(latency_ms=LATENCY_MS)
         kill_after, grace = rng.randint(1, STEPS), rng.uniform(0, 0.02)
         announced, status = killed_apply(plans_dir, emulator, kill_after, grace)
-        emulator.clear_faults()
         if status != -signal.SIGKILL:
+            emulator.clear_faults()
             continue
+        # A write the killed process had sent still runs on the emulator once its latency has
+        # passed (as on Stripe): the rerun starts after that, as a rerun in CI would.
+        time.sleep(10 * LATENCY_MS / 1000)
+        emulator.clear_faults()
         killed += 1
         code, _, err = run("apply", str(plans_dir), "--yes")
         assert code == 0, f"trial {trial}, killed after {announced[-1]!r}: {err}"
