@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -11,7 +12,7 @@ import pytest
 
 from reconciler.errors import LimitExceeded, ReconcilerError, StoreUnavailable
 from reconciler.runtime.store import EntityRecord, Store, held, keys, open_store
-from reconciler.runtime.store.base import LOCK_TTL_SECONDS, StaleRecord
+from reconciler.runtime.store.base import LOCK_TTL_SECONDS, StaleRecord, new_op_id
 from reconciler.runtime.store.redis_store import mask_url
 from reconciler.runtime.store.sqlite_store import SqliteStore
 from reconciler.testing import free_port
@@ -293,3 +294,20 @@ def test_sqlite_file_is_shared_safely_by_processes(tmp_path: Path) -> None:
     store = open_store(url)
     assert store.usage("user_1", "credits", 1) == 400
     store.close()
+
+
+def test_op_ids_are_unique_in_a_process_and_across_a_fork() -> None:
+    ids = {new_op_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its ids must not repeat the parent's
+        os.write(write, new_op_id().encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    child = os.read(read, 100).decode()
+    os.close(read)
+    parent = new_op_id()
+    assert child.split("-")[0] != parent.split("-")[0]
+    assert child not in ids
