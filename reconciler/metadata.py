@@ -11,7 +11,18 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reconciler.model import UNLIMITED, Config, FeatureValue, LimitValue, Price, Product
+from reconciler.model import (
+    RESETS,
+    UNLIMITED,
+    Config,
+    FeatureValue,
+    Limit,
+    LimitSpec,
+    LimitValue,
+    Price,
+    Product,
+    limit_spec,
+)
 
 # Ownership marker on every product and price the tool creates or adopts.
 MANAGED_BY_KEY = "managed-by"
@@ -20,24 +31,69 @@ MANAGED_BY_VALUE = "reconciler"
 PRODUCT_KEY_KEY = "plan-key"
 # A price's default trial, read by Checkout (Stripe's own price-level trial is deprecated).
 TRIAL_DAYS_KEY = "trial-days"
+# On a product: it is an add-on (its limits add to a base plan's), written only when true.
+ADD_ON_KEY = "add-on"
 RESERVED_KEYS = frozenset({MANAGED_BY_KEY, PRODUCT_KEY_KEY, TRIAL_DAYS_KEY})
+# Stripe's limit on one metadata value (docs.stripe.com/metadata).
+METADATA_VALUE_MAX = 500
 
 _INT = re.compile(r"-?(0|[1-9][0-9]*)")
 _FLOAT = re.compile(r"-?(0|[1-9][0-9]*)\.[0-9]+")
 
 
-def format_limit(value: LimitValue) -> str:
+def _plain_limit(value: LimitValue) -> str:
     return "unlimited" if value is UNLIMITED else str(value)
 
 
-def parse_limit(text: str) -> LimitValue:
-    """`"1000"` -> 1000, `"unlimited"` -> UNLIMITED; anything else raises ValueError."""
+def format_limit(value: LimitSpec) -> str:
+    """A limit as one metadata value. A plain value stays plain (`1000`, `unlimited`); the
+    richer forms are `;`-separated `name=value` pairs, amount first: `per_unit=10`,
+    `value=10000;reset=month`, `value=10000;meter=api_requests` (under 200 characters, since
+    a meter's event name is at most 100)."""
+    if not isinstance(value, Limit):
+        return _plain_limit(value)
+    parts = [f"{'per_unit' if value.per_unit else 'value'}={_plain_limit(value.value)}"]
+    if value.reset != "billing_period":
+        parts.append(f"reset={value.reset}")
+    if value.meter is not None:
+        parts.append(f"meter={value.meter}")
+    return ";".join(parts)
+
+
+def _parse_plain_limit(text: str) -> LimitValue:
     stripped = text.strip()
     if stripped.lower() == "unlimited":
         return UNLIMITED
     if _INT.fullmatch(stripped) and not stripped.startswith("-"):
         return int(stripped)
     raise ValueError(f"limit value {text!r} is not a non-negative integer or 'unlimited'")
+
+
+def parse_limit(text: str) -> LimitSpec:
+    """The inverse of `format_limit`: `"1000"` -> 1000, `"unlimited"` -> UNLIMITED,
+    `"per_unit=10;reset=month"` -> `Limit(10, per_unit=True, reset="month")`; anything else
+    raises ValueError."""
+    if "=" not in text:
+        return _parse_plain_limit(text)
+    fields: dict[str, str] = {}
+    for part in text.split(";"):
+        name, sep, value = part.partition("=")
+        if not sep or name.strip() in fields:
+            raise ValueError(f"limit value {text!r}: {part!r} is not one name=value pair")
+        fields[name.strip()] = value.strip()
+    unknown = sorted(fields.keys() - {"value", "per_unit", "reset", "meter"})
+    if unknown:
+        raise ValueError(f"limit value {text!r}: unknown part {unknown[0]!r}")
+    if ("value" in fields) == ("per_unit" in fields):
+        raise ValueError(f"limit value {text!r} needs exactly one of value= or per_unit=")
+    reset = fields.get("reset", "billing_period")
+    if reset not in RESETS:
+        raise ValueError(f"limit value {text!r}: reset must be one of {', '.join(RESETS)}")
+    meter = fields.get("meter")
+    if meter == "":
+        raise ValueError(f"limit value {text!r}: meter= needs a meter's event name")
+    amount = _parse_plain_limit(fields.get("value", fields.get("per_unit", "")))
+    return limit_spec(Limit(amount, "per_unit" in fields, reset, meter))
 
 
 def format_feature(value: FeatureValue) -> str:
@@ -66,7 +122,7 @@ def reads_back_differently(value: str) -> bool:
 class ParsedMetadata:
     """Price metadata split into limits, features and the rest (the marker excluded)."""
 
-    limits: dict[str, LimitValue]
+    limits: dict[str, LimitSpec]
     features: dict[str, FeatureValue]
     other: dict[str, str]
     managed: bool
@@ -90,12 +146,14 @@ def product_metadata(product: Product) -> dict[str, str]:
     out = dict(product.metadata)
     out[PRODUCT_KEY_KEY] = product.key
     out[MANAGED_BY_KEY] = MANAGED_BY_VALUE
+    if product.add_on:
+        out[ADD_ON_KEY] = "true"
     return out
 
 
 def parse_price_metadata(metadata: Mapping[str, str], config: Config) -> ParsedMetadata:
     """Split Stripe price metadata; unparsable limits are reported in `errors`, never defaulted."""
-    limits: dict[str, LimitValue] = {}
+    limits: dict[str, LimitSpec] = {}
     features: dict[str, FeatureValue] = {}
     other: dict[str, str] = {}
     errors: list[str] = []
@@ -128,8 +186,8 @@ def parse_price_metadata(metadata: Mapping[str, str], config: Config) -> ParsedM
 
 
 def with_default_limits(
-    limits: Mapping[str, LimitValue], defaults: Mapping[str, LimitValue]
-) -> dict[str, LimitValue]:
+    limits: Mapping[str, LimitSpec], defaults: Mapping[str, LimitSpec]
+) -> dict[str, LimitSpec]:
     """The configured default for each limit a price does not set, as the seed library did."""
     return {**defaults, **limits}
 

@@ -27,6 +27,60 @@ UNLIMITED = Unlimited.UNLIMITED
 LimitValue: TypeAlias = int | Literal[Unlimited.UNLIMITED]
 FeatureValue: TypeAlias = bool | int | float | str
 
+# When a limit's usage counter starts again from zero: on calendar-like windows anchored at
+# the start of the billing period, with the billing period (the default), or never.
+Reset = Literal["day", "week", "month", "year", "billing_period", "never"]
+RESETS: tuple[Reset, ...] = ("day", "week", "month", "year", "billing_period", "never")
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A limit richer than a plain value: `{per_unit: N}` (N times the quantity of the item
+    that grants it), `{value: N, reset: month}` (its own reset period) or `{value: N, meter:
+    key}` (each consumed unit is also billed to the Stripe meter with that event name).
+    A plain value (`1000`, `unlimited`) stays a plain `LimitValue`; see `limit_spec`."""
+
+    value: LimitValue
+    per_unit: bool = False
+    reset: Reset = "billing_period"
+    meter: str | None = None
+
+    def as_plan(self) -> dict[str, Any]:
+        """The plan-file form: `{per_unit: N}` or `{value: N}`, with `reset` and `meter`
+        only when they are not the defaults."""
+        plain: int | str = "unlimited" if self.value is UNLIMITED else self.value
+        out: dict[str, Any] = {"per_unit": plain} if self.per_unit else {"value": plain}
+        if self.reset != "billing_period":
+            out["reset"] = self.reset
+        if self.meter is not None:
+            out["meter"] = self.meter
+        return out
+
+
+# A declared limit: a plain value, or a `Limit` for the richer forms.
+LimitSpec: TypeAlias = int | Literal[Unlimited.UNLIMITED] | Limit
+
+
+def limit_spec(limit: Limit) -> LimitSpec:
+    """The simplest form of a limit: a `Limit` that only carries a value is that value, so a
+    plain limit always reads and writes as a plain value."""
+    if not limit.per_unit and limit.reset == "billing_period" and limit.meter is None:
+        return limit.value
+    return limit
+
+
+def as_limit(spec: LimitSpec) -> Limit:
+    """Every form of a declared limit as a `Limit`."""
+    return spec if isinstance(spec, Limit) else Limit(spec)
+
+
+def plan_limit(spec: LimitSpec) -> int | str | dict[str, Any]:
+    """A declared limit as a plan file (and `get_limits`) writes it."""
+    if isinstance(spec, Limit):
+        return spec.as_plan()
+    return "unlimited" if spec is UNLIMITED else spec
+
+
 Interval = Literal["day", "week", "month", "year"]
 TaxBehavior = Literal["inclusive", "exclusive", "unspecified"]
 TiersMode = Literal["graduated", "volume"]
@@ -64,7 +118,7 @@ class Price:
     this price's overrides applied). Identity is the lookup key."""
 
     terms: Terms
-    limits: Mapping[str, LimitValue] = field(default_factory=dict)
+    limits: Mapping[str, LimitSpec] = field(default_factory=dict)
     features: Mapping[str, FeatureValue] = field(default_factory=dict)
     metadata: Mapping[str, str] = field(default_factory=dict)
     trial_days: int | None = None
@@ -133,9 +187,12 @@ class Product:
     metadata: Mapping[str, str] = field(default_factory=dict)
     prices: tuple[Price, ...] = ()
     default_price: str | None = None
-    limits: Mapping[str, LimitValue] = field(default_factory=dict)
+    limits: Mapping[str, LimitSpec] = field(default_factory=dict)
     features: Mapping[str, FeatureValue] = field(default_factory=dict)
     proration_behavior: ProrationBehavior = "create_prorations"
+    # An add-on adds its limits (times its quantity) and features to a base plan's; it is
+    # never an entity's plan by itself (metadata `add-on: true`).
+    add_on: bool = False
 
     @property
     def name(self) -> str:
@@ -185,7 +242,7 @@ class Config:
 
     limits_prefix: str = "limits:"
     features_prefix: str = "features:"
-    default_limits: Mapping[str, LimitValue] = field(default_factory=dict)
+    default_limits: Mapping[str, LimitSpec] = field(default_factory=dict)
     default_plan: str | None = None
     urls: Urls = field(default_factory=Urls)
     environments: Mapping[Mode, Urls] = field(default_factory=dict)

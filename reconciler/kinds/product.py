@@ -34,6 +34,14 @@ PRODUCT = register_kind(
             ),
             PlanKey("metadata", {"$ref": "#/$defs/metadata"}),
             PlanKey(
+                "add_on",
+                {
+                    "description": "An add-on: bought next to a base plan, it adds its limits "
+                    "(times its quantity) and features to the base plan's (metadata add-on).",
+                    "type": "boolean",
+                },
+            ),
+            PlanKey(
                 "proration_behavior",
                 {
                     "description": "How subscribers are prorated when --migrate-subscribers "
@@ -43,6 +51,14 @@ PRODUCT = register_kind(
             ),
         ),
         required=("key", "name"),
-        order=("key", "name", "description", "active", "metadata", "proration_behavior"),
+        order=(
+            "key",
+            "name",
+            "description",
+            "active",
+            "add_on",
+            "metadata",
+            "proration_behavior",
+        ),
     )
 )

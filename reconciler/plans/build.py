@@ -10,16 +10,33 @@ from reconciler.model import (
     Catalog,
     Config,
     FeatureValue,
+    Limit,
+    LimitSpec,
     LimitValue,
     Mode,
     Price,
     Product,
     Urls,
+    limit_spec,
 )
 
 
-def _limits(raw: Any) -> dict[str, LimitValue]:
-    return {k: UNLIMITED if v == "unlimited" else int(v) for k, v in (raw or {}).items()}
+def _amount(value: Any) -> LimitValue:
+    return UNLIMITED if value == "unlimited" else int(value)
+
+
+def _limit(raw: Any) -> LimitSpec:
+    """A validated plan-file limit: a plain value or the `{per_unit | value, reset, meter}`
+    form (which collapses to the plain value when it adds nothing)."""
+    if not isinstance(raw, dict):
+        return _amount(raw)
+    per_unit = "per_unit" in raw
+    amount = _amount(raw["per_unit"] if per_unit else raw["value"])
+    return limit_spec(Limit(amount, per_unit, raw.get("reset", "billing_period"), raw.get("meter")))
+
+
+def _limits(raw: Any) -> dict[str, LimitSpec]:
+    return {k: _limit(v) for k, v in (raw or {}).items()}
 
 
 def _features(raw: Any) -> dict[str, FeatureValue]:
@@ -52,6 +69,7 @@ def build_product(data: dict[str, Any]) -> Product:
         limits=_limits(data.get("limits")),
         features=_features(data.get("features")),
         proration_behavior=head.get("proration_behavior", "create_prorations"),
+        add_on=bool(head.get("add_on", False)),
     )
 
 

@@ -11,19 +11,15 @@ from typing import Any
 import yaml
 
 from reconciler.kinds import PRICE, PRODUCT
-from reconciler.model import UNLIMITED, Config, FeatureValue, LimitValue, Price, Product, Urls
+from reconciler.model import Config, FeatureValue, LimitSpec, Price, Product, Urls, plan_limit
 from reconciler.plans.yaml12 import PlanDumper
 
 PRODUCT_MODELINE = "# yaml-language-server: $schema=../schemas/product.schema.json\n"
 CONFIG_MODELINE = "# yaml-language-server: $schema=../schemas/config.schema.json\n"
 
 
-def _limit(value: LimitValue) -> int | str:
-    return "unlimited" if value is UNLIMITED else value
-
-
-def _limits(limits: dict[str, LimitValue] | Any) -> dict[str, int | str]:
-    return {name: _limit(value) for name, value in sorted(limits.items())}
+def _limits(limits: dict[str, LimitSpec] | Any) -> dict[str, Any]:
+    return {name: plan_limit(value) for name, value in sorted(limits.items())}
 
 
 def _overrides(mine: Any, shared: Any) -> dict[str, Any]:
@@ -53,6 +49,8 @@ def product_document(product: Product) -> dict[str, Any]:
         extra["metadata"] = dict(sorted(product.metadata.items()))
     if product.proration_behavior != "create_prorations":
         extra["proration_behavior"] = product.proration_behavior
+    if product.add_on:
+        extra["add_on"] = True
     out: dict[str, Any] = {"product": PRODUCT.to_plan(product.terms, extra)}
     if product.limits:
         out["limits"] = _limits(product.limits)

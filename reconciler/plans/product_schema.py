@@ -17,13 +17,36 @@ from reconciler.kinds import PRICE, PRODUCT
 # Shared definitions the declarations refer to (`#/$defs/...`).
 DEFS: dict[str, Any] = {
     "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
+    "limit_amount": {"anyOf": [{"type": "integer", "minimum": 0}, {"const": "unlimited"}]},
     "limits": {
-        "description": "Limit name -> non-negative integer or 'unlimited'; pushed as metadata "
-        "limits:<name>.",
+        "description": "Limit name -> non-negative integer or 'unlimited', or {per_unit: N} "
+        "(N times the granting item's quantity) or {value: N}, either with optional reset "
+        "(day, week, month, year, billing_period, never) and meter (a meter's event name); "
+        "pushed as metadata limits:<name>.",
         "type": "object",
         "additionalProperties": {
-            "x-message": "must be a non-negative integer or 'unlimited'",
-            "anyOf": [{"type": "integer", "minimum": 0}, {"const": "unlimited"}],
+            "x-message": "must be a non-negative integer, 'unlimited', or an object with "
+            "exactly one of per_unit or value, and optional reset and meter",
+            "anyOf": [
+                {"$ref": "#/$defs/limit_amount"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "value": {"$ref": "#/$defs/limit_amount"},
+                        "per_unit": {"$ref": "#/$defs/limit_amount"},
+                        "reset": {
+                            "enum": ["day", "week", "month", "year", "billing_period", "never"]
+                        },
+                        "meter": {
+                            "type": "string",
+                            "pattern": "^[A-Za-z0-9_.:-]+$",
+                            "maxLength": 100,
+                        },
+                    },
+                    "additionalProperties": False,
+                    "oneOf": [{"required": ["value"]}, {"required": ["per_unit"]}],
+                },
+            ],
         },
     },
     "features": {

@@ -15,18 +15,20 @@ import stripe
 
 from reconciler import stripe_catalog
 from reconciler.metadata import format_feature, format_limit, parse_price_metadata
-from reconciler.model import UNLIMITED, Config, FeatureValue, LimitValue
+from reconciler.model import UNLIMITED, Config, FeatureValue, LimitSpec, as_limit
 from reconciler.reconcile.changes import Change, EntitlementImpact, ReplacePrice, UpdatePrice
 from reconciler.reconcile.plan import Plan
 
 
-def _limit_rank(value: LimitValue) -> float:
-    return float("inf") if value is UNLIMITED else float(value)
+def _limit_rank(value: LimitSpec) -> float:
+    """How much a limit grants, to tell a gain from a loss (per unit for `per_unit`)."""
+    amount = as_limit(value).value
+    return float("inf") if amount is UNLIMITED else float(amount)
 
 
 def _entitlements(
     metadata: Mapping[str, Any] | None, config: Config
-) -> tuple[dict[str, LimitValue], dict[str, FeatureValue]]:
+) -> tuple[dict[str, LimitSpec], dict[str, FeatureValue]]:
     parsed = parse_price_metadata(dict(metadata or {}), config)
     return {**config.default_limits, **parsed.limits}, parsed.features
 
@@ -50,6 +52,8 @@ def entitlement_delta(
         )
         if new is None or (old is not None and _limit_rank(new) < _limit_rank(old)):
             lost.append(shown)
+        elif old is not None and _limit_rank(new) == _limit_rank(old):
+            changed.append(shown)  # the same amount, another form (per unit, reset, meter)
         else:
             gained.append(shown)
     for name in sorted(old_features.keys() | new_features.keys()):

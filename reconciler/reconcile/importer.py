@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from reconciler.model import Config, FeatureValue, LimitValue, Product
+from reconciler.model import Config, FeatureValue, LimitSpec, Product
 from reconciler.plans.dump import dump_config, dump_product
 from reconciler.stripe_catalog.live import LiveCatalog, LivePrice, LiveProduct
 
 CONFIG_FILE = "reconciler.yaml"
-V = TypeVar("V", LimitValue, FeatureValue)
+V = TypeVar("V", LimitSpec, FeatureValue)
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ def _product(live: LiveProduct, key: str, prices: list[LivePrice]) -> Product:
         default_price=default,
         limits=_common([p.limits for p in models]),
         features=_common([p.features for p in models]),
+        add_on=live.add_on,
     )
 
 

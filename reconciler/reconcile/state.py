@@ -12,6 +12,7 @@ from typing import Any
 
 from reconciler.kinds import PRICE
 from reconciler.metadata import (
+    ADD_ON_KEY,
     MANAGED_BY_KEY,
     MANAGED_BY_VALUE,
     PRODUCT_KEY_KEY,
@@ -63,6 +64,8 @@ def live_product_state(product: LiveProduct, live: LiveCatalog) -> State:
         metadata[PRODUCT_KEY_KEY] = product.key
     if product.managed:
         metadata[MANAGED_BY_KEY] = MANAGED_BY_VALUE
+    if product.add_on:
+        metadata[ADD_ON_KEY] = "true"
     return {
         **product.terms,
         "metadata": dict(sorted(metadata.items())),

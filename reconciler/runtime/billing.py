@@ -9,7 +9,7 @@ import copy
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from reconciler.errors import (
     ReconcilerError,
     StoreUnavailable,
 )
-from reconciler.model import FeatureValue, LimitValue, Plans
+from reconciler.model import FeatureValue, LimitSpec, LimitValue, Plans
 from reconciler.plans import load_plans
 from reconciler.ratelimit import SharedRateLimiter, default_rate, limiter_name
 from reconciler.runtime import usage as counters
@@ -58,11 +58,15 @@ class Billing:
         client: stripe.StripeClient,
         settings: StripeSettings,
         catalog_ttl: float = 30.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.plans = plans
         self.config = plans.config
         self.store = store
         self.settings = settings
+        # Seconds since the epoch: which billing period and reset window counts (tests
+        # inject one to cross a month boundary without waiting).
+        self.clock = clock
         self.stripe = RuntimeStripe(client)
         self.catalog = CatalogCache(
             # No backoff here: a request must not wait out a 429 storm, and the cache keeps
@@ -205,8 +209,9 @@ class Billing:
         """Every active price of an active product, with its product, limits and features."""
         return [p.as_dict() for p in self.catalog.view().active_prices()]
 
-    def get_limits(self, price: str) -> dict[str, LimitValue]:
-        """The limits a price grants (id or lookup key), defaults filled."""
+    def get_limits(self, price: str) -> dict[str, LimitSpec]:
+        """The limits a price grants (id or lookup key), defaults filled: plain values, or
+        `Limit` for the per-unit, reset and metered forms (an add-on's own limits only)."""
         return dict(self._price(price).grant.limits)
 
     def get_features(self, price: str) -> dict[str, FeatureValue]:
@@ -253,13 +258,13 @@ class Billing:
             if self.config.on_store_unavailable != "default_plan":
                 raise
             return self._unavailable(len(entity_ids))
-        now = time.time()
+        now = self.clock()
         return [self._resolve_record(record, now) for record in records]
 
     def _unavailable(self, count: int) -> list[Entitlements]:
         """The default plan for `count` entities while the store is down (when so configured)."""
         view = self._view_or_none()
-        now = time.time()
+        now = self.clock()
         return [unavailable(view, self.config, now) for _ in range(count)]
 
     def _view_or_none(self) -> CatalogView | None:
@@ -320,7 +325,7 @@ class Billing:
                     counter,
                     amount,
                     self.config,
-                    time.time(),
+                    self.clock(),
                     record.token,
                     op_id,
                 )
@@ -339,7 +344,7 @@ class Billing:
     def _resolve_record(self, record: EntityRecord, now: float | None = None) -> Entitlements:
         """The record's entitlements against the current catalog view: remembered by record
         token, resolved on a miss (a price the view lacks is read by id first)."""
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         view = self.catalog.view()
         answer = self._answers.get(record.token, view, now)
         if answer is not None:

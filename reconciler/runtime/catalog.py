@@ -14,19 +14,22 @@ from decimal import Decimal
 from typing import Any
 
 from reconciler.metadata import format_limit, parse_limit, with_default_limits
-from reconciler.model import FeatureValue, LimitValue, Plans
+from reconciler.model import FeatureValue, LimitSpec, Plans, plan_limit
 from reconciler.stripe_catalog import LiveCatalog, LivePrice, LiveProduct
 
-FORMAT_VERSION = 1
+# 2: limits in their richer forms, and products' add-on flag.
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
 class Grant:
-    """What a plan gives: its product key, limits (defaults filled) and features."""
+    """What a plan gives: its product key, limits (defaults filled) and features; an add-on's
+    grant adds to a base plan's (`reconciler.runtime.combine`)."""
 
     plan: str | None
-    limits: Mapping[str, LimitValue] = field(default_factory=dict)
+    limits: Mapping[str, LimitSpec] = field(default_factory=dict)
     features: Mapping[str, FeatureValue] = field(default_factory=dict)
+    add_on: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ class PlanPrice:
             "interval": self.interval,
             "interval_count": self.interval_count,
             "trial_days": self.trial_days,
-            "limits": dict(self.grant.limits),
+            "add_on": self.grant.add_on,
+            "limits": {k: plan_limit(v) for k, v in self.grant.limits.items()},
             "features": dict(self.grant.features),
         }
 
@@ -129,7 +133,7 @@ def build_view(live: LiveCatalog, plans: Plans, fetched_at: float) -> CatalogVie
 
 
 def plan_price(
-    lp: LivePrice, product: LiveProduct | None, default_limits: Mapping[str, LimitValue]
+    lp: LivePrice, product: LiveProduct | None, default_limits: Mapping[str, LimitSpec]
 ) -> PlanPrice:
     """What one Stripe price grants, with its product (None when unknown) and defaults filled."""
     recurring = lp.price.recurring
@@ -147,8 +151,14 @@ def plan_price(
         active=lp.price.active and bool(product and product.active),
         grant=Grant(
             plan=(product.key if product and product.key else lp.product_id),
-            limits=with_default_limits(lp.price.limits, default_limits),
+            # An add-on adds only what it declares: the defaults come with the base.
+            limits=(
+                dict(lp.price.limits)
+                if product and product.add_on
+                else with_default_limits(lp.price.limits, default_limits)
+            ),
             features=dict(lp.price.features),
+            add_on=bool(product and product.add_on),
         ),
     )
 
@@ -181,12 +191,13 @@ def _grant_to_json(grant: Grant) -> dict[str, Any]:
         "plan": grant.plan,
         "limits": {k: format_limit(v) for k, v in grant.limits.items()},
         "features": dict(grant.features),
+        "add_on": grant.add_on,
     }
 
 
 def _grant_from_json(raw: Mapping[str, Any]) -> Grant:
     limits = {k: parse_limit(v) for k, v in raw["limits"].items()}
-    return Grant(raw["plan"], limits, dict(raw["features"]))
+    return Grant(raw["plan"], limits, dict(raw["features"]), bool(raw.get("add_on")))
 
 
 def _price_to_json(p: PlanPrice) -> dict[str, Any]:

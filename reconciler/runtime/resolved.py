@@ -3,7 +3,7 @@
 
 An answer is keyed by its record's token (the fingerprint of the stored values), so a new
 record is a new key; it is kept only while the catalog view it was resolved against is the
-current one, and only until its period ends (usage periods roll over by the clock).
+current one, and only until its first counter window ends (periods roll over by the clock).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class ResolvedMemo:
         if known_view is not view:
             return None
         hit = answers.get(token)
-        return hit if hit is not None and now < hit.period_end else None
+        return hit if hit is not None and now < hit.valid_until else None
 
     def put(self, token: str, view: CatalogView, answer: Entitlements) -> None:
         """Remember `answer`, resolved against `view` (a newer view drops the older answers)."""

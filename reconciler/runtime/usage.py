@@ -1,9 +1,10 @@
-"""Usage counters: per entity, per limit name, per billing period (the decisions; the store
+"""Usage counters: per entity, per limit name, per counter window (the decisions; the store
 does the atomic check-and-increment).
 
-A counter is keyed by the start of the entity's current billing period, so a renewed period
-starts from zero; it expires a day after the period ends. Entities on the default plan count
-per UTC calendar month.
+A counter is keyed by the start of its window: the entity's current billing period, or for a
+limit with its own `reset` the day, week, month or year window holding now (counted from the
+period's start), so a new window starts from zero; it expires a day after the window ends.
+Entities on the default plan count per UTC calendar month.
 """
 
 from __future__ import annotations
@@ -53,8 +54,9 @@ def consume(
     limit = limit_of(ent, counter, config)
     name = strip_prefix(counter, config.limits_prefix)
     cap = None if limit is UNLIMITED else int(limit)
-    ttl = counter_ttl(ent.period_end, now)
-    return store.consume(entity_id, name, ent.period_start, amount, cap, ttl, expected_token, op_id)
+    start, end = ent.window(name)
+    ttl = counter_ttl(end, now)
+    return store.consume(entity_id, name, start, amount, cap, ttl, expected_token, op_id)
 
 
 def usage(
@@ -63,7 +65,7 @@ def usage(
     """`{"used", "limit", "remaining"}`; a limit with no cap reads `"unlimited"` in both."""
     limit = limit_of(ent, counter, config)
     name = strip_prefix(counter, config.limits_prefix)
-    used = store.usage(entity_id, name, ent.period_start)
+    used = store.usage(entity_id, name, ent.window(name)[0])
     if limit is UNLIMITED:
         return {"used": used, "limit": "unlimited", "remaining": "unlimited"}
     return {"used": used, "limit": limit, "remaining": max(0, int(limit) - used)}

@@ -12,6 +12,7 @@ from typing import Any
 
 from reconciler.kinds import PRICE, PRODUCT
 from reconciler.metadata import (
+    ADD_ON_KEY,
     MANAGED_BY_KEY,
     MANAGED_BY_VALUE,
     PRODUCT_KEY_KEY,
@@ -47,6 +48,7 @@ class LiveProduct:
     metadata: Mapping[str, str]
     default_price_id: str | None
     managed: bool
+    add_on: bool = False
 
     @property
     def name(self) -> str:
@@ -130,6 +132,7 @@ def normalize_product(raw: Mapping[str, Any]) -> LiveProduct:
     metadata = dict(raw.get("metadata") or {})
     key = metadata.pop(PRODUCT_KEY_KEY, None)
     managed = metadata.pop(MANAGED_BY_KEY, None) == MANAGED_BY_VALUE
+    add_on = metadata.pop(ADD_ON_KEY, None) == "true"
     default = raw.get("default_price")
     return LiveProduct(
         id=raw["id"],
@@ -139,4 +142,5 @@ def normalize_product(raw: Mapping[str, Any]) -> LiveProduct:
         metadata=metadata,
         default_price_id=default if isinstance(default, str | None) else default["id"],
         managed=managed,
+        add_on=add_on,
     )

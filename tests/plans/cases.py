@@ -168,12 +168,27 @@ CASES: list[Case] = [
     one(
         "negative_limit",
         P + "limits:\n  seats: -1\n" + PRICE,
-        "plans/basic.yaml:5:10: limits.seats: must be a non-negative integer or 'unlimited'",
+        "plans/basic.yaml:5:10: limits.seats: must be a non-negative integer, 'unlimited', or an object with exactly one of per_unit or value, and optional reset and meter",
     ),
     one(
         "limit_word",
         P + "limits:\n  seats: lots\n" + PRICE,
-        "plans/basic.yaml:5:10: limits.seats: must be a non-negative integer or 'unlimited'",
+        "plans/basic.yaml:5:10: limits.seats: must be a non-negative integer, 'unlimited', or an object with exactly one of per_unit or value, and optional reset and meter",
+    ),
+    one(
+        "limit_with_value_and_per_unit",
+        P + "limits:\n  seats: {value: 1, per_unit: 2}\n" + PRICE,
+        "plans/basic.yaml:5:10: limits.seats: must be a non-negative integer, 'unlimited', or an object with exactly one of per_unit or value, and optional reset and meter",
+    ),
+    one(
+        "limit_with_unknown_reset",
+        P + "limits:\n  credits: {value: 100, reset: hourly}\n" + PRICE,
+        "plans/basic.yaml:5:12: limits.credits: must be a non-negative integer, 'unlimited', or an object with exactly one of per_unit or value, and optional reset and meter",
+    ),
+    one(
+        "limit_with_unknown_part",
+        P + "limits:\n  credits: {per_unit: 10, every: month}\n" + PRICE,
+        "plans/basic.yaml:5:12: limits.credits: must be a non-negative integer, 'unlimited', or an object with exactly one of per_unit or value, and optional reset and meter",
     ),
     one(
         "limit_name_too_long",
