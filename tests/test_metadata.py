@@ -18,7 +18,7 @@ from reconciler.metadata import (
     strip_prefix,
     with_default_limits,
 )
-from reconciler.model import UNLIMITED, Config, Recurring
+from reconciler.model import UNLIMITED, Config, Limit, Recurring
 
 
 @pytest.mark.parametrize(
@@ -135,3 +135,57 @@ def test_defaults_fill_only_missing_limits() -> None:
 def test_strip_prefix() -> None:
     assert strip_prefix("limits:seats", "limits:") == "seats"
     assert strip_prefix("seats", "limits:") == "seats"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (Limit(10, per_unit=True), "per_unit=10"),
+        (Limit(10000, reset="month"), "value=10000;reset=month"),
+        (Limit(10000, meter="api_requests"), "value=10000;meter=api_requests"),
+        (
+            Limit(UNLIMITED, per_unit=True, reset="never", meter="m"),
+            "per_unit=unlimited;reset=never;meter=m",
+        ),
+    ],
+)
+def test_rich_limits_encode_as_name_value_pairs_and_read_back(value: Limit, text: str) -> None:
+    assert format_limit(value) == text
+    assert parse_limit(text) == value
+    assert len(format_limit(Limit(1, reset="month", meter="m" * 100))) < 500
+
+
+def test_a_rich_form_that_adds_nothing_is_a_plain_value() -> None:
+    assert parse_limit("value=5") == 5
+    assert format_limit(Limit(5)) == "value=5"
+    assert parse_limit("value=unlimited;reset=billing_period") is UNLIMITED
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "value=1;per_unit=2",
+            "limit value 'value=1;per_unit=2' needs exactly one of value= or per_unit=",
+        ),
+        ("reset=month", "limit value 'reset=month' needs exactly one of value= or per_unit="),
+        (
+            "value=1;reset=hourly",
+            "limit value 'value=1;reset=hourly': reset must be one of day, week, month, year, billing_period, never",
+        ),
+        ("value=1;every=day", "limit value 'value=1;every=day': unknown part 'every'"),
+        ("value=1;value=2", "limit value 'value=1;value=2': 'value=2' is not one name=value pair"),
+        ("value=1;meter=", "limit value 'value=1;meter=': meter= needs a meter's event name"),
+        ("per_unit=-2", "limit value '-2' is not a non-negative integer or 'unlimited'"),
+    ],
+)
+def test_rich_limits_refuse_bad_text(text: str, message: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        parse_limit(text)
+    assert str(raised.value) == message
+
+
+def test_add_on_products_say_so_in_metadata() -> None:
+    product = new_product("credits", name="Credit pack", add_on=True)
+    assert product_metadata(product)["add-on"] == "true"
+    assert "add-on" not in product_metadata(new_product("pro", name="Pro"))

@@ -195,6 +195,7 @@ def check_sources(sources: list[SourceFile]) -> list[Diagnostic]:
     prefixes = (str(limits_prefix), str(features_prefix))
     out: list[Diagnostic] = []
     product_keys: set[str] = set()
+    add_ons: set[str] = set()
     used_limits: set[str] = set()
     for source in sources:
         rep = _Reporter(source)
@@ -215,6 +216,8 @@ def check_sources(sources: list[SourceFile]) -> list[Diagnostic]:
             key = _dict(data.get("product")).get("key")
             if isinstance(key, str):
                 product_keys.add(key)
+                if _dict(data.get("product")).get("add_on") is True:
+                    add_ons.add(key)
             used_limits.update(_dict(data.get("limits")))
             for price in _list(data.get("prices")):
                 used_limits.update(_dict(_dict(price).get("limits")))
@@ -226,6 +229,11 @@ def check_sources(sources: list[SourceFile]) -> list[Diagnostic]:
         plan = data.get("default_plan")
         if isinstance(plan, str) and plan not in product_keys:
             rep.at_value(("default_plan",), f"default_plan {plan!r} is not the key of any product")
+        if isinstance(plan, str) and plan in add_ons:
+            rep.at_value(
+                ("default_plan",),
+                f"default_plan {plan!r} is an add-on; the default plan must be a base plan",
+            )
         if prefixes[0] == prefixes[1]:
             rep.at_value(("metadata_prefixes",), "the limits and features prefixes must differ")
         for name in _dict(data.get("default_limits")):

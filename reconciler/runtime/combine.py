@@ -6,7 +6,8 @@ limit's counter resets (pure, no I/O).
 - A limit's amount is its value, or for `{per_unit: N}` N times its item's quantity.
 - Each add-on item adds each of its limits times its quantity to the base plan's; `unlimited`
   wins over any number.
-- A limit keeps the base plan's `reset` and `meter` (the add-on's when the base lacks it).
+- A limit resets as the base plan declares it (as the first add-on declaring it when the base
+  does not); it is metered with the base plan's meter, else the first add-on's that names one.
 - Features merge: `true` wins over `false`, the larger number wins, a text comes from the base
   plan unless the base lacks the feature.
 """
@@ -78,7 +79,10 @@ def combine(base: Grant, base_quantity: int, add_ons: Iterable[tuple[Grant, int]
     for grant, quantity in add_ons:
         for name, spec in grant.limits.items():
             limits[name] = _add(limits.get(name), _scaled(spec, quantity))
-            forms.setdefault(name, as_limit(spec))
+            form = as_limit(spec)
+            first = forms.setdefault(name, form)
+            if first.meter is None and form.meter is not None:
+                forms[name] = Limit(first.value, first.per_unit, first.reset, form.meter)
         for name, value in grant.features.items():
             features[name] = merge_feature(features.get(name), value)
     resets: dict[str, Reset] = {n: f.reset for n, f in forms.items() if f.reset != "billing_period"}

@@ -81,6 +81,19 @@ def test_config_default_plan_must_exist(tmp_path: Path, monkeypatch: pytest.Monk
     ]
 
 
+def test_config_default_plan_must_not_be_an_add_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_on = VALID.replace("  key: basic\n", "  key: basic\n  add_on: true\n")
+    assert add_on != VALID
+    write(tmp_path, {"basic.yaml": add_on, "reconciler.yaml": "default_plan: basic\n"})
+    monkeypatch.chdir(tmp_path)
+    assert [d.format() for d in load_plans("plans").diagnostics] == [
+        "plans/reconciler.yaml:1:15: default_plan: default_plan 'basic' is an add-on; the "
+        "default plan must be a base plan"
+    ]
+
+
 def test_config_errors_are_located(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = (
         "urls:\n"

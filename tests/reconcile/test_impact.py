@@ -75,3 +75,17 @@ def test_subscribers_staying_on_a_replaced_price_keep_their_entitlements() -> No
     (moving,) = with_impact(moving_plan, {"price_pro_monthly": 3}, CONFIG).changes
     assert isinstance(moving, ReplacePrice) and moving.impact is not None
     assert moving.impact.gained == ("limit seats: 1 -> 2",)
+
+
+def test_richer_limit_forms_rank_by_amount_and_a_new_form_is_a_change() -> None:
+    before = {"limits:seats": "2", "limits:calls": "1000", "limits:credits": "per_unit=10"}
+    after = {
+        "limits:seats": "per_unit=1",
+        "limits:calls": "value=1000;reset=month",
+        "limits:credits": "per_unit=20;meter=credits_used",
+    }
+    assert entitlement_delta(before, after, Config()) == (
+        ("limit credits: per_unit=10 -> per_unit=20;meter=credits_used",),
+        ("limit seats: 2 -> per_unit=1",),
+        ("limit calls: 1000 -> value=1000;reset=month",),
+    )

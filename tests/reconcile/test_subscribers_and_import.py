@@ -13,6 +13,7 @@ from reconciler.model import Catalog
 from reconciler.plans import load_plans
 from tests.reconcile.conftest import Run
 from tests.reconcile.helpers import hand_made, price, product, write_plans
+from tests.runtime.test_add_ons import FILES as ADD_ON_FILES
 
 EXAMPLE = Path(__file__).parents[2] / "plans"
 
@@ -105,6 +106,31 @@ def test_import_of_a_managed_catalog_is_clean_right_away(run: Run, tmp_path: Pat
     assert code == 1
     assert "(use --force)" in err
     assert run("import", "--out", str(out_dir), "--force")[0] == 0
+
+
+def test_add_ons_and_richer_limits_survive_apply_import_and_diff(run: Run, tmp_path: Path) -> None:
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    for name, text in ADD_ON_FILES.items():
+        (folder / name).write_text(text)
+    code, _, err = run("apply", str(folder), "--yes")
+    assert code == 0, err
+    out_dir = tmp_path / "imported"
+    assert run("import", "--out", str(out_dir))[0] == 0
+    assert "add_on: true" in (out_dir / "credit-pack.yaml").read_text()
+    loaded, original = load_plans(out_dir).plans, load_plans(folder).plans
+    assert loaded is not None and original is not None
+    assert loaded.catalog.prices() == tuple(
+        (next(p for p in loaded.catalog.products if p.key == prod.key), pr)
+        for prod, pr in original.catalog.prices()
+    )
+    assert [(p.key, p.add_on) for p in loaded.catalog.products] == [
+        ("credit-pack", True),
+        ("extra-seat", True),
+        ("free", False),
+        ("team", False),
+    ]
+    assert run("diff", str(out_dir))[0] == 0
 
 
 def test_import_of_an_unmanaged_catalog_then_adopt(
