@@ -70,7 +70,7 @@ class Emulator:
         self.prices = Collection()
         self.customers = Collection()
         self.payment_methods = Collection()
-        self.subscriptions = Collection()
+        self.subscriptions = Collection(index_by="customer")
         self.invoices = Collection()
         self.checkout_sessions = Collection()
         self.portal_sessions = Collection()

@@ -66,12 +66,16 @@ class Clock:
 
 
 class Collection:
-    """One resource's objects by id, remembering the order they were created in."""
+    """One resource's objects by id, remembering the order they were created in; with
+    `index_by`, also by the value of that field, which must never change (a subscription's
+    customer)."""
 
-    def __init__(self) -> None:
+    def __init__(self, index_by: str | None = None) -> None:
         self._objects: dict[str, StripeObject] = {}
         self._order: list[str | None] = []
         self._position: dict[str, int] = {}
+        self._index_by = index_by
+        self._index: dict[Any, list[str]] = {}
 
     def __len__(self) -> int:
         return len(self._objects)
@@ -87,12 +91,20 @@ class Collection:
         self._objects[object_id] = obj
         self._position[object_id] = len(self._order)
         self._order.append(object_id)
+        if self._index_by is not None:
+            self._index.setdefault(obj.get(self._index_by), []).append(object_id)
         return obj
 
     def remove(self, object_id: str) -> None:
         # A tombstone keeps every other id's position valid.
-        del self._objects[object_id]
+        obj = self._objects.pop(object_id)
         self._order[self._position.pop(object_id)] = None
+        if self._index_by is not None:
+            self._index[obj.get(self._index_by)].remove(object_id)
+
+    def having(self, value: Any) -> list[StripeObject]:
+        """The objects whose `index_by` field holds `value`, oldest first."""
+        return [self._objects[object_id] for object_id in self._index.get(value, ())]
 
     def values(self) -> Iterator[StripeObject]:
         """Oldest first."""

@@ -121,6 +121,36 @@ _STATUSES = (
 )
 
 
+# A subscription in these statuses no longer holds its customer's currency.
+_ENDED = ("canceled", "incomplete_expired")
+
+
+def require_one_currency(
+    emulator: Emulator, customer_id: str, currency: str, own_id: str | None = None
+) -> None:
+    """Refuse a subscription in `currency` when the customer has another one that has not
+    ended in another currency. docs.stripe.com/invoicing/multi-currency-customers: "You
+    can't have two active subscriptions with different currencies." The wording is Stripe's
+    answer as users quote it (undocumented in the API reference); which statuses count as
+    active is undocumented (here: all but canceled and incomplete_expired)."""
+    for other in emulator.subscriptions.having(customer_id):
+        if (
+            other["id"] != own_id
+            and other["status"] not in _ENDED
+            and other["currency"] != currency
+        ):
+            raise combine_currencies(other["currency"])
+
+
+def combine_currencies(held: str) -> StripeError:
+    return StripeError(
+        400,
+        "You cannot combine currencies on a single customer. This customer has an active "
+        "subscription, subscription schedule, discount, quote, or invoice item with currency "
+        f"{held}.",
+    )
+
+
 def build_subscription(
     emulator: Emulator,
     customer: StripeObject,
@@ -141,13 +171,21 @@ def build_subscription(
         new_item(emulator, subscription_id, spec, index, now, end)
         for index, spec in enumerate(items)
     ]
-    if any(item["price"]["recurring"]["interval"] != first["interval"] for item in built):
+    currency = built[0]["price"]["currency"]
+    mismatches = {
+        "currency": any(item["price"]["currency"] != currency for item in built),
+        "interval": any(
+            item["price"]["recurring"]["interval"] != first["interval"] for item in built
+        ),
+    }
+    for field in (name for name, found in mismatches.items() if found):
         raise StripeError(
             400,
             "Currency and interval fields must match across all plans on this subscription. "
-            "Found mismatch in interval field.",
+            f"Found mismatch in {field} field.",
             param="items",
         )
+    require_one_currency(emulator, customer["id"], currency)
     return {
         "id": subscription_id,
         "object": "subscription",
@@ -278,6 +316,13 @@ def update_subscription(emulator: Emulator, call: Call) -> Any:
 def _apply_update(emulator: Emulator, subscription: StripeObject, params: dict[str, Any]) -> None:
     if "items" in params:
         update_items(emulator, subscription, list(params["items"] or []))
+        # The subscription itself holds its currency for the customer: moving its items to a
+        # price in another currency combines currencies too.
+        if any(
+            item["price"]["currency"] != subscription["currency"]
+            for item in subscription["items"]["data"]
+        ):
+            raise combine_currencies(subscription["currency"])
     if "cancel_at_period_end" in params:
         flag = as_bool(params["cancel_at_period_end"], "cancel_at_period_end")
         _schedule_cancel(emulator, subscription, flag)

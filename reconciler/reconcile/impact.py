@@ -113,3 +113,29 @@ def count_subscriptions(client: stripe.StripeClient, plan: Plan, config: Config)
         )
         for price_id in wanted
     }
+
+
+def currency_refusal(plan: Plan) -> str | None:
+    """Why `--migrate-subscribers` cannot run this plan, or None: a replacement that changes
+    the currency would move subscribers across currencies, which Stripe refuses ("The currency
+    cannot be updated on an ongoing subscription", support.stripe.com/questions/set-or-change-
+    currency-for-an-invoice-or-customer-in-stripe-billing). Needs the counts of `with_impact`."""
+    problems = []
+    for change in plan.changes:
+        if not (isinstance(change, ReplacePrice) and change.migrate_subscribers):
+            continue
+        old = (change.before or {}).get("currency")
+        new = (change.after or {}).get("currency")
+        count = change.impact.subscriptions if change.impact else 0
+        if old != new and count:
+            problems.append(
+                f"price {change.lookup_key}: {count} subscription(s) cannot move from {old} "
+                f"to {new}"
+            )
+    if not problems:
+        return None
+    return (
+        "--migrate-subscribers refused: Stripe does not change an ongoing subscription's "
+        f"currency ({'; '.join(problems)}); drop --migrate-subscribers to leave them on the old "
+        "price, or cancel and re-create those subscriptions in the new currency"
+    )

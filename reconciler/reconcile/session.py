@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import stripe
 
+from reconciler.errors import PlanRefused
 from reconciler.model import Plans
 from reconciler.reconcile.diff import diff
-from reconciler.reconcile.impact import count_subscriptions, with_impact
+from reconciler.reconcile.impact import count_subscriptions, currency_refusal, with_impact
 from reconciler.reconcile.plan import DiffOptions, Plan
 from reconciler.stripe_catalog import LiveCatalog, read_live_catalog
 
@@ -22,8 +23,14 @@ class Planned:
 
 
 def make_plan(plans: Plans, client: stripe.StripeClient, options: DiffOptions) -> Planned:
-    """Read Stripe (list calls only), diff, then count subscribers for changes that need it."""
+    """Read Stripe (list calls only), diff, then count subscribers for changes that need it.
+    Raises `PlanRefused` for a subscriber migration Stripe would refuse half-way (across
+    currencies), before anything is written."""
     live = read_live_catalog(client, plans.config)
     plan = diff(plans.catalog, live, options, plans.config)
     counts = count_subscriptions(client, plan, plans.config)
-    return Planned(with_impact(plan, counts, plans.config) if counts else plan, live)
+    planned = Planned(with_impact(plan, counts, plans.config) if counts else plan, live)
+    refusal = currency_refusal(planned.plan)
+    if refusal is not None:
+        raise PlanRefused(refusal)
+    return planned

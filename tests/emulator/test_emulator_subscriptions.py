@@ -264,3 +264,51 @@ def test_clock_moves_forward(control: EmulatorControl) -> None:
     assert control.advance(3600) >= before + 3600
     control.reset()
     assert control.now() < before + 3600
+
+
+COMBINE = "You cannot combine currencies on a single customer."
+
+
+def test_a_customer_cannot_combine_currencies(
+    client: stripe.StripeClient, monthly: stripe.Price
+) -> None:
+    """docs.stripe.com/invoicing/multi-currency-customers: "You can't have two active
+    subscriptions with different currencies."; support.stripe.com/questions/set-or-change-
+    currency-for-an-invoice-or-customer-in-stripe-billing: "The currency cannot be updated on
+    an ongoing subscription", and a new subscription in a new currency is possible once the
+    customer has no active subscription. Stripe's answer starts with "You cannot combine
+    currencies on a single customer." and names the currency the customer holds (as users
+    quote it); the rest of its wording has changed over the years, so only that is asserted."""
+    euros = client.v1.prices.create(
+        params={
+            "product": str(monthly.product),
+            "currency": "eur",
+            "unit_amount": 1400,
+            "recurring": {"interval": "month"},
+        }
+    )
+    customer = _customer(client)
+    sub = client.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": monthly.id}]}
+    )
+    with pytest.raises(stripe.InvalidRequestError) as second:
+        client.v1.subscriptions.create(
+            params={"customer": customer.id, "items": [{"price": euros.id}]}
+        )
+    message = second.value.user_message or ""
+    assert message.startswith(COMBINE) and message.endswith("with currency usd."), message
+    # Moving the subscription itself to a price in another currency is refused too.
+    item = sub["items"].data[0]
+    with pytest.raises(stripe.InvalidRequestError) as moved:
+        client.v1.subscriptions.update(
+            sub.id, params={"items": [{"id": item.id, "price": euros.id}]}
+        )
+    assert (moved.value.user_message or "").startswith(COMBINE)
+    kept = client.v1.subscriptions.retrieve(sub.id)
+    assert [i.price.id for i in kept["items"].data] == [monthly.id]
+    # Once it has ended, the customer may subscribe in another currency.
+    client.v1.subscriptions.cancel(sub.id)
+    again = client.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": euros.id}]}
+    )
+    assert again.currency == "eur"

@@ -14,6 +14,7 @@ from reconciler.metadata import price_metadata, product_metadata
 from reconciler.model import Catalog, Config, Price, Product, Recurring, Tier
 from reconciler.plans.dump import dump_config, dump_product
 from reconciler.stripe_catalog import LiveCatalog, normalize_price, normalize_product
+from reconciler.testing import EmulatorControl
 
 CONFIG = Config()
 
@@ -150,3 +151,9 @@ def every_price(client: stripe.StripeClient, **params: Any) -> list[Any]:
         query: Any = {**params, "active": active, "limit": 100}
         found.extend(client.v1.prices.list(params=query).data)
     return found
+
+
+def writes(emulator: EmulatorControl) -> int:
+    """Requests other than GETs the emulator counted: Stripe writes."""
+    routes: dict[str, int] = emulator.counters()["by_route"]
+    return sum(n for route, n in routes.items() if not route.startswith("GET "))

@@ -12,14 +12,16 @@ import stripe
 from reconciler.model import Catalog
 from reconciler.testing import EmulatorControl
 from tests.reconcile.conftest import Run
-from tests.reconcile.helpers import every_price, hand_made, price, product, write_plans
+from tests.reconcile.helpers import (
+    every_price,
+    hand_made,
+    price,
+    product,
+    write_plans,
+    writes,
+)
 
 EXAMPLE = Path(__file__).parents[2] / "plans"
-
-
-def writes(emulator: EmulatorControl) -> int:
-    routes: dict[str, int] = emulator.counters()["by_route"]
-    return sum(n for route, n in routes.items() if not route.startswith("GET "))
 
 
 def prices_with_key(client: stripe.StripeClient, lookup_key: str) -> list[Any]:

@@ -5,7 +5,12 @@ from __future__ import annotations
 from reconciler.model import Catalog, Config
 from reconciler.reconcile.changes import ReplacePrice, UpdatePrice
 from reconciler.reconcile.diff import diff
-from reconciler.reconcile.impact import counted_price, entitlement_delta, with_impact
+from reconciler.reconcile.impact import (
+    counted_price,
+    currency_refusal,
+    entitlement_delta,
+    with_impact,
+)
 from reconciler.reconcile.plan import DiffOptions
 from tests.reconcile.helpers import CONFIG, live, price, product, synced
 
@@ -89,3 +94,24 @@ def test_richer_limit_forms_rank_by_amount_and_a_new_form_is_a_change() -> None:
         ("limit seats: 2 -> per_unit=1",),
         ("limit calls: 1000 -> value=1000;reset=month",),
     )
+
+
+def test_only_a_migration_of_subscribers_across_currencies_is_refused() -> None:
+    catalog = Catalog((product("pro", price("pro_monthly", 900, currency="eur")),))
+    products, prices = synced(catalog)
+    prices[0]["currency"] = "usd"
+    current = live(products, prices)
+    migrating = diff(catalog, current, DiffOptions(migrate_subscribers=True), CONFIG)
+    assert currency_refusal(with_impact(migrating, {"price_pro_monthly": 0}, CONFIG)) is None
+    assert currency_refusal(with_impact(migrating, {"price_pro_monthly": 3}, CONFIG)) == (
+        "--migrate-subscribers refused: Stripe does not change an ongoing subscription's "
+        "currency (price pro_monthly: 3 subscription(s) cannot move from usd to eur); drop "
+        "--migrate-subscribers to leave them on the old price, or cancel and re-create those "
+        "subscriptions in the new currency"
+    )
+    staying = diff(catalog, current, DiffOptions(), CONFIG)
+    assert currency_refusal(with_impact(staying, {"price_pro_monthly": 3}, CONFIG)) is None
+    prices[0]["currency"] = "eur"
+    prices[0]["unit_amount_decimal"] = "800"
+    same = diff(catalog, live(products, prices), DiffOptions(migrate_subscribers=True), CONFIG)
+    assert currency_refusal(with_impact(same, {"price_pro_monthly": 3}, CONFIG)) is None

@@ -11,8 +11,9 @@ import stripe
 
 from reconciler.model import Catalog
 from reconciler.plans import load_plans
+from reconciler.testing import EmulatorControl
 from tests.reconcile.conftest import Run
-from tests.reconcile.helpers import hand_made, price, product, write_plans
+from tests.reconcile.helpers import hand_made, price, product, write_plans, writes
 from tests.runtime.test_add_ons import FILES as ADD_ON_FILES
 
 EXAMPLE = Path(__file__).parents[2] / "plans"
@@ -76,6 +77,34 @@ def test_replacement_with_migration_moves_subscribers_to_the_new_price(
     assert [item.price.id for item in moved["items"].data] == [new.id]
     assert new.id != old.id
     assert run("diff", str(plans_dir))[0] == 0
+
+
+def test_a_migration_across_currencies_is_refused_up_front(
+    run: Run, emulator: EmulatorControl, stripe_client: stripe.StripeClient, plans_dir: Path
+) -> None:
+    write_plans(plans_dir, Catalog((product("pro", price("pro_monthly", 4900)),)))
+    assert run("apply", str(plans_dir), "--yes")[0] == 0
+    old = only_price(stripe_client, "pro_monthly")
+    subscribe(stripe_client, old.id)
+    subscribe(stripe_client, old.id)
+    euros = product("pro", price("pro_monthly", 4500, currency="eur"))
+    write_plans(plans_dir, Catalog((euros,)))
+    refusal = (
+        "error: --migrate-subscribers refused: Stripe does not change an ongoing "
+        "subscription's currency (price pro_monthly: 2 subscription(s) cannot move from usd "
+        "to eur); drop --migrate-subscribers to leave them on the old price, or cancel and "
+        "re-create those subscriptions in the new currency\n"
+    )
+    code, out, err = run("diff", str(plans_dir), "--migrate-subscribers")
+    assert (code, out) == (1, "")
+    assert err.endswith(refusal)
+    emulator.reset_counters()
+    code, _, err = run("apply", str(plans_dir), "--migrate-subscribers", "--yes")
+    assert code == 1 and err.endswith(refusal)
+    assert writes(emulator) == 0
+    # Without the migration the replacement goes ahead; subscribers stay on the old price.
+    assert run("apply", str(plans_dir), "--yes")[0] == 0
+    assert only_price(stripe_client, "pro_monthly").currency == "eur"
 
 
 def test_import_of_a_managed_catalog_is_clean_right_away(run: Run, tmp_path: Path) -> None:
