@@ -11,7 +11,7 @@ Figures printed:
     list has pages to read;
   * writes made by an apply on the catalog already in sync (must be 0);
   * wall time of a diff (read, normalize, diff, render) next to a plain SDK listing of the
-    same objects (auto-paging products and prices, expand tiers), median of --repeat runs,
+    same objects (auto-paging products and prices, the same expansions), median of --repeat runs,
     and their ratio. Both run in this process against the same emulator (in a thread).
 Exits 1 when the request bound or the zero-write rule is broken.
 """
@@ -30,6 +30,7 @@ from typing import Any
 import stripe
 
 from reconciler.emulator import run_in_thread
+from reconciler.kinds import PRICE
 from reconciler.kinds.values import new_price, new_product
 from reconciler.model import Catalog, Config, Plans, Recurring
 from reconciler.reconcile.apply import apply_plan
@@ -117,7 +118,7 @@ def main() -> int:
         def plain_listing() -> None:
             list(client.v1.products.list(params={"limit": 100}).auto_paging_iter())
             for active in (True, False):
-                params: Any = {"limit": 100, "active": active, "expand": ["data.tiers"]}
+                params: Any = {"limit": 100, "active": active, "expand": PRICE.expand()}
                 list(client.v1.prices.list(params=params).auto_paging_iter())
 
         diff_time = median_seconds(diff_once, args.repeat)

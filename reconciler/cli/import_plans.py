@@ -36,14 +36,27 @@ from reconciler.stripe_client import StripeSettings, make_client
     show_default=True,
     help="Metadata prefix the account uses for features; written to reconciler.yaml.",
 )
-@format_option("json prints the files written and the objects skipped as one JSON object.")
-def import_plans(out: Path, force: bool, limits_prefix: str, features_prefix: str, fmt: str) -> int:
+@click.option(
+    "--allow-loss",
+    is_flag=True,
+    help="Write the files even when the account holds values the plan files cannot represent "
+    "(each is listed as dropped).",
+)
+@format_option(
+    "json prints the files written, the objects skipped and the values dropped as one JSON object."
+)
+def import_plans(
+    out: Path, force: bool, limits_prefix: str, features_prefix: str, allow_loss: bool, fmt: str
+) -> int:
     """Write one plan file per Stripe product, plus reconciler.yaml, into --out.
 
     Reads products and prices with list calls only and writes nothing to Stripe. Products
     are identified by their plan-key metadata, or else through their prices' lookup keys;
-    objects that cannot be identified are skipped and listed. Right after an import, `diff`
-    is clean for managed objects; unmanaged ones need `apply --adopt` once.
+    objects that cannot be identified are skipped and listed. Every field the plan format
+    knows is written; if the account holds a value it cannot represent, nothing is written
+    and each object and field is listed (--allow-loss writes the files without them). Right
+    after an import, `diff` is clean for managed objects; unmanaged ones need `apply --adopt`
+    once.
     """
     settings = StripeSettings.from_env()
     note(f"reading the Stripe catalog ({settings.mode} mode, key {settings.masked_key})")
@@ -53,12 +66,26 @@ def import_plans(out: Path, force: bool, limits_prefix: str, features_prefix: st
     result = catalog_to_plans(
         read_live_catalog(make_client(settings, max_network_retries=0), config), config
     )
+    if result.lost and not allow_loss:
+        listed = "".join(f"\n  {item}" for item in result.lost)
+        raise PlanError(
+            f"the plan files cannot represent {len(result.lost)} value(s) of the account, "
+            f"so nothing was written:{listed}\n--allow-loss writes the files without them"
+        )
     written = write_plans(result, out, force)
     if fmt == "json":
-        emit_json({"files": [str(p) for p in written], "skipped": list(result.skipped)})
+        emit_json(
+            {
+                "files": [str(p) for p in written],
+                "skipped": list(result.skipped),
+                "dropped": list(result.lost),
+            }
+        )
         return 0
     for message in result.skipped:
         note(f"skipped: {message}")
+    for message in result.lost:
+        note(f"dropped: {message}")
     for path in written:
         click.echo(str(path))
     note(f"wrote {len(written)} file(s) to {out}")

@@ -72,6 +72,10 @@ class Codec:
         """The JSON Schema of the plan-file value (the field's own schema, as declared)."""
         return dict(declared)
 
+    def problems(self, value: Any) -> Iterator[tuple[RelPath, str]]:
+        """The limits broken inside a plan-file value (nested fields' checks)."""
+        return iter(())
+
 
 class Lowercase(Codec):
     """Texts Stripe keeps in lowercase (currency codes)."""
@@ -178,6 +182,69 @@ class Record(Codec):
         out["properties"] = {f.key: f.schema_of() for f in self.fields}
         return {**out, **declared}
 
+    def problems(self, value: Any) -> Iterator[tuple[RelPath, str]]:
+        if isinstance(value, Mapping):
+            for f in self.fields:
+                if f.key in value:
+                    for path, message in f.problems(value[f.key]):
+                        yield (f.key, *path), message
+
+
+class Present(Codec):
+    """A flag Stripe's parameters need and its answers leave out (`custom_unit_amount.enabled`):
+    the enclosing object's presence says it."""
+
+    def from_stripe(self, raw: Mapping[str, Any], path: str) -> Any:
+        return True
+
+
+class Ref(Codec):
+    """A reference to another declared kind (a metered price's meter), held as the referenced
+    object's plan key. The seam for the referenced kind: until it is declared (`KINDS`), the
+    key is the Stripe id itself, written and read as is."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+
+class Keyed(Codec):
+    """A mapping from a code to an object declared field by field (`currency_options`): every
+    entry changes on its own. `skip` names the answer field whose value is left out of the
+    mapping (Stripe includes the price's own currency in its currency options)."""
+
+    def __init__(self, item: Record, skip: str | None = None) -> None:
+        self.item = item
+        self.skip = skip
+
+    def from_plan(self, value: Any) -> Any:
+        return {code.lower(): self.item.from_plan(v) for code, v in sorted((value or {}).items())}
+
+    def to_plan(self, state: Any) -> Any:
+        return {code: self.item.to_plan(v) for code, v in (state or {}).items()}
+
+    def from_stripe(self, raw: Mapping[str, Any], path: str) -> Any:
+        found = dig(raw, path) or {}
+        own = dig(raw, self.skip) if self.skip else None
+        return {
+            code: self.item.from_stripe({"item": v}, "item")
+            for code, v in sorted(found.items())
+            if code != own
+        }
+
+    def to_stripe(self, state: Any, param: str) -> dict[str, Any]:
+        if not state:
+            return {}
+        return {param: {code: self.item.params(v) for code, v in state.items()}}
+
+    def schema(self, declared: Mapping[str, Any]) -> dict[str, Any]:
+        return {"type": "object", "additionalProperties": self.item.schema({}), **declared}
+
+    def problems(self, value: Any) -> Iterator[tuple[RelPath, str]]:
+        if isinstance(value, Mapping):
+            for code, item in value.items():
+                for path, message in self.item.problems(item):
+                    yield (code, *path), message
+
 
 class Items(Codec):
     """A list whose items share one codec (a price's tiers); the list changes as a unit."""
@@ -204,6 +271,12 @@ class Items(Codec):
 
     def schema(self, declared: Mapping[str, Any]) -> dict[str, Any]:
         return {"type": "array", **declared, "items": self.item.schema(self.item_schema)}
+
+    def problems(self, value: Any) -> Iterator[tuple[RelPath, str]]:
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                for path, message in self.item.problems(item):
+                    yield (i, *path), message
 
 
 @dataclass(frozen=True)
@@ -269,8 +342,10 @@ class Field:
         return out
 
     def problems(self, value: Any) -> Iterator[tuple[RelPath, str]]:
+        """The limits this value breaks: the field's own checks, then its nested fields'."""
         for check in self.checks:
             yield from check(value)
+        yield from self.codec.problems(value)
 
     def changes_object(self, before: Any, after: Any) -> bool:
         """True when going from `before` to `after` needs a new Stripe object."""

@@ -36,12 +36,17 @@ class Lost:
     field: str
     value: Any
 
+    def __str__(self) -> str:
+        return f"{self.field} = {self.value!r}"
+
 
 @dataclass(frozen=True)
 class Kind:
     """One Stripe object kind: `fields` are Stripe's, `plan_keys` the tool's; `order` is the
-    plan-file order of both (for dumps); `unrepresented` lists Stripe answer paths the plan
-    format does not hold, with the value that means "not used" (import reports any other)."""
+    plan-file order of both (for dumps). `bookkeeping` names the answer fields that carry no
+    plan data (ids, clocks, values derived from other fields); any other answer field no field
+    declares is reported by `lost` when it holds a value, and so are the nested answer paths of
+    `unrepresented`, each with the value that means "not used"."""
 
     name: str
     fields: tuple[Field, ...]
@@ -49,6 +54,7 @@ class Kind:
     required: tuple[str, ...] = ()
     order: tuple[str, ...] = ()
     checks: tuple[KindCheck, ...] = ()
+    bookkeeping: frozenset[str] = frozenset()
     unrepresented: Mapping[str, Any] = field(default_factory=dict)
     normalize: Callable[[Terms], Terms] = lambda terms: terms
     # Parameters a create sends that no field holds (derived from the terms).
@@ -71,14 +77,22 @@ class Kind:
         """What a list call must expand (`data.<path>`) to answer every field."""
         return [f"data.{f.expand}" for f in self.fields if f.expand]
 
-    def lost(self, raw: Mapping[str, Any]) -> list[Lost]:
+    def lost(self, raw: Mapping[str, Any]) -> tuple[Lost, ...]:
         """The values of Stripe's answer that a plan file of this kind would drop."""
-        out = []
+        known = set(self.bookkeeping)
+        for f in self.fields:
+            top = f.response.split(".")[0]
+            known.update((top, f"{top}_decimal"))
+        out = [
+            Lost(name, value)
+            for name, value in sorted(raw.items())
+            if name not in known and name not in self.unrepresented and not empty(value)
+        ]
         for path, unused in self.unrepresented.items():
             value = dig(raw, path)
-            if value is not None and value != unused:
+            if not empty(value) and value != unused:
                 out.append(Lost(path, value))
-        return out
+        return tuple(out)
 
     # Writing: terms -> Stripe parameters.
 

@@ -17,9 +17,12 @@ from reconciler.kinds.field import (
     Field,
     Flag,
     Items,
+    Keyed,
     Lowercase,
     Mutability,
+    Present,
     Record,
+    Ref,
     RelPath,
     UpTo,
     too_long,
@@ -32,6 +35,8 @@ MAX_INTERVAL_COUNT = {"day": 365, "week": 52, "month": 12, "year": 1}
 INTERVALS = ("day", "week", "month", "year")
 TAX_BEHAVIORS = ("inclusive", "exclusive", "unspecified")
 TIERS_MODES = ("graduated", "volume")
+USAGE_TYPES = ("licensed", "metered")
+ROUNDINGS = ("up", "down")
 Problems = Iterator[tuple[RelPath, str]]
 
 
@@ -93,10 +98,15 @@ def _tier_order(tiers: Any) -> Problems:
 
 def _amount_or_tiers(price: Mapping[str, Any]) -> Problems:
     has_amount, has_tiers = "amount" in price, "tiers" in price
+    custom = "custom_unit_amount" in price
     if has_amount and has_tiers:
         yield (), "a price takes either amount or tiers, not both"
-    elif not has_amount and not has_tiers:
+    elif custom and (has_amount or has_tiers):
+        yield ("custom_unit_amount",), "custom_unit_amount replaces amount and tiers: give one"
+    elif not has_amount and not has_tiers and not custom:
         yield (), "a price needs amount (or tiers for a tiered price)"
+    if "transform_quantity" in price and has_tiers:
+        yield ("transform_quantity",), "transform_quantity cannot be combined with tiers"
     if "tiers_mode" in price and not has_tiers:
         yield ("tiers_mode",), "tiers_mode is only for tiered prices (add tiers)"
     if isinstance(price.get("tiers"), list) and "tiers_mode" not in price:
@@ -111,6 +121,59 @@ def _trial_needs_recurring(price: Mapping[str, Any]) -> Problems:
 def _default_is_active(price: Mapping[str, Any]) -> Problems:
     if price.get("default") is True and price.get("active") is False:
         yield ("active",), "the default price cannot be inactive"
+
+
+def _custom_range(value: Any) -> Problems:
+    if not isinstance(value, dict):
+        return
+    low, high, preset = value.get("minimum"), value.get("maximum"), value.get("preset")
+    if isinstance(low, int) and isinstance(high, int) and low > high:
+        yield ("maximum",), f"maximum must be at least minimum ({low})"
+    if isinstance(preset, int):
+        if isinstance(low, int) and preset < low:
+            yield ("preset",), f"preset must be at least minimum ({low})"
+        if isinstance(high, int) and preset > high:
+            yield ("preset",), f"preset must be at most maximum ({high})"
+
+
+def _meter_for_metered(value: Any) -> Problems:
+    if not isinstance(value, dict):
+        return
+    metered = value.get("usage_type") == "metered"
+    if metered and "meter" not in value:
+        yield (), "a metered price needs the meter that counts its usage"
+    if not metered and "meter" in value:
+        yield ("meter",), "meter is only for usage_type: metered"
+
+
+def _currency_options_fit(price: Mapping[str, Any]) -> Problems:
+    options = price.get("currency_options")
+    if not isinstance(options, dict):
+        return
+    tiered = "tiers" in price
+    for code, option in options.items():
+        where = ("currency_options", code)
+        if not (isinstance(code, str) and len(code) == 3 and code.isalpha() and code.islower()):
+            yield where, f"currency {code!r} must be a three-letter lowercase ISO 4217 code"
+        elif code == price.get("currency"):
+            yield where, f"{code} is the price's own currency: set it with amount or tiers"
+        elif code not in ISO_4217:
+            yield where, f"unknown currency {code!r} (not an ISO 4217 code)"
+        if not isinstance(option, dict):
+            continue
+        if tiered and "amount" in option:
+            yield (*where, "amount"), "a tiered price takes tiers, not amount, in each currency"
+        elif tiered and "tiers" not in option:
+            yield where, "a tiered price needs tiers in each currency option"
+        elif not tiered and "tiers" in option:
+            yield (*where, "tiers"), "tiers in a currency option need a tiered price"
+        elif not tiered and "amount" not in option and "custom_unit_amount" not in option:
+            yield where, "a currency option needs amount (or custom_unit_amount)"
+
+
+def _currency_dropped(before: Any, after: Any) -> bool:
+    # Stripe updates or adds currency options in place, but cannot remove one.
+    return not set(before or {}) <= set(after or {})
 
 
 def _one_scheme(terms: Terms) -> Terms:
@@ -145,14 +208,25 @@ TIER = Record(
 )
 
 
-def _tier_amount_limits(tiers: Any) -> Problems:
-    for i, tier in enumerate(tiers if isinstance(tiers, list) else ()):
-        if isinstance(tier, dict):
-            for f in TIER.fields:
-                if f.key in tier:
-                    for path, message in f.problems(tier[f.key]):
-                        yield (i, f.key, *path), message
+CUSTOM_UNIT_AMOUNT = Record(
+    Field(
+        "enabled",
+        Present(),
+        schema={"const": True, "x-message": "must be true (leave custom_unit_amount out instead)"},
+        default=True,
+    ),
+    Field("minimum", schema={"type": "integer", "minimum": 0}),
+    Field("maximum", schema={"type": "integer", "minimum": 0}),
+    Field("preset", schema={"type": "integer", "minimum": 0}),
+)
 
+
+CURRENCY_OPTION = Record(
+    Field("unit_amount", Amount(), plan_key="amount", checks=(amount_limits,)),
+    Field("tiers", Items(TIER), schema={"minItems": 1}, default=[], checks=(_tier_order,)),
+    Field("tax_behavior", schema={"enum": list(TAX_BEHAVIORS)}, default="unspecified"),
+    Field("custom_unit_amount", CUSTOM_UNIT_AMOUNT, checks=(_custom_range,)),
+)
 
 PRICE = register_kind(
     Kind(
@@ -190,9 +264,11 @@ PRICE = register_kind(
                 Record(
                     Field("interval", schema={"enum": list(INTERVALS)}, required=True),
                     Field("interval_count", schema={"type": "integer", "minimum": 1}, default=1),
+                    Field("usage_type", schema={"enum": list(USAGE_TYPES)}, default="licensed"),
+                    Field("meter", Ref("meter"), schema={"type": "string", "minLength": 1}),
                 ),
                 mutability=Mutability.REPLACE,
-                checks=(_interval_count_limit,),
+                checks=(_interval_count_limit, _meter_for_metered),
             ),
             Field(
                 "tax_behavior",
@@ -208,8 +284,34 @@ PRICE = register_kind(
                 schema={"minItems": 1},
                 default=[],
                 mutability=Mutability.REPLACE,
-                checks=(_tier_order, _tier_amount_limits),
+                checks=(_tier_order,),
                 expand="tiers",
+            ),
+            Field(
+                "currency_options",
+                Keyed(CURRENCY_OPTION, skip="currency"),
+                schema={"x-message": "must map lowercase currency codes to options"},
+                default={},
+                replaces_when=_currency_dropped,
+                expand="currency_options",
+                description="The price in other currencies: amount or tiers, tax_behavior, "
+                "custom_unit_amount per currency.",
+            ),
+            Field(
+                "custom_unit_amount",
+                CUSTOM_UNIT_AMOUNT,
+                mutability=Mutability.REPLACE,
+                checks=(_custom_range,),
+                description="The customer chooses the amount (Checkout, Payment Links).",
+            ),
+            Field(
+                "transform_quantity",
+                Record(
+                    Field("divide_by", schema={"type": "integer", "minimum": 1}, required=True),
+                    Field("round", schema={"enum": list(ROUNDINGS)}, required=True),
+                ),
+                mutability=Mutability.REPLACE,
+                description="Divide the quantity before billing (e.g. per 1,000 units).",
             ),
         ),
         plan_keys=(
@@ -232,11 +334,23 @@ PRICE = register_kind(
             "active",
             "tiers_mode",
             "tiers",
+            "currency_options",
+            "custom_unit_amount",
+            "transform_quantity",
             "limits",
             "features",
             "metadata",
         ),
-        checks=(_amount_or_tiers, _trial_needs_recurring, _default_is_active),
+        checks=(
+            _amount_or_tiers,
+            _trial_needs_recurring,
+            _default_is_active,
+            _currency_options_fit,
+        ),
+        bookkeeping=frozenset(
+            {"id", "object", "created", "livemode", "product", "metadata", "billing_scheme", "type"}
+        ),
+        unrepresented={"recurring.trial_period_days": None, "recurring.aggregate_usage": None},
         normalize=_one_scheme,
         create_extra=_billing_scheme,
     )

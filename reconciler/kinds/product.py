@@ -6,10 +6,80 @@ product is never replaced. Its identity is the plan key, kept in metadata (`plan
 
 from __future__ import annotations
 
-from reconciler.kinds.field import Field, Flag
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from reconciler.kinds.field import (
+    Check,
+    Codec,
+    Field,
+    Flag,
+    Items,
+    Record,
+    RelPath,
+    dig,
+    too_long,
+)
 from reconciler.kinds.kind import Kind, PlanKey, register_kind
 
 PRORATION_BEHAVIORS = ("create_prorations", "none", "always_invoice")
+# docs.stripe.com/api/products/create: statement_descriptor, images, marketing_features.
+MAX_STATEMENT_DESCRIPTOR = 22
+FORBIDDEN_IN_DESCRIPTOR = "<>\\\"'"
+MAX_IMAGES = 8
+MAX_MARKETING_FEATURES = 15
+MAX_MARKETING_FEATURE_NAME = 80
+URL = {
+    "type": "string",
+    "pattern": "^https?://[^\\s]+$",
+    "x-message": "must be an http:// or https:// URL",
+}
+Problems = Iterator[tuple[RelPath, str]]
+
+
+class Expandable(Codec):
+    """An id Stripe may answer expanded into its object (`tax_code`)."""
+
+    def from_stripe(self, raw: Mapping[str, Any], path: str) -> Any:
+        value = dig(raw, path)
+        return value.get("id") if isinstance(value, Mapping) else value
+
+
+class OnlyTrue(Codec):
+    """A flag where false and absent mean the same (`shippable`: Stripe answers null until it
+    is set, and cannot go back to null): the state is True or None."""
+
+    def from_plan(self, value: Any) -> Any:
+        return True if value else None
+
+    def from_stripe(self, raw: Mapping[str, Any], path: str) -> Any:
+        return True if dig(raw, path) else None
+
+
+def _descriptor(value: Any) -> Problems:
+    if not isinstance(value, str):
+        return
+    if len(value) > MAX_STATEMENT_DESCRIPTOR:
+        yield (), too_long("statement_descriptor", len(value), MAX_STATEMENT_DESCRIPTOR)
+    bad = sorted({c for c in value if c in FORBIDDEN_IN_DESCRIPTOR})
+    if bad:
+        yield (), f"statement_descriptor may not contain {' '.join(bad)}"
+    if not any(c.isalpha() for c in value):
+        yield (), "statement_descriptor must contain at least one letter"
+
+
+def _at_most(limit: int, what: str) -> Check:
+    def check(value: Any) -> Problems:
+        if isinstance(value, list) and len(value) > limit:
+            yield (), f"{len(value)} {what}; Stripe allows at most {limit}"
+
+    return check
+
+
+def _feature_name(value: Any) -> Problems:
+    if isinstance(value, str) and len(value) > MAX_MARKETING_FEATURE_NAME:
+        yield (), too_long("a marketing feature name", len(value), MAX_MARKETING_FEATURE_NAME)
+
 
 PRODUCT = register_kind(
     Kind(
@@ -18,6 +88,48 @@ PRODUCT = register_kind(
             Field("name", schema={"type": "string", "minLength": 1}, default=""),
             Field("description", schema={"type": "string", "minLength": 1}, unset=""),
             Field("active", Flag(), schema={"type": "boolean"}, default=True),
+            Field(
+                "tax_code",
+                Expandable(),
+                schema={
+                    "type": "string",
+                    "pattern": "^txcd_[0-9]+$",
+                    "x-message": "must be a Stripe tax code such as txcd_10103001",
+                },
+                unset="",
+            ),
+            Field("unit_label", schema={"type": "string", "minLength": 1}, unset=""),
+            Field(
+                "statement_descriptor",
+                schema={"type": "string", "minLength": 1},
+                unset="",
+                checks=(_descriptor,),
+            ),
+            Field(
+                "marketing_features",
+                Items(
+                    Record(
+                        Field(
+                            "name",
+                            schema={"type": "string", "minLength": 1},
+                            required=True,
+                            checks=(_feature_name,),
+                        )
+                    )
+                ),
+                default=[],
+                unset="",
+                checks=(_at_most(MAX_MARKETING_FEATURES, "marketing features"),),
+            ),
+            Field(
+                "images",
+                Items(Codec(), URL),
+                default=[],
+                unset="",
+                checks=(_at_most(MAX_IMAGES, "images"),),
+            ),
+            Field("url", schema=URL, unset=""),
+            Field("shippable", OnlyTrue(), schema={"type": "boolean"}, unset=False),
         ),
         plan_keys=(
             PlanKey(
@@ -56,9 +168,20 @@ PRODUCT = register_kind(
             "name",
             "description",
             "active",
+            "tax_code",
+            "unit_label",
+            "statement_descriptor",
+            "marketing_features",
+            "images",
+            "url",
+            "shippable",
             "add_on",
             "metadata",
             "proration_behavior",
         ),
+        bookkeeping=frozenset(
+            {"id", "object", "created", "updated", "livemode", "metadata", "default_price"}
+        ),
+        unrepresented={"type": "service"},
     )
 )

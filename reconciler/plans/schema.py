@@ -75,7 +75,7 @@ def _message(error: ValidationError) -> str:
     value: Any = error.validator_value
     custom = schema.get("x-message") if isinstance(schema, dict) else None
     kind = error.validator
-    if custom and kind in ("anyOf", "oneOf", "pattern", "type", "maxLength"):
+    if custom and kind in ("anyOf", "oneOf", "pattern", "type", "maxLength", "const"):
         return str(custom)
     if kind == "type":
         expected = value

@@ -1,9 +1,11 @@
 """`import`: plan files from an existing Stripe catalog, the adoption path (pure: the live
 catalog in, file names and texts out; the command reads Stripe and writes the files).
 
-Built so that `diff` right after an import is clean: every imported value is one the diff
-compares (billing terms, nickname, lookup key, metadata limits/features/other, default price).
-Objects the plan files could not identify are skipped and reported, never guessed.
+Built so that `diff` right after an import is clean: every field the kinds declare is written
+(`reconciler.kinds`), with the metadata limits/features/other and the default price. A value
+the plan format cannot represent is listed in `lost` (the command stops on it unless
+`--allow-loss`); objects the plan files could not identify are skipped and reported, never
+guessed.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ class ImportResult:
 
     files: Mapping[str, str]
     skipped: tuple[str, ...]
+    # Each value the account holds that the plan files cannot represent, by object and field:
+    # the import command stops on them unless told to drop them (`--allow-loss`).
+    lost: tuple[str, ...] = ()
 
 
 def _slug(name: str) -> str:
@@ -61,6 +66,7 @@ def catalog_to_plans(live: LiveCatalog, config: Config) -> ImportResult:
     price's lookup key), with its active prices that have lookup keys."""
     files: dict[str, str] = {}
     skipped: list[str] = []
+    lost: list[str] = []
     taken: set[str] = {p.key for p in live.products if p.key}
     for product in sorted(live.products, key=lambda p: (p.key or "", p.created, p.id)):
         if not product.active:
@@ -86,8 +92,12 @@ def catalog_to_plans(live: LiveCatalog, config: Config) -> ImportResult:
                 continue
             key = _unique(_slug(product.name), taken)
         files[f"{key}.yaml"] = dump_product(_product(product, key, prices))
+        lost.extend(f"product {key} ({product.id}): {item}" for item in product.lost)
+        for price in prices:
+            shown = f"price {price.price.lookup_key} ({price.id})"
+            lost.extend(f"{shown}: {item}" for item in price.lost)
     files[CONFIG_FILE] = dump_config(config)
-    return ImportResult(files, tuple(skipped))
+    return ImportResult(files, tuple(skipped), tuple(lost))
 
 
 def _unique(base: str, taken: set[str]) -> str:

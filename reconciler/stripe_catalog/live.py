@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.kinds import PRICE, PRODUCT
+from reconciler.kinds import PRICE, PRODUCT, Lost
 from reconciler.metadata import (
     ADD_ON_KEY,
     MANAGED_BY_KEY,
@@ -35,6 +35,8 @@ class LivePrice:
     # The metadata strings exactly as Stripe holds them: the diff compares these with what the
     # plan pushes, so keys to delete and unparsable values are seen, never defaulted away.
     stripe_metadata: Mapping[str, str] = field(default_factory=dict)
+    # Values Stripe holds that a plan file cannot represent (`import` reports them).
+    lost: tuple[Lost, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class LiveProduct:
     default_price_id: str | None
     managed: bool
     add_on: bool = False
+    lost: tuple[Lost, ...] = ()
 
     @property
     def name(self) -> str:
@@ -124,6 +127,7 @@ def normalize_price(raw: Mapping[str, Any], config: Config) -> LivePrice:
         managed=parsed.managed,
         metadata_errors=parsed.errors,
         stripe_metadata=dict(raw.get("metadata") or {}),
+        lost=PRICE.lost(raw),
     )
 
 
@@ -143,4 +147,5 @@ def normalize_product(raw: Mapping[str, Any]) -> LiveProduct:
         default_price_id=default if isinstance(default, str | None) else default["id"],
         managed=managed,
         add_on=add_on,
+        lost=PRODUCT.lost(raw),
     )

@@ -23,7 +23,7 @@ TIERED_STRIPE = {
     "currency": "eur",
     "unit_amount": None,
     "unit_amount_decimal": None,
-    "recurring": {"interval": "month", "interval_count": 1},
+    "recurring": {"interval": "month", "interval_count": 1, "usage_type": "licensed", "meter": None},
     "nickname": None,
     "tax_behavior": None,
     "active": True,
@@ -34,12 +34,13 @@ TIERED_STRIPE = {
         {"up_to": None, "unit_amount": None, "flat_amount": 900, "flat_amount_decimal": "900"},
     ],
 }
+RECURRING = {"interval": "month", "interval_count": 1, "usage_type": "licensed", "meter": None}
 TIERED_TERMS = {
     "lookup_key": "seats",
     "nickname": None,
     "unit_amount": None,
     "currency": "eur",
-    "recurring": {"interval": "month", "interval_count": 1},
+    "recurring": RECURRING,
     "tax_behavior": "unspecified",
     "active": True,
     "tiers_mode": "graduated",
@@ -47,6 +48,9 @@ TIERED_TERMS = {
         {"up_to": 10, "unit_amount": "0.5", "flat_amount": None},
         {"up_to": "inf", "unit_amount": None, "flat_amount": "900"},
     ],
+    "currency_options": {},
+    "custom_unit_amount": None,
+    "transform_quantity": None,
 }
 
 
@@ -59,7 +63,7 @@ def test_create_params_send_every_field_with_a_value() -> None:
     assert PRICE.create_params(TIERED_TERMS) == {
         "lookup_key": "seats",
         "currency": "eur",
-        "recurring": {"interval": "month", "interval_count": 1},
+        "recurring": {"interval": "month", "interval_count": 1, "usage_type": "licensed"},
         "tax_behavior": "unspecified",
         "active": True,
         "tiers_mode": "graduated",
@@ -117,6 +121,9 @@ def test_price_fields_that_force_a_replacement() -> None:
         "tax_behavior",
         "tiers_mode",
         "tiers",
+        "currency_options",
+        "custom_unit_amount",
+        "transform_quantity",
     }
 
 

@@ -53,7 +53,7 @@ CASES: list[Case] = [
         "unknown_price_key",
         P
         + "prices:\n  - lookup_key: a\n    amount: 1000\n    currency: usd\n    interval: month\n",
-        "plans/basic.yaml:8:5: prices[0].interval: unknown key 'interval' (expected one of active, amount, currency, default, features, limits, lookup_key, metadata, nickname, recurring, tax_behavior, tiers, tiers_mode, trial_days)",
+        "plans/basic.yaml:8:5: prices[0].interval: unknown key 'interval' (expected one of active, amount, currency, currency_options, custom_unit_amount, default, features, limits, lookup_key, metadata, nickname, recurring, tax_behavior, tiers, tiers_mode, transform_quantity, trial_days)",
     ),
     one(
         "bad_key_pattern",
@@ -293,5 +293,172 @@ CASES: list[Case] = [
         + "".join(f"  f{i}: true\n" for i in range(20))
         + PRICE,
         "plans/basic.yaml:57:5: prices[0]: this price would carry 51 metadata keys; Stripe allows at most 50",
+    ),
+    # The price and product fields declared in reconciler/kinds: each limit Stripe documents.
+    one(
+        "currency_option_uppercase",
+        "product:\n  key: basic\n  name: Basic\nprices:\n  - lookup_key: a\n    amount: 1000\n    currency: usd\n    recurring: {interval: month}\n    currency_options:\n      EUR: {amount: 900}\n",
+        "plans/basic.yaml:10:12: prices[0].currency_options.EUR: currency 'EUR' must be a three-letter lowercase ISO 4217 code",
+    ),
+    one(
+        "currency_option_unknown",
+        "product:\n  key: basic\n  name: Basic\nprices:\n  - lookup_key: a\n    amount: 1000\n    currency: usd\n    recurring: {interval: month}\n    currency_options:\n      xyz: {amount: 900}\n",
+        "plans/basic.yaml:10:12: prices[0].currency_options.xyz: unknown currency 'xyz' (not an ISO 4217 code)",
+    ),
+    one(
+        "currency_option_own_currency",
+        "product:\n  key: basic\n  name: Basic\nprices:\n  - lookup_key: a\n    amount: 1000\n    currency: usd\n    recurring: {interval: month}\n    currency_options:\n      usd: {amount: 900}\n",
+        "plans/basic.yaml:10:12: prices[0].currency_options.usd: usd is the price's own currency: set it with amount or tiers",
+    ),
+    one(
+        "currency_option_without_amount",
+        "product:\n  key: basic\n  name: Basic\nprices:\n  - lookup_key: a\n    amount: 1000\n    currency: usd\n    recurring: {interval: month}\n    currency_options:\n      eur: {tax_behavior: exclusive}\n",
+        "plans/basic.yaml:10:12: prices[0].currency_options.eur: a currency option needs amount (or custom_unit_amount)",
+    ),
+    one(
+        "currency_option_amount_on_tiered",
+        "product:\n  key: basic\n  name: Basic\nprices:\n  - lookup_key: a\n    currency: usd\n    recurring: {interval: month}\n    tiers_mode: graduated\n    tiers:\n      - {up_to: 10, unit_amount: 5}\n      - {up_to: inf, unit_amount: 4}\n    currency_options:\n      eur: {amount: 900}\n",
+        "plans/basic.yaml:13:21: prices[0].currency_options.eur.amount: a tiered price takes tiers, not amount, in each currency",
+    ),
+    one(
+        "currency_option_tiers_on_per_unit",
+        "product:\n  key: basic\n  name: Basic\nprices:\n  - lookup_key: a\n    amount: 1000\n    currency: usd\n    recurring: {interval: month}\n    currency_options:\n      eur:\n        tiers: [{up_to: inf, unit_amount: 4}]\n",
+        "plans/basic.yaml:11:16: prices[0].currency_options.eur.tiers: tiers in a currency option need a tiered price",
+    ),
+    one(
+        "currency_option_amount_too_big",
+        "product:\n  key: basic\n  name: Basic\nprices:\n  - lookup_key: a\n    amount: 1000\n    currency: usd\n    recurring: {interval: month}\n    currency_options:\n      eur: {amount: 100000000}\n",
+        "plans/basic.yaml:10:21: prices[0].currency_options.eur.amount: amount 100000000 exceeds Stripe's maximum of 99999999 minor units",
+    ),
+    one(
+        "currency_option_bad_tax_behavior",
+        "product:\n  key: basic\n  name: Basic\nprices:\n  - lookup_key: a\n    amount: 1000\n    currency: usd\n    recurring: {interval: month}\n    currency_options:\n      eur: {amount: 900, tax_behavior: included}\n",
+        "plans/basic.yaml:10:40: prices[0].currency_options.eur.tax_behavior: must be one of inclusive, exclusive, unspecified (got 'included')",
+    ),
+    one(
+        "currency_option_tier_order",
+        "product:\n  key: basic\n  name: Basic\nprices:\n  - lookup_key: a\n    currency: usd\n    recurring: {interval: month}\n    tiers_mode: graduated\n    tiers:\n      - {up_to: 10, unit_amount: 5}\n      - {up_to: inf, unit_amount: 4}\n    currency_options:\n      eur:\n        tiers: [{up_to: 10, unit_amount: 4}, {up_to: 5, unit_amount: 3}]\n",
+        "plans/basic.yaml:14:54: prices[0].currency_options.eur.tiers[1].up_to: the last tier must have up_to: inf",
+    ),
+    one(
+        "custom_with_amount",
+        "product:\n  key: basic\n  name: Basic\nprices:\n  - lookup_key: a\n    amount: 1000\n    currency: usd\n    recurring: {interval: month}\n    custom_unit_amount: {minimum: 500}\n",
+        "plans/basic.yaml:9:25: prices[0].custom_unit_amount: custom_unit_amount replaces amount and tiers: give one",
+    ),
+    one(
+        "custom_preset_above_maximum",
+        "product:\n  key: basic\n  name: Basic\nprices:\n  - lookup_key: a\n    currency: usd\n    custom_unit_amount: {minimum: 500, maximum: 1000, preset: 2000}\n",
+        "plans/basic.yaml:7:63: prices[0].custom_unit_amount.preset: preset must be at most maximum (1000)",
+    ),
+    one(
+        "custom_minimum_above_maximum",
+        "product:\n  key: basic\n  name: Basic\nprices:\n  - lookup_key: a\n    currency: usd\n    custom_unit_amount: {minimum: 5000, maximum: 1000}\n",
+        "plans/basic.yaml:7:50: prices[0].custom_unit_amount.maximum: maximum must be at least minimum (5000)",
+    ),
+    one(
+        "custom_disabled",
+        "product:\n  key: basic\n  name: Basic\nprices:\n  - lookup_key: a\n    currency: usd\n    custom_unit_amount: {enabled: false}\n",
+        "plans/basic.yaml:7:35: prices[0].custom_unit_amount.enabled: must be true (leave custom_unit_amount out instead)",
+    ),
+    one(
+        "custom_negative",
+        "product:\n  key: basic\n  name: Basic\nprices:\n  - lookup_key: a\n    currency: usd\n    custom_unit_amount: {minimum: -1}\n",
+        "plans/basic.yaml:7:35: prices[0].custom_unit_amount.minimum: must be at least 0 (got -1)",
+    ),
+    one(
+        "transform_without_round",
+        "product:\n  key: basic\n  name: Basic\nprices:\n  - lookup_key: a\n    amount: 1000\n    currency: usd\n    recurring: {interval: month}\n    transform_quantity: {divide_by: 1000}\n",
+        "plans/basic.yaml:9:25: prices[0].transform_quantity: missing required key 'round'",
+    ),
+    one(
+        "transform_bad_round",
+        "product:\n  key: basic\n  name: Basic\nprices:\n  - lookup_key: a\n    amount: 1000\n    currency: usd\n    recurring: {interval: month}\n    transform_quantity: {divide_by: 1000, round: nearest}\n",
+        "plans/basic.yaml:9:50: prices[0].transform_quantity.round: must be one of up, down (got 'nearest')",
+    ),
+    one(
+        "transform_divide_by_zero",
+        "product:\n  key: basic\n  name: Basic\nprices:\n  - lookup_key: a\n    amount: 1000\n    currency: usd\n    recurring: {interval: month}\n    transform_quantity: {divide_by: 0, round: up}\n",
+        "plans/basic.yaml:9:37: prices[0].transform_quantity.divide_by: must be at least 1 (got 0)",
+    ),
+    one(
+        "transform_with_tiers",
+        "product:\n  key: basic\n  name: Basic\nprices:\n  - lookup_key: a\n    currency: usd\n    recurring: {interval: month}\n    tiers_mode: graduated\n    tiers:\n      - {up_to: 10, unit_amount: 5}\n      - {up_to: inf, unit_amount: 4}\n    transform_quantity: {divide_by: 10, round: up}\n",
+        "plans/basic.yaml:12:25: prices[0].transform_quantity: transform_quantity cannot be combined with tiers",
+    ),
+    one(
+        "metered_without_meter",
+        "product:\n  key: basic\n  name: Basic\nprices:\n  - lookup_key: a\n    amount: 1000\n    currency: usd\n    recurring: {interval: month, usage_type: metered}\n",
+        "plans/basic.yaml:8:16: prices[0].recurring: a metered price needs the meter that counts its usage",
+    ),
+    one(
+        "meter_on_licensed",
+        "product:\n  key: basic\n  name: Basic\nprices:\n  - lookup_key: a\n    amount: 1000\n    currency: usd\n    recurring: {interval: month, meter: api_calls}\n",
+        "plans/basic.yaml:8:41: prices[0].recurring.meter: meter is only for usage_type: metered",
+    ),
+    one(
+        "bad_usage_type",
+        "product:\n  key: basic\n  name: Basic\nprices:\n  - lookup_key: a\n    amount: 1000\n    currency: usd\n    recurring: {interval: month, usage_type: counted}\n",
+        "plans/basic.yaml:8:46: prices[0].recurring.usage_type: must be one of licensed, metered (got 'counted')",
+    ),
+    one(
+        "descriptor_too_long",
+        "product:\n  key: basic\n  name: Basic\n  statement_descriptor: THE VERY LONG COMPANY NAME\n",
+        "plans/basic.yaml:4:25: product.statement_descriptor: statement_descriptor is 26 characters; Stripe allows at most 22",
+    ),
+    one(
+        "descriptor_bad_characters",
+        'product:\n  key: basic\n  name: Basic\n  statement_descriptor: "A<B>"\n',
+        "plans/basic.yaml:4:25: product.statement_descriptor: statement_descriptor may not contain < >",
+    ),
+    one(
+        "descriptor_without_letter",
+        'product:\n  key: basic\n  name: Basic\n  statement_descriptor: "12345"\n',
+        "plans/basic.yaml:4:25: product.statement_descriptor: statement_descriptor must contain at least one letter",
+    ),
+    one(
+        "too_many_images",
+        "product:\n  key: basic\n  name: Basic\n  images:\n    - https://example.com/0.png\n    - https://example.com/1.png\n    - https://example.com/2.png\n    - https://example.com/3.png\n    - https://example.com/4.png\n    - https://example.com/5.png\n    - https://example.com/6.png\n    - https://example.com/7.png\n    - https://example.com/8.png\n",
+        "plans/basic.yaml:5:5: product.images: 9 images; Stripe allows at most 8",
+    ),
+    one(
+        "image_not_url",
+        "product:\n  key: basic\n  name: Basic\n  images: [logo.png]\n",
+        "plans/basic.yaml:4:12: product.images[0]: must be an http:// or https:// URL",
+    ),
+    one(
+        "too_many_marketing_features",
+        "product:\n  key: basic\n  name: Basic\n  marketing_features:\n    - name: F0\n    - name: F1\n    - name: F2\n    - name: F3\n    - name: F4\n    - name: F5\n    - name: F6\n    - name: F7\n    - name: F8\n    - name: F9\n    - name: F10\n    - name: F11\n    - name: F12\n    - name: F13\n    - name: F14\n    - name: F15\n",
+        "plans/basic.yaml:5:5: product.marketing_features: 16 marketing features; Stripe allows at most 15",
+    ),
+    one(
+        "marketing_feature_name_too_long",
+        "product:\n  key: basic\n  name: Basic\n  marketing_features:\n    - name: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+        "plans/basic.yaml:5:13: product.marketing_features[0].name: a marketing feature name is 81 characters; Stripe allows at most 80",
+    ),
+    one(
+        "marketing_feature_without_name",
+        "product:\n  key: basic\n  name: Basic\n  marketing_features:\n    - title: Fast\n",
+        "plans/basic.yaml:5:7: product.marketing_features[0]: missing required key 'name'",
+        "plans/basic.yaml:5:7: product.marketing_features[0].title: unknown key 'title' (expected one of name)",
+    ),
+    one(
+        "bad_tax_code",
+        "product:\n  key: basic\n  name: Basic\n  tax_code: software\n",
+        "plans/basic.yaml:4:13: product.tax_code: must be a Stripe tax code such as txcd_10103001",
+    ),
+    one(
+        "bad_url",
+        "product:\n  key: basic\n  name: Basic\n  url: example.com\n",
+        "plans/basic.yaml:4:8: product.url: must be an http:// or https:// URL",
+    ),
+    one(
+        "empty_unit_label",
+        'product:\n  key: basic\n  name: Basic\n  unit_label: ""\n',
+        "plans/basic.yaml:4:15: product.unit_label: must not be empty",
+    ),
+    one(
+        "shippable_text",
+        'product:\n  key: basic\n  name: Basic\n  shippable: "yes"\n',
+        "plans/basic.yaml:4:14: product.shippable: must be true or false, not a text",
     ),
 ]

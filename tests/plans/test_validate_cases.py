@@ -132,7 +132,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path, monkeypatch: pytest.M
     write(tmp_path, {"a.yaml": bad, "b.yaml": "", "c.yaml": "key: [\n"})
     monkeypatch.chdir(tmp_path)
     assert [d.format() for d in load_plans("plans").diagnostics] == [
-        "plans/a.yaml:4:3: product.colour: unknown key 'colour' (expected one of active, add_on, description, key, metadata, name, proration_behavior)",
+        "plans/a.yaml:4:3: product.colour: unknown key 'colour' (expected one of active, add_on, description, images, key, marketing_features, metadata, name, proration_behavior, shippable, statement_descriptor, tax_code, unit_label, url)",
         "plans/a.yaml:8:15: prices[0].currency: unknown currency 'zzz' (not an ISO 4217 code)",
         "plans/b.yaml:1:1: the file is empty",
         "plans/c.yaml:2:1: invalid YAML: did not find expected node content",

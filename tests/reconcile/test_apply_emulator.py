@@ -38,7 +38,7 @@ def test_the_whole_loop_on_the_example_plans(
     folder = shutil.copytree(EXAMPLE, tmp_path / "plans")
     code, out, _ = run("diff", str(folder))
     assert code == 2
-    assert out.splitlines()[-3] == "Plan: 10 to create, 0 to update, 0 to replace, 0 to archive."
+    assert out.splitlines()[-3] == "Plan: 12 to create, 0 to update, 0 to replace, 0 to archive."
     code, out, err = run("apply", str(folder))
     assert code == 2
     assert err.splitlines()[-1] == "Changes pending; run again with --yes to apply them."
@@ -46,7 +46,7 @@ def test_the_whole_loop_on_the_example_plans(
     fingerprint = out.splitlines()[-1].removeprefix("Fingerprint: ")
     code, _, err = run("apply", str(folder), "--yes", "--fingerprint", fingerprint)
     assert code == 0, err
-    assert err.splitlines()[-1] == "Applied 10 change(s) with 13 write(s)."
+    assert err.splitlines()[-1] == "Applied 12 change(s) with 15 write(s)."
     emulator.reset_counters()
     # A rerun of the same job (stale reviewed fingerprint) finds nothing to do and succeeds.
     code, out, _ = run("apply", str(folder), "--yes", "--fingerprint", fingerprint)
@@ -275,7 +275,7 @@ def test_apply_rides_out_a_429_storm_without_duplicates(
     refused = emulator.counters()["rate_limited"]
     emulator.clear_faults()
     assert code == 0, err
-    assert err.splitlines()[-1] == "Applied 10 change(s) with 13 write(s)."
+    assert err.splitlines()[-1] == "Applied 12 change(s) with 15 write(s)."
     assert refused > 0
     assert run("diff", str(folder))[0] == 0
     keys = sorted(p.lookup_key for p in all_prices(stripe_client))
@@ -285,7 +285,9 @@ def test_apply_rides_out_a_429_storm_without_duplicates(
         "pro_monthly_eur",
         "pro_seats_monthly",
         "pro_yearly",
+        "standard_api_calls",
         "standard_monthly",
+        "standard_top_up",
         "standard_yearly",
     ]
 
