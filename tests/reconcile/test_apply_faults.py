@@ -43,7 +43,7 @@ def test_repeated_applies_converge_without_duplicates(
     prices = [p.to_dict() for p in stripe_client.v1.prices.list(params={"limit": 100}).data]
     inactive = stripe_client.v1.prices.list(params={"limit": 100, "active": False}).data
     # One price per plan price: no orphan made by a write whose 500 hid its success.
-    assert len(prices) + len(inactive) == 7
-    assert sorted(Counter(p["lookup_key"] for p in prices).values()) == [1] * 7
+    assert len(prices) + len(inactive) == 9
+    assert sorted(Counter(p["lookup_key"] for p in prices).values()) == [1] * 9
     products = stripe_client.v1.products.list(params={"limit": 100}).data
     assert len(products) == 3
