@@ -18,8 +18,12 @@ from reconciler.errors import ReconcilerError
 from reconciler.model import Mode
 from reconciler.runtime.store.base import Store
 
-# Stripe's documented limits per account: 25 operations/s in test mode, 100 in live mode.
+# Stripe's documented limits (docs: rate-limits): the global limit per account is 100
+# requests/s in live mode and 25 in test mode; besides it, every API endpoint has a default
+# limit of 25 requests/s of its own. An endpoint is one named operation (a method and a path
+# template: `POST /v1/customers`; `GET /v1/customers/{id}` for any id is one endpoint).
 DEFAULT_RATES: dict[str, float] = {"test": 25.0, "live": 100.0}
+ENDPOINT_RATE = 25.0
 # Fraction of the given limit actually used: room for jitter between our clock and Stripe's.
 HEADROOM = 0.95
 DEFAULT_BURST = 1
@@ -126,6 +130,52 @@ class SharedRateLimiter:
             if self._clock() - due <= LATE_SECONDS:
                 return
             self.slots_given_up += 1
+
+
+class StripeLimits:
+    """Both of Stripe's limits at once: a request to an endpoint waits for a slot of that
+    endpoint's limiter, then for one of the account's global limiter. `make(suffix, limit)`
+    builds each limiter (shared ones are named `<name>` and `<name>:<endpoint>`)."""
+
+    def __init__(
+        self,
+        make: Callable[[str, float], RateLimiter],
+        limit: float,
+        endpoint_limit: float = ENDPOINT_RATE,
+    ) -> None:
+        _check(endpoint_limit, DEFAULT_BURST)
+        self.limit = limit
+        self.endpoint_limit = endpoint_limit
+        self._make = make
+        self._global = make("", limit)
+        self._endpoints: dict[str, RateLimiter] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, endpoint: str | None = None) -> None:
+        """Wait for a slot of `endpoint` (e.g. `POST /v1/customers`), then a global one."""
+        if endpoint is not None:
+            with self._lock:
+                limiter = self._endpoints.get(endpoint)
+                if limiter is None:
+                    limiter = self._endpoints[endpoint] = self._make(endpoint, self.endpoint_limit)
+            limiter.acquire()
+        self._global.acquire()
+
+    @property
+    def sustained(self) -> float:
+        """The most requests/s one endpoint can get: the lower of the two limits."""
+        return min(self.limit, self.endpoint_limit)
+
+
+def shared_limits(
+    store: Store, name: str, limit: float, endpoint_limit: float = ENDPOINT_RATE
+) -> StripeLimits:
+    """`StripeLimits` whose slots live in `store`, shared by every worker using it."""
+
+    def make(endpoint: str, rate: float) -> RateLimiter:
+        return SharedRateLimiter(store, f"{name}:{endpoint}" if endpoint else name, rate)
+
+    return StripeLimits(make, limit, endpoint_limit)
 
 
 def limiter_name(mode: Mode) -> str:

@@ -69,7 +69,8 @@ def existing_customers(
     found: dict[str, tuple[int, int, str]] = {}
     params: dict[str, Any] = {} if since is None else {"created": created_since(since)}
     with stripe_errors("listing customers"):
-        for position, customer in enumerate(caller.list_all(client.v1.customers, params)):
+        listed = caller.list_all(client.v1.customers, params, "GET /v1/customers")
+        for position, customer in enumerate(listed):
             entity = (customer.get("metadata") or {}).get(ENTITY_ID_KEY)
             if entity not in wanted:
                 continue
@@ -94,7 +95,10 @@ def _create_one(
             params["name"] = entity.name
         key = round_key(customer_idempotency_key(entity.entity_id), round)
         options: Any = {"idempotency_key": key}
-        customer = caller.call(lambda: client.v1.customers.create(params=params, options=options))
+        customer = caller.call(
+            lambda: client.v1.customers.create(params=params, options=options),
+            "POST /v1/customers",
+        )
         store.set_customer(entity.entity_id, str(customer.id))
         return "created"
 

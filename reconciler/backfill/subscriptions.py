@@ -48,7 +48,10 @@ def subscriptions_by_customer(
     customer id; `advance(1)` per subscription read."""
     grouped: dict[str, list[dict[str, Any]]] = {}
     with stripe_errors("listing subscriptions"):
-        for subscription in caller.list_all(client.v1.subscriptions, dict(LIST_PARAMS)):
+        listed = caller.list_all(
+            client.v1.subscriptions, dict(LIST_PARAMS), "GET /v1/subscriptions"
+        )
+        for subscription in listed:
             customer = subscription.get("customer")
             customer_id = customer.get("id") if isinstance(customer, Mapping) else customer
             grouped.setdefault(str(customer_id), []).append(subscription)

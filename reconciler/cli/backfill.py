@@ -55,6 +55,7 @@ def customers(
     strict: bool,
     live: bool,
     rate: float | None,
+    endpoint_rate: float | None,
     concurrency: int | None,
     shard: str,
     report_path: Path | None,
@@ -80,7 +81,7 @@ def customers(
     if not parsed.entities and not parsed.problems:
         note(f"{source}: no entity ids in the input; nothing to do")
         return 0
-    bulk = BulkContext(rate, concurrency, shard, live)
+    bulk = BulkContext(rate, endpoint_rate, concurrency, shard, live)
     try:
         total = sum(1 for e in parsed.entities if bulk.shard.owns(e.entity_id))
         progress = Progress("customers", total, sys.stderr).start()
@@ -107,10 +108,11 @@ def customers(
 def subscriptions(
     live: bool,
     rate: float | None,
+    endpoint_rate: float | None,
     concurrency: int | None,
     shard: str,
     report_path: Path | None,
     fmt: str,
 ) -> int:
     """Refresh the cached subscription of every mapped customer (same as `sync --all`)."""
-    return run_sync_all_command(rate, concurrency, shard, report_path, fmt, live)
+    return run_sync_all_command(rate, endpoint_rate, concurrency, shard, report_path, fmt, live)

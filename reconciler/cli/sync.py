@@ -27,6 +27,7 @@ def sync(
     all_customers: bool,
     plans_path: str,
     rate: float | None,
+    endpoint_rate: float | None,
     concurrency: int | None,
     shard: str,
     report_path: Path | None,
@@ -34,13 +35,13 @@ def sync(
 ) -> int:
     """Sync a customer's subscription from Stripe into the store and print it.
 
-    With --all, refresh every mapped customer instead (--rate, --concurrency, --shard and
-    --report apply to --all only; --format to both).
+    With --all, refresh every mapped customer instead (--rate, --endpoint-rate, --concurrency,
+    --shard and --report apply to --all only; --format to both).
     """
     if all_customers == (customer_id is not None):
         raise click.UsageError("give either --customer ID or --all")
     if customer_id is None:
-        return run_sync_all_command(rate, concurrency, shard, report_path, fmt)
+        return run_sync_all_command(rate, endpoint_rate, concurrency, shard, report_path, fmt)
     from reconciler.runtime.billing import Billing
 
     billing = Billing.from_env(plans_path)

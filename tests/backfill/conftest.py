@@ -8,7 +8,7 @@ import pytest
 import stripe
 
 from reconciler.backfill.calls import ApiCaller
-from reconciler.ratelimit import SharedRateLimiter
+from reconciler.ratelimit import shared_limits
 from reconciler.retry import RetryPolicy
 from reconciler.runtime.store import Store
 from reconciler.testing import EmulatorControl
@@ -35,8 +35,12 @@ def cli_env(
     return env
 
 
-def make_caller(store: Store, rate: float, policy: RetryPolicy = PATIENT) -> ApiCaller:
-    return ApiCaller(SharedRateLimiter(store, "stripe-api:test", rate), policy)
+def make_caller(
+    store: Store, rate: float, policy: RetryPolicy = PATIENT, endpoint_rate: float | None = None
+) -> ApiCaller:
+    """A caller limited to `rate` globally and `endpoint_rate` (default: `rate`) per endpoint."""
+    limits = shared_limits(store, "stripe-api:test", rate, endpoint_rate or rate)
+    return ApiCaller(limits, policy)
 
 
 def all_customers(client: stripe.StripeClient) -> list[dict[str, Any]]:

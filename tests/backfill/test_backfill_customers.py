@@ -154,6 +154,30 @@ def test_faults_after_execution_began_make_one_customer_per_entity(
         assert store.get_customer(customer["metadata"]["entityId"]) == customer["id"]
 
 
+def test_per_endpoint_limit_keeps_a_live_rate_backfill_free_of_429s(
+    emulator: EmulatorControl, stripe_client: stripe.StripeClient, store: Store
+) -> None:
+    # docs: rate-limits: 100 requests/s for a live account, and 25/s per endpoint by default.
+    # A backfill sends nearly every request to POST /v1/customers, so 25/s is its pace.
+    emulator.faults(rate_limit=100, endpoint_rate_limit=25)
+    parsed = parse_input("\n".join(ids(40)))
+    caller = make_caller(store, 100, endpoint_rate=25)
+    report = run_backfill(parsed, Shard(), stripe_client, store, caller, 8)
+    assert report.counts == {"created": 40, "matched": 0, "skipped": 0, "failed": 0}
+    assert report.retries == {}
+    assert emulator.counters()["rate_limited"] == 0
+
+
+def test_without_the_endpoint_limit_the_same_backfill_earns_429s(
+    emulator: EmulatorControl, stripe_client: stripe.StripeClient, store: Store
+) -> None:
+    emulator.faults(rate_limit=100, endpoint_rate_limit=25)
+    parsed = parse_input("\n".join(ids(40)))
+    report = run_backfill(parsed, Shard(), stripe_client, store, make_caller(store, 100), 8)
+    assert report.counts["created"] == 40  # retried, so nothing is lost ...
+    assert report.retries["429"] == emulator.counters()["rate_limited"] > 0  # ... but slower
+
+
 def test_a_client_error_is_reported_not_retried_and_the_rerun_finishes(
     emulator: EmulatorControl, stripe_client: stripe.StripeClient, store: Store
 ) -> None:

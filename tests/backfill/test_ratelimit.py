@@ -9,9 +9,12 @@ import time
 import pytest
 
 from reconciler.ratelimit import (
+    ENDPOINT_RATE,
     InvalidRate,
     LocalRateLimiter,
+    RateLimiter,
     SharedRateLimiter,
+    StripeLimits,
     default_rate,
     effective_rate,
 )
@@ -32,6 +35,28 @@ class FakeClock:
 def test_defaults_follow_stripe_limits() -> None:
     assert (default_rate("test"), default_rate("live")) == (25.0, 100.0)
     assert effective_rate(100) == pytest.approx(95.0)
+
+
+def test_stripe_limits_pace_one_endpoint_at_its_own_limit_and_all_at_the_global() -> None:
+    # docs: rate-limits: 100/s live for the account, 25/s for each endpoint by default.
+    clock = FakeClock()
+
+    def make(endpoint: str, rate: float) -> RateLimiter:
+        return LocalRateLimiter(rate, clock=clock, sleep=clock.sleep)
+
+    limits = StripeLimits(make, default_rate("live"))
+    assert (limits.endpoint_limit, limits.sustained) == (ENDPOINT_RATE, 25.0)
+    start = clock.now
+    for _ in range(50):
+        limits.acquire("POST /v1/customers")
+    # One endpoint: 50 requests at 95 % of 25/s take just over two seconds, not half a second.
+    assert clock.now - start == pytest.approx(49 / effective_rate(25.0))
+    start = clock.now
+    endpoints = [f"GET /v1/thing{n}" for n in range(8)]
+    for index in range(200):
+        limits.acquire(endpoints[index % 8])
+    # Eight endpoints share the global limit: 200 requests at 95 % of 100/s.
+    assert clock.now - start == pytest.approx(200 / effective_rate(100.0), rel=0.02)
 
 
 def test_local_limiter_spaces_requests_at_95_percent_of_the_limit() -> None:

@@ -135,3 +135,14 @@ def test_portal_session_points_at_a_real_page(client: stripe.StripeClient) -> No
             params={"customer": "cus_missing", "configuration": configuration.id}
         )
     assert caught.value.user_message == "No such customer: 'cus_missing'"
+
+
+def test_lists_filter_on_created(client: stripe.StripeClient) -> None:
+    # docs: api/customers/list (`created`: gt, gte, lt, lte), as every list endpoint takes it.
+    first = client.v1.customers.create(params={"email": _email()})
+    since = client.v1.customers.list(params={"created": {"gte": first.created}, "limit": 100})
+    assert first.id in [c.id for c in since.data]
+    later = client.v1.customers.list(params={"created": {"gt": first.created + 3600}})
+    assert later.data == []
+    before = client.v1.customers.list(params={"created": {"lt": first.created}, "limit": 100})
+    assert first.id not in [c.id for c in before.data]

@@ -36,6 +36,22 @@ def test_rate_limit_answers_429_like_stripe(
     client.v1.products.list()
 
 
+def test_endpoint_rate_limit_counts_each_endpoint_apart(
+    client: stripe.StripeClient, control: EmulatorControl
+) -> None:
+    # docs: rate-limits: each named operation is its own endpoint; requests to
+    # GET /v1/products/{id} for different ids count against one limit.
+    product = client.v1.products.create(params={"name": "Limited"})
+    other = client.v1.products.create(params={"name": "Limited too"})
+    control.faults(endpoint_rate_limit=2)
+    client.v1.products.retrieve(product.id)
+    client.v1.products.retrieve(other.id)
+    with pytest.raises(stripe.RateLimitError):
+        client.v1.products.retrieve(product.id)
+    assert client.v1.products.list().data  # another endpoint, its own window
+    assert control.counters()["rate_limited"] == 1
+
+
 def test_error_rate_one_fails_everything_without_changing_state(
     client: stripe.StripeClient, control: EmulatorControl
 ) -> None:
