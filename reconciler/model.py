@@ -176,8 +176,27 @@ class Price:
         return "recurring" if self.terms.get("recurring") else "one_time"
 
 
+class ProductTerms:
+    """The product fields the tool reads by name, from `terms` (a declared product's or a
+    Stripe product's)."""
+
+    terms: Terms
+
+    @property
+    def name(self) -> str:
+        return str(self.terms.get("name") or "")
+
+    @property
+    def description(self) -> str | None:
+        return self.terms.get("description")
+
+    @property
+    def active(self) -> bool:
+        return bool(self.terms.get("active", True))
+
+
 @dataclass(frozen=True)
-class Product:
+class Product(ProductTerms):
     """A product as declared: `terms` are its Stripe fields (`reconciler.kinds.product`);
     identity is `key`, stored in Stripe metadata so it survives across test and live
     accounts, whose object ids differ."""
@@ -193,18 +212,6 @@ class Product:
     # An add-on adds its limits (times its quantity) and features to a base plan's; it is
     # never an entity's plan by itself (metadata `add-on: true`).
     add_on: bool = False
-
-    @property
-    def name(self) -> str:
-        return str(self.terms.get("name") or "")
-
-    @property
-    def description(self) -> str | None:
-        return self.terms.get("description")
-
-    @property
-    def active(self) -> bool:
-        return bool(self.terms.get("active", True))
 
     def price(self, lookup_key: str) -> Price | None:
         """The price with this lookup key, if the product declares it."""

@@ -18,7 +18,7 @@ from reconciler.metadata import (
     PRODUCT_KEY_KEY,
     parse_price_metadata,
 )
-from reconciler.model import Config, Price, Terms
+from reconciler.model import Config, Price, ProductTerms, Terms
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class LivePrice:
 
 
 @dataclass(frozen=True)
-class LiveProduct:
+class LiveProduct(ProductTerms):
     """One Stripe product; `key` is its `plan-key` metadata (None when absent)."""
 
     id: str
@@ -52,18 +52,6 @@ class LiveProduct:
     managed: bool
     add_on: bool = False
     lost: tuple[Lost, ...] = ()
-
-    @property
-    def name(self) -> str:
-        return str(self.terms.get("name") or "")
-
-    @property
-    def description(self) -> str | None:
-        return self.terms.get("description")
-
-    @property
-    def active(self) -> bool:
-        return bool(self.terms.get("active"))
 
 
 @dataclass(frozen=True)
