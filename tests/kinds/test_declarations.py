@@ -4,6 +4,7 @@ update sends, what forces a new object, and the generated JSON Schema."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,12 @@ TIERED_STRIPE = {
     "currency": "eur",
     "unit_amount": None,
     "unit_amount_decimal": None,
-    "recurring": {"interval": "month", "interval_count": 1, "usage_type": "licensed", "meter": None},
+    "recurring": {
+        "interval": "month",
+        "interval_count": 1,
+        "usage_type": "licensed",
+        "meter": None,
+    },
     "nickname": None,
     "tax_behavior": None,
     "active": True,
@@ -155,3 +161,60 @@ def test_schema_lists_each_declared_price_key() -> None:
         "type": "integer",
         "minimum": 1,
     }
+
+
+def test_currency_options_update_in_place_but_a_removed_currency_replaces() -> None:
+    eur: dict[str, Any] = {
+        "unit_amount": "900",
+        "tiers": [],
+        "tax_behavior": "exclusive",
+        "custom_unit_amount": None,
+    }
+    gbp = {**eur, "unit_amount": "800.5", "tax_behavior": "unspecified"}
+    before = {**TIERED_TERMS, "currency_options": {"eur": eur}}
+    added = {**TIERED_TERMS, "currency_options": {"eur": eur, "gbp": gbp}}
+    assert not PRICE.needs_new_object(before, added)
+    assert PRICE.update_params(before, added) == {
+        "currency_options": {
+            "eur": {"unit_amount": 900, "tax_behavior": "exclusive"},
+            "gbp": {"unit_amount_decimal": "800.5", "tax_behavior": "unspecified"},
+        }
+    }
+    assert PRICE.needs_new_object(added, before)
+
+
+def test_stripe_lists_the_own_currency_among_the_options_and_the_plan_does_not() -> None:
+    raw = {
+        **TIERED_STRIPE,
+        "tiers": [],
+        "unit_amount": 1000,
+        "currency_options": {
+            "eur": {"unit_amount": 1000, "tax_behavior": "unspecified"},
+            "usd": {"unit_amount": 1100, "tax_behavior": "unspecified", "custom_unit_amount": None},
+        },
+    }
+    assert PRICE.from_stripe(raw)["currency_options"] == {
+        "usd": {
+            "unit_amount": "1100",
+            "tiers": [],
+            "tax_behavior": "unspecified",
+            "custom_unit_amount": None,
+        }
+    }
+
+
+def test_lost_lists_answer_fields_no_declaration_knows() -> None:
+    raw = {
+        **TIERED_STRIPE,
+        "id": "price_1",
+        "object": "price",
+        "type": "recurring",
+        "metadata": {"x": "1"},
+        "recurring": {**RECURRING, "trial_period_days": 14},
+        "new_stripe_field": {"on": True},
+    }
+    assert [str(lost) for lost in PRICE.lost(raw)] == [
+        "new_stripe_field = {'on': True}",
+        "recurring.trial_period_days = 14",
+    ]
+    assert PRICE.lost(TIERED_STRIPE) == ()
