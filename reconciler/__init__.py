@@ -7,9 +7,13 @@ run time by `Billing`. Heavy parts are imported on first use so the CLI starts f
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import ReconcilerError
+
+if TYPE_CHECKING:  # the real types for type checkers, which never call __getattr__
+    from reconciler.errors import LimitExceeded, StoreUnavailable
+    from reconciler.runtime.billing import Billing
 
 # Public names served lazily: importing `reconciler` must not pull in redis or stripe.
 _LAZY = {
