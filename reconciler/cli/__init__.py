@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "entitlements": "reconciler.cli.entitlements:entitlements",
     "sync": "reconciler.cli.sync:sync",
     "serve": "reconciler.cli.serve:serve",
+    "schema": "reconciler.cli.schema:schema",
 }
 DEBUG_FLAG = "--debug"
 

@@ -9,6 +9,8 @@ import click
 from reconciler.cli.output import emit_json, format_option, note
 from reconciler.errors import PlanError
 from reconciler.model import Config
+from reconciler.plans.dump import SCHEMA_FOLDER
+from reconciler.plans.schema import write_schemas
 from reconciler.reconcile.importer import ImportResult, catalog_to_plans
 from reconciler.stripe_catalog import read_live_catalog
 from reconciler.stripe_client import StripeSettings, make_client
@@ -48,7 +50,8 @@ from reconciler.stripe_client import StripeSettings, make_client
 def import_plans(
     out: Path, force: bool, limits_prefix: str, features_prefix: str, allow_loss: bool, fmt: str
 ) -> int:
-    """Write one plan file per Stripe product, plus reconciler.yaml, into --out.
+    """Write one plan file per Stripe product, plus reconciler.yaml, into --out, and the
+    JSON Schemas their modelines point at into --out/schemas.
 
     Reads products and prices with list calls only and writes nothing to Stripe. Products
     are identified by their plan-key metadata, or else through their prices' lookup keys;
@@ -73,6 +76,8 @@ def import_plans(
             f"so nothing was written:{listed}\n--allow-loss writes the files without them"
         )
     written = write_plans(result, out, force)
+    # The files' modelines point here, so editors check them wherever the folder goes.
+    written += write_schemas(out / SCHEMA_FOLDER)
     if fmt == "json":
         emit_json(
             {

@@ -14,8 +14,11 @@ from reconciler.kinds import PRICE, PRODUCT
 from reconciler.model import Config, FeatureValue, LimitSpec, Price, Product, Urls, plan_limit
 from reconciler.plans.yaml12 import PlanDumper
 
-PRODUCT_MODELINE = "# yaml-language-server: $schema=../schemas/product.schema.json\n"
-CONFIG_MODELINE = "# yaml-language-server: $schema=../schemas/config.schema.json\n"
+# Written files name their schema relative to themselves: `import` puts the schemas in the
+# `schemas/` folder inside the plans folder (`reconciler schema` writes them anywhere).
+SCHEMA_FOLDER = "schemas"
+PRODUCT_MODELINE = f"# yaml-language-server: $schema={SCHEMA_FOLDER}/product.schema.json\n"
+CONFIG_MODELINE = f"# yaml-language-server: $schema={SCHEMA_FOLDER}/config.schema.json\n"
 
 
 def _limits(limits: dict[str, LimitSpec] | Any) -> dict[str, Any]:

@@ -44,6 +44,18 @@ def load_schema(name: SchemaName) -> dict[str, Any]:
     return schema
 
 
+def write_schemas(folder: FilePath) -> list[FilePath]:
+    """Copy every shipped schema (`*.schema.json`) into `folder`, created if missing, byte for
+    byte, so editors can follow plan files' `$schema` modelines without this repository."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for source in sorted(SCHEMA_DIR.glob("*.schema.json")):
+        target = folder / source.name
+        target.write_bytes(source.read_bytes())
+        written.append(target)
+    return written
+
+
 @cache
 def _validator(name: SchemaName) -> Draft202012Validator:
     schema = load_schema(name)

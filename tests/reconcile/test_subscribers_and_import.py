@@ -116,7 +116,15 @@ def test_import_of_a_managed_catalog_is_clean_right_away(run: Run, tmp_path: Pat
     assert code == 0
     assert out.splitlines() == [
         str(out_dir / name)
-        for name in ("free.yaml", "pro.yaml", "reconciler.yaml", "standard.yaml")
+        for name in (
+            "free.yaml",
+            "pro.yaml",
+            "reconciler.yaml",
+            "standard.yaml",
+            "schemas/config.schema.json",
+            "schemas/plan.schema.json",
+            "schemas/product.schema.json",
+        )
     ]
     loaded = load_plans(out_dir)
     assert loaded.ok, [d.format() for d in loaded.diagnostics]
