@@ -187,7 +187,16 @@ def test_import_of_an_unmanaged_catalog_then_adopt(
     code, out, _ = run("import", "--out", str(out_dir), "--force", "--format", "json")
     assert code == 0
     printed = json.loads(out)
-    assert printed["files"] == [str(out_dir / "hand-made.yaml"), str(out_dir / "reconciler.yaml")]
+    assert printed["files"] == [
+        str(out_dir / name)
+        for name in (
+            "hand-made.yaml",
+            "reconciler.yaml",
+            "schemas/config.schema.json",
+            "schemas/plan.schema.json",
+            "schemas/product.schema.json",
+        )
+    ]
     assert [s.split(" of ")[1] for s in printed["skipped"]] == [f"{made.id}: no lookup key"]
     code, out, _ = run("diff", str(out_dir))
     assert code == 0
