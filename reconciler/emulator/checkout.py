@@ -267,8 +267,12 @@ def create_session(emulator: Emulator, call: Call) -> Any:
     return session
 
 
-def complete_session(emulator: Emulator, session_id: str, payment_method: str) -> StripeObject:
-    """Play the customer paying: card attached, subscription started, events sent."""
+def complete_session(
+    emulator: Emulator, session_id: str, payment_method: str, email: str | None = None
+) -> StripeObject:
+    """Play the customer paying: card attached, subscription started, events sent. `email`
+    is what the customer typed on the page when the session had neither customer nor
+    `customer_email`."""
     from reconciler.emulator.customers import new_customer
 
     session = emulator.require("checkout_sessions", session_id)
@@ -280,7 +284,7 @@ def complete_session(emulator: Emulator, session_id: str, payment_method: str) -
         customer = emulator.require("customers", session["customer"], "customer")
     else:
         customer = new_customer(emulator)
-        customer["email"] = session["customer_email"]
+        customer["email"] = session["customer_email"] or email
         emulator.customers.add(customer)
         emit(emulator, "customer.created", customer, None)
     method = attach(emulator, payment_method, customer, None)

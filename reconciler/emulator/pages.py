@@ -1,61 +1,91 @@
-"""Tiny HTML pages behind Checkout and Billing Portal URLs, so those links resolve."""
+"""The emulator's hosted pages: Checkout (`/checkout/<id>`) and the Billing Portal
+(`/billing_portal/<id>`), plain HTML forms a developer or a headless browser clicks through.
+
+A page answers GET with HTML and takes its form's POST (url-encoded), answering with a 303 to
+the next page, the way Stripe's hosted pages send the customer on.
+"""
 
 from __future__ import annotations
 
 import html
-import json
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 if TYPE_CHECKING:
     from reconciler.emulator.state import Emulator
 
-_CHECKOUT = """<!doctype html>
-<html><head><meta charset="utf-8"><title>Emulated Checkout {id}</title></head>
+_LAYOUT = """<!doctype html>
+<html><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font: 15px/1.5 system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; }}
+table {{ border-collapse: collapse; width: 100%; }}
+td, th {{ padding: .3rem .5rem; border-bottom: 1px solid #e3e8ee; text-align: left; }}
+label {{ display: block; margin: .6rem 0; }}
+input, select {{ font: inherit; padding: .3rem; }}
+button {{ font: inherit; padding: .4rem 1rem; margin: .3rem 0; }}
+.error {{ color: #df1b41; }} .note {{ color: #697386; }}
+section {{ border: 1px solid #e3e8ee; border-radius: 6px; padding: .5rem 1rem; margin: 1rem 0; }}
+</style></head>
 <body>
-<h1>Emulated Stripe Checkout</h1>
-<p>Session <code>{id}</code> ({mode}), status <strong>{status}</strong>,
-total {total} {currency}.</p>
-<button id="pay">Pay with test card 4242</button>
-<p>Tests complete it with <code>POST /_emulator/checkout/sessions/{id}/complete</code>.</p>
-<script>
-document.getElementById("pay").onclick = async () => {{
-  await fetch("/_emulator/checkout/sessions/{id}/complete", {{method: "POST", body: "{{}}"}});
-  const next = {success};
-  if (next) {{ window.location = next; }} else {{ window.location.reload(); }}
-}};
-</script>
-</body></html>
-"""
-
-_PORTAL = """<!doctype html>
-<html><head><meta charset="utf-8"><title>Emulated Billing Portal {id}</title></head>
-<body>
-<h1>Emulated Stripe Billing Portal</h1>
-<p>Customer <code>{customer}</code>.</p>
-<p><a href="{return_url}">Return to the site</a></p>
+<h1>{title}</h1>
+{body}
+<p class="note">Emulated by reconciler: a stand-in for Stripe's hosted page, for local tests.</p>
 </body></html>
 """
 
 
-def render_page(emulator: Emulator, path: str) -> str | None:
-    """The HTML of `/checkout/<id>` and `/billing_portal/<id>`; None for any other path."""
-    kind, _, object_id = path.strip("/").partition("/")
+@dataclass(frozen=True)
+class Page:
+    """An HTML answer, or a redirect when `location` is set."""
+
+    status: int
+    body: str = ""
+    location: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def encoded(self) -> tuple[int, bytes, dict[str, str]]:
+        headers = dict(self.headers)
+        if self.location is not None:
+            headers["Location"] = self.location
+        return self.status, self.body.encode(), headers
+
+
+def render(title: str, body: str, status: int = 200) -> Page:
+    return Page(status, _LAYOUT.format(title=html.escape(title), body=body))
+
+
+def redirect(location: str) -> Page:
+    return Page(303, "", location)
+
+
+def escape(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def money(amount: int | None, currency: str | None) -> str:
+    """`12.00 USD` from minor units (two decimals: the emulator's currencies all have two)."""
+    if amount is None:
+        return ""
+    return f"{amount / 100:,.2f} {(currency or '').upper()}"
+
+
+def form_fields(body: str) -> dict[str, str]:
+    """The fields of a url-encoded form body (last value wins)."""
+    return {name: values[-1] for name, values in parse_qs(body).items()}
+
+
+def handle_page(emulator: Emulator, method: str, path: str, body: str) -> Page | None:
+    """Answer a GET or a form POST for a hosted page; None when `path` names none."""
+    from reconciler.emulator import checkout_page, portal_page
+
+    if method not in ("GET", "POST"):
+        return None
+    kind, _, rest = path.strip("/").partition("/")
+    object_id, _, action = rest.partition("/")
     with emulator.lock:
         if kind == "checkout" and object_id in emulator.checkout_sessions:
-            session = emulator.checkout_sessions.get(object_id) or {}
-            return _CHECKOUT.format(
-                id=html.escape(object_id),
-                mode=html.escape(str(session["mode"])),
-                status=html.escape(str(session["status"])),
-                total=session["amount_total"],
-                currency=html.escape(str(session["currency"] or "")),
-                success=json.dumps(session["success_url"]),
-            )
+            return checkout_page.answer(emulator, object_id, method, form_fields(body))
         if kind == "billing_portal" and object_id in emulator.portal_sessions:
-            session = emulator.portal_sessions.get(object_id) or {}
-            return _PORTAL.format(
-                id=html.escape(object_id),
-                customer=html.escape(str(session["customer"])),
-                return_url=html.escape(str(session["return_url"] or "/")),
-            )
+            return portal_page.answer(emulator, object_id, method, action, form_fields(body))
     return None

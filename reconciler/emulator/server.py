@@ -18,7 +18,7 @@ from typing import Any
 from reconciler.emulator.api import handle_api
 from reconciler.emulator.controls import handle_control
 from reconciler.emulator.errors import StripeError
-from reconciler.emulator.pages import render_page
+from reconciler.emulator.pages import handle_page
 from reconciler.emulator.state import Emulator
 
 # Stripe documents no body limit; a megabyte is far more than any form we accept.
@@ -123,12 +123,13 @@ class RequestHandler(BaseHTTPRequestHandler):
             status, found = handle_control(emulator, method, path, body)
             self._send(status, json.dumps(found).encode(), "application/json", {})
         else:
-            page = render_page(emulator, path) if method == "GET" else None
+            page = handle_page(emulator, method, path, body)
             if page is None:
                 text = f"Unrecognized request URL ({method}: {path[:200]})."
                 self._send(404, _envelope(404, text), "application/json", {})
             else:
-                self._send(200, page.encode(), "text/html; charset=utf-8", {})
+                status, html, headers = page.encoded()
+                self._send(status, html, "text/html; charset=utf-8", headers)
 
     def _send(self, status: int, payload: bytes, content_type: str, extra: dict[str, str]) -> None:
         version = self.headers.get("Stripe-Version") if hasattr(self, "headers") else None

@@ -1,0 +1,122 @@
+"""Headless Chromium driven through WebDriver (selenium and Debian's chromedriver), and an
+application running `reconciler serve` that receives the emulator's webhooks.
+
+selenium is the Selenium project's own WebDriver client: it drives the system's Chromium
+through the system's chromedriver and downloads nothing when both paths are given, which this
+machine needs (no browser build can be fetched; Playwright would fetch its own).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import stripe
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from reconciler.model import Plans
+from reconciler.runtime.billing import Billing
+from reconciler.runtime.store import Store
+from reconciler.testing import EmulatorControl, free_port
+from tests.conftest import TEST_KEY
+from tests.runtime.conftest import PLANS_DIR, make_billing, plans, price_ids
+
+__all__ = ["plans", "price_ids"]
+
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[WebDriver]:
+    """One headless Chromium for the whole session, with a new empty profile."""
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if chromium is None or driver is None:
+        pytest.skip("chromium and chromium-driver are not installed (scripts/test installs them)")
+    profile = tempfile.mkdtemp(prefix="reconciler-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    session = webdriver.Chrome(options=options, service=Service(driver))
+    try:
+        yield session
+    finally:
+        session.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@dataclass
+class ServedApp:
+    """`reconciler serve` in its own process, and a Billing of the test on the same store."""
+
+    url: str
+    billing: Billing
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"reconciler serve exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("reconciler serve did not answer /healthz")
+
+
+@pytest.fixture
+def serve(
+    emulator: EmulatorControl,
+    stripe_client: stripe.StripeClient,
+    plans: Plans,
+    price_ids: dict[str, str],
+    redis_url: str,
+    redis_store: Store,
+) -> Iterator[ServedApp]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    endpoint = stripe_client.v1.webhook_endpoints.create(
+        params={"url": f"{url}/stripe/webhook", "enabled_events": ["*"]}
+    )
+    env = {
+        **os.environ,
+        "STRIPE_API_KEY": TEST_KEY,
+        "STRIPE_API_BASE": emulator.url,
+        "STRIPE_WEBHOOK_SECRET": str(endpoint.secret),
+        "REDIS_URL": redis_url,
+    }
+    command = [sys.executable, "-m", "reconciler", "serve", "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--plans", str(PLANS_DIR)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_healthy(url, process)
+        yield ServedApp(url, make_billing(emulator, plans, redis_store))
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
