@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any
-from wsgiref.simple_server import make_server
 
 import pytest
 import stripe
@@ -88,8 +87,15 @@ class Site:
         self._stop: Callable[[], None] = self.sock.close
 
     def serve_wsgi(self, app: Any) -> None:
-        self.sock.close()  # wsgiref binds its own socket: take the same port again
-        server = make_server("127.0.0.1", self.port, app, ThreadingWSGIServer, QuietHandler)
+        # wsgiref on the socket already bound (never a second bind that another process
+        # could win): what WSGIServer.server_bind would do, minus the bind.
+        server = ThreadingWSGIServer(self.sock.getsockname(), QuietHandler, False)
+        server.socket.close()
+        server.socket = self.sock
+        server.server_name, server.server_port = "127.0.0.1", self.port
+        server.setup_environ()
+        server.server_activate()
+        server.set_app(app)
         threading.Thread(target=server.serve_forever, daemon=True).start()
 
         def stop() -> None:
