@@ -21,8 +21,11 @@ from dataclasses import dataclass
 import pytest
 import stripe
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.wait import WebDriverWait
 
 from reconciler.model import Plans
 from reconciler.runtime.billing import Billing
@@ -62,6 +65,21 @@ def browser() -> Iterator[WebDriver]:
     finally:
         session.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def shows(browser: WebDriver, css: str, text: str) -> None:
+    """Wait until the element at `css` reads `text`: after a click the browser may still
+    hold the previous page, whose elements go stale when the next one loads."""
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    WebDriverWait(browser, 10, ignored_exceptions=ignored).until(
+        lambda b: b.find_element(By.CSS_SELECTOR, css).text == text
+    )
+
+
+def type_into(browser: WebDriver, css: str, text: str) -> None:
+    field = browser.find_element(By.CSS_SELECTOR, css)
+    field.clear()
+    field.send_keys(text)
 
 
 @dataclass

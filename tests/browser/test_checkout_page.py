@@ -10,13 +10,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.wait import WebDriverWait
 
 from reconciler.testing import EmulatorControl
-from tests.browser.conftest import ServedApp
-
-
-def _type(browser: WebDriver, element_id: str, text: str) -> None:
-    field = browser.find_element(By.ID, element_id)
-    field.clear()
-    field.send_keys(text)
+from tests.browser.conftest import ServedApp, shows, type_into
 
 
 def test_the_pay_button_completes_checkout_and_serve_sees_the_subscription(
@@ -55,16 +49,12 @@ def test_a_declined_card_shows_stripes_message_and_the_session_stays_open(
 ) -> None:
     session = serve.billing.checkout_session("user_2", "standard_monthly")
     browser.get(session.url)
-    _type(browser, "card", "4000 0000 0000 0002")
+    type_into(browser, "#card", "4000 0000 0000 0002")
     browser.find_element(By.ID, "pay").click()
-    WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.ID, "error"))
-    assert browser.find_element(By.ID, "error").text == "Your card was declined."
-    _type(browser, "card", "4242 4242 4242 4241")
+    shows(browser, "#error", "Your card was declined.")
+    type_into(browser, "#card", "4242 4242 4242 4241")
     browser.find_element(By.ID, "pay").click()
-    WebDriverWait(browser, 10).until(
-        lambda b: b.find_element(By.ID, "error").text != "Your card was declined."
-    )
-    assert browser.find_element(By.ID, "error").text == "Your card number is invalid."
+    shows(browser, "#error", "Your card number is invalid.")
     assert stripe_client.v1.checkout.sessions.retrieve(session.id).status == "open"
     assert serve.billing.get_subscription("user_2") == {"status": "none"}
 
@@ -84,9 +74,9 @@ def test_a_session_without_customer_asks_for_the_email_and_creates_the_customer(
     browser.get(str(session.url))
     rows = browser.find_elements(By.CSS_SELECTOR, "#line-items tr")
     assert [row.text for row in rows] == ["Standard qty 2 30.00 USD per month"]
-    _type(browser, "email", "new@example.com")
+    type_into(browser, "#email", "new@example.com")
     browser.find_element(By.ID, "pay").click()
-    WebDriverWait(browser, 10).until(lambda b: b.find_element(By.ID, "status").text == "complete")
+    shows(browser, "#status", "complete")
     completed = stripe_client.v1.checkout.sessions.retrieve(session.id)
     customer = stripe_client.v1.customers.retrieve(str(completed.customer))
     assert customer.email == "new@example.com"
