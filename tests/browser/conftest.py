@@ -15,8 +15,9 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import stripe
@@ -88,6 +89,16 @@ class ServedApp:
 
     url: str
     billing: Billing
+
+    def subscription(self, user: str, ready: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        """The user's cached subscription once `ready` holds for it (or as it is after 15 s):
+        `reconciler serve` answers a webhook at once and re-reads Stripe from its queue."""
+        deadline = time.monotonic() + 15
+        cached = self.billing.get_subscription(user)
+        while not ready(cached) and time.monotonic() < deadline:
+            time.sleep(0.05)
+            cached = self.billing.get_subscription(user)
+        return cached
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:

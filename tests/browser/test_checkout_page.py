@@ -37,7 +37,7 @@ def test_the_pay_button_completes_checkout_and_serve_sees_the_subscription(
     assert emulator.flush_webhooks() == 0  # every delivery to `reconciler serve` answered 2xx
     completed = stripe_client.v1.checkout.sessions.retrieve(session.id)
     assert (completed.status, completed.payment_status) == ("complete", "paid")
-    cached = serve.billing.get_subscription("user_1")
+    cached = serve.subscription("user_1", lambda s: s["status"] != "none")
     assert (cached["status"], cached["price_id"]) == ("active", price_ids["pro_monthly"])
     assert cached["subscription_id"] == completed.subscription
     assert cached["payment_method"] == {"brand": "visa", "last4": "4242"}

@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 import stripe
 
-from reconciler.cli.serve import QuietHandler, ThreadingWSGIServer
 from reconciler.emulator.webhooks import sign
 from reconciler.model import Plans
 from reconciler.runtime.billing import Billing
@@ -87,20 +86,14 @@ class Site:
         self._stop: Callable[[], None] = self.sock.close
 
     def serve_wsgi(self, app: Any) -> None:
-        # wsgiref on the socket already bound (never a second bind that another process
-        # could win): what WSGIServer.server_bind would do, minus the bind.
-        server = ThreadingWSGIServer(self.sock.getsockname(), QuietHandler, False)
-        server.socket.close()
-        server.socket = self.sock
-        server.server_name, server.server_port = "127.0.0.1", self.port
-        server.setup_environ()
-        server.server_activate()
-        server.set_app(app)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        from waitress.server import create_server
+
+        server = create_server(app, sockets=[self.sock], threads=4)
+        threading.Thread(target=server.run, daemon=True).start()
 
         def stop() -> None:
-            server.shutdown()
-            server.server_close()
+            server.close()
+            server.task_dispatcher.shutdown()
 
         self._stop = stop
 
