@@ -34,6 +34,11 @@ INVALID_NUMBER = "Your card number is invalid."
 _BUTTONS = {"subscription": "Subscribe", "payment": "Pay", "setup": "Save card"}
 
 
+def card_token(number: str) -> str | None:
+    """The emulator's test payment method for a test card number typed on a page."""
+    return TEST_CARD_NUMBERS.get(re.sub(r"[\s-]", "", number))
+
+
 def _lines(emulator: Emulator, session_id: str) -> str:
     inputs = emulator.checkout_inputs.get(session_id, {"line_items": []})
     rows = []
@@ -96,7 +101,7 @@ def answer(emulator: Emulator, session_id: str, method: str, form: dict[str, str
     session = emulator.require("checkout_sessions", session_id)
     if method != "POST":
         return _page(emulator, session)
-    token = TEST_CARD_NUMBERS.get(re.sub(r"[\s-]", "", form.get("card", "")))
+    token = card_token(form.get("card", ""))
     if token is None:
         return _page(emulator, session, INVALID_NUMBER, 400)
     try:

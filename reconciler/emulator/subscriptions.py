@@ -298,8 +298,15 @@ def _schedule_cancel(emulator: Emulator, subscription: StripeObject, flag: bool)
 
 
 def update_subscription(emulator: Emulator, call: Call) -> Any:
-    params = call.params
     subscription = emulator.require("subscriptions", call.args[0])
+    return change_subscription(emulator, subscription, call.params, call)
+
+
+def change_subscription(
+    emulator: Emulator, subscription: StripeObject, params: dict[str, Any], call: Call | None
+) -> StripeObject:
+    """Apply update `params` as `POST /v1/subscriptions/:id` does, all or nothing, with
+    `customer.subscription.updated` when anything changed (the portal page uses it too)."""
     if subscription["status"] in ("canceled", "incomplete_expired"):
         raise StripeError(
             400,
