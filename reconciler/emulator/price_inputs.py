@@ -17,6 +17,9 @@ from reconciler.emulator.forms import FREE, METADATA, SCALAR, Spec, as_int
 
 Namer = Callable[[str], str]
 INTERVALS = ("day", "week", "month", "year")
+# docs (api/prices/create, recurring.interval_count): "Maximum of three years interval
+# allowed (3 years, 36 months, or 156 weeks)". Days are not named there: 3 x 365.
+MAX_INTERVAL_COUNT = {"day": 1095, "week": 156, "month": 36, "year": 3}
 TAX_BEHAVIORS = ("inclusive", "exclusive", "unspecified")
 # `default_price_data` of a product create: a price without product, tiers or lookup key.
 DEFAULT_PRICE_DATA: Spec = {
@@ -65,9 +68,18 @@ def recurring_from(data: Any, name: Namer) -> dict[str, Any]:
         raise missing_parameter(param)
     if interval not in INTERVALS:
         raise invalid_value(param, f"Invalid {param}: must be one of day, month, week, or year")
+    count_param = name("recurring") + "[interval_count]"
+    count = as_int(data.get("interval_count", 1), count_param)
+    if not 1 <= count <= MAX_INTERVAL_COUNT[interval]:
+        # The wording is ours: Stripe's answer is not documented.
+        raise invalid_value(
+            count_param,
+            "Invalid interval_count: the maximum interval is three years (3 years, 36 months, "
+            f"156 weeks or 1095 days); got {count} {interval}(s)",
+        )
     return {
         "interval": interval,
-        "interval_count": as_int(data.get("interval_count", 1), "recurring[interval_count]"),
+        "interval_count": count,
         "meter": data.get("meter"),
         "trial_period_days": (
             as_int(data["trial_period_days"], "recurring[trial_period_days]")

@@ -108,6 +108,7 @@ _LIST: dict[str, Any] = {
     "recurring": {"interval": SCALAR, "usage_type": SCALAR, "meter": SCALAR},
     "created": FREE,
 }
+MAX_LIST_LOOKUP_KEYS = 10
 SEARCH_FIELDS = {
     "active": lambda obj: obj["active"],
     "product": lambda obj: obj["product"],
@@ -304,7 +305,15 @@ def list_prices(emulator: Emulator, call: Call) -> Any:
     # "Returns a list of your active prices ... For the list of inactive prices, set active
     # to false." (docs.stripe.com/api/prices/list): no `active` means active only.
     active = as_bool(params["active"], "active") if "active" in params else True
-    lookup_keys = set(as_str_list(params.get("lookup_keys"), "lookup_keys"))
+    given = as_str_list(params.get("lookup_keys"), "lookup_keys")
+    lookup_keys = set(given)
+    if len(given) > MAX_LIST_LOOKUP_KEYS:
+        # api/prices/list: "You can specify up to 10 lookup_keys." (the wording is ours)
+        raise invalid_value(
+            "lookup_keys",
+            f"Invalid lookup_keys: you can specify up to {MAX_LIST_LOOKUP_KEYS} lookup keys "
+            f"(got {len(given)})",
+        )
     recurring = params.get("recurring") or {}
     wanted: dict[str, Any] = {
         name: params[name] for name in ("product", "currency", "type") if name in params

@@ -30,8 +30,9 @@ from reconciler.kinds.field import (
 from reconciler.kinds.kind import Kind, PlanKey, Terms, register_kind
 
 MAX_LOOKUP_KEY_LENGTH = 200
-# Stripe bills at least once a year: the largest interval_count for each interval.
-MAX_INTERVAL_COUNT = {"day": 365, "week": 52, "month": 12, "year": 1}
+# "Maximum of three years interval allowed (3 years, 36 months, or 156 weeks)" (the pinned
+# SDK's PriceCreateParams, from Stripe's API reference); days are not named there: 3 x 365.
+MAX_INTERVAL_COUNT = {"day": 1095, "week": 156, "month": 36, "year": 3}
 INTERVALS = ("day", "week", "month", "year")
 TAX_BEHAVIORS = ("inclusive", "exclusive", "unspecified")
 TIERS_MODES = ("graduated", "volume")
@@ -71,7 +72,8 @@ def _interval_count_limit(value: Any) -> Problems:
     if top is not None and isinstance(count, int) and count > top:
         yield (
             ("interval_count",),
-            f"Stripe bills at least once a year: at most {top} for interval {interval}",
+            f"Stripe bills at least once every three years: at most {top} for interval "
+            f"{interval}",
         )
 
 

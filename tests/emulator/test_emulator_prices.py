@@ -317,3 +317,50 @@ def test_invalid_interval(client: stripe.StripeClient, product: stripe.Product) 
             )
         )
     assert caught.value.param == "recurring[interval]"
+
+
+def test_interval_count_up_to_three_years(
+    client: stripe.StripeClient, product: stripe.Product
+) -> None:
+    """docs.stripe.com/api/prices/create (recurring.interval_count): "Maximum of three years
+    interval allowed (3 years, 36 months, or 156 weeks)." The refusal's wording is not
+    documented, so only its parameter is asserted."""
+    for interval, top in (("month", 36), ("week", 156), ("year", 3)):
+        made = client.v1.prices.create(
+            params=cast(
+                Any,
+                {
+                    "product": product.id,
+                    "currency": "usd",
+                    "unit_amount": 100,
+                    "recurring": {"interval": interval, "interval_count": top},
+                },
+            )
+        )
+        assert made.recurring is not None and made.recurring.interval_count == top
+        with pytest.raises(stripe.InvalidRequestError) as caught:
+            client.v1.prices.create(
+                params=cast(
+                    Any,
+                    {
+                        "product": product.id,
+                        "currency": "usd",
+                        "unit_amount": 100,
+                        "recurring": {"interval": interval, "interval_count": top + 1},
+                    },
+                )
+            )
+        assert caught.value.param == "recurring[interval_count]", interval
+
+
+def test_lookup_keys_filter_takes_at_most_ten(
+    client: stripe.StripeClient, product: stripe.Product
+) -> None:
+    """docs.stripe.com/api/prices/list (lookup_keys): "You can specify up to 10 lookup_keys."
+    The refusal's wording is not documented, so only its parameter is asserted."""
+    keys = [_key() for _ in range(11)]
+    assert client.v1.prices.list(params={"lookup_keys": keys[:10]}).data == []
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.prices.list(params={"lookup_keys": keys})
+    assert caught.value.param == "lookup_keys"
+

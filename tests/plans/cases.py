@@ -108,10 +108,16 @@ CASES: list[Case] = [
         "plans/basic.yaml:8:50: prices[0].recurring.interval_count: must be at least 1 (got 0)",
     ),
     one(
-        "interval_count_over_a_year",
+        "interval_count_over_three_years",
         P
-        + "prices:\n  - lookup_key: a\n    amount: 100\n    currency: usd\n    recurring: {interval: month, interval_count: 13}\n",
-        "plans/basic.yaml:8:50: prices[0].recurring.interval_count: Stripe bills at least once a year: at most 12 for interval month",
+        + "prices:\n  - lookup_key: a\n    amount: 100\n    currency: usd\n    recurring: {interval: month, interval_count: 37}\n",
+        "plans/basic.yaml:8:50: prices[0].recurring.interval_count: Stripe bills at least once every three years: at most 36 for interval month",
+    ),
+    one(
+        "interval_count_over_three_years_in_weeks",
+        P
+        + "prices:\n  - lookup_key: a\n    amount: 100\n    currency: usd\n    recurring: {interval: week, interval_count: 157}\n",
+        "plans/basic.yaml:8:49: prices[0].recurring.interval_count: Stripe bills at least once every three years: at most 156 for interval week",
     ),
     one(
         "trial_without_recurring",

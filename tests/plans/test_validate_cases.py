@@ -227,3 +227,18 @@ def test_example_plans_are_valid(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_cli(["validate", str(root)], capsys)
     assert (code, out) == (0, "")
     assert err == f"{root}: 4 file(s) valid\n"
+
+
+def test_intervals_up_to_three_years_are_valid(tmp_path: Path) -> None:
+    # "Maximum of three years interval allowed (3 years, 36 months, or 156 weeks)".
+    prices = "".join(
+        f"  - lookup_key: every_{count}_{interval}\n    amount: 100\n    currency: usd\n"
+        f"    recurring: {{interval: {interval}, interval_count: {count}}}\n"
+        for interval, count in (("month", 36), ("week", 156), ("year", 3), ("day", 1095))
+    )
+    folder = write(
+        tmp_path, {"basic.yaml": "product:\n  key: basic\n  name: Basic\nprices:\n" + prices}
+    )
+    loaded = load_plans(folder)
+    assert [d.format() for d in loaded.diagnostics] == []
+    assert loaded.plans is not None
