@@ -121,31 +121,30 @@ def backfill_customers(
     if not pending:
         return tally
     started = time.time()
-    matches = existing_customers(client, caller, {e.entity_id for e in pending})
-    to_create: list[EntityInput] = []
-    for entity in pending:
-        customer_id = matches.get(entity.entity_id)
-        if customer_id is None:
-            to_create.append(entity)
-            continue
-        store.set_customer(entity.entity_id, customer_id)
-        tally.add("matched")
-        advance(1)
+
+    def adopt(
+        entities: Sequence[EntityInput], since: float | None, outcome: str
+    ) -> list[EntityInput]:
+        """Map the entities a list pass finds a customer for (as `outcome`); the rest."""
+        found = existing_customers(client, caller, {e.entity_id for e in entities}, since)
+        rest: list[EntityInput] = []
+        for entity in entities:
+            customer_id = found.get(entity.entity_id)
+            if customer_id is None:
+                rest.append(entity)
+                continue
+            store.set_customer(entity.entity_id, customer_id)
+            tally.add(outcome)
+            advance(1)
+        return rest
+
+    to_create = adopt(pending, None, "matched")
     for round in range(ROUNDS):
         unknown = _create_all(client, store, caller, to_create, concurrency, round, tally, advance)
         if not unknown:
             break
         # Step 4: what did those writes do? One list pass over this run's customers says.
-        landed = existing_customers(client, caller, {e.entity_id for e in unknown}, started)
-        to_create = []
-        for entity in unknown:
-            customer_id = landed.get(entity.entity_id)
-            if customer_id is None:
-                to_create.append(entity)
-                continue
-            store.set_customer(entity.entity_id, customer_id)
-            tally.add("created")
-            advance(1)
+        to_create = adopt(unknown, started, "created")
     return tally
 
 
