@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "sync": "reconciler.cli.sync:sync",
     "serve": "reconciler.cli.serve:serve",
     "schema": "reconciler.cli.schema:schema",
+    "usage": "reconciler.cli.usage:usage",
 }
 DEBUG_FLAG = "--debug"
 

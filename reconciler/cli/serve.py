@@ -52,6 +52,20 @@ def create_server(app: Any, host: str, port: int, client_timeout: int) -> Any:
     )
 
 
+def flush_every(billing: Any, interval: float, stop: threading.Event) -> None:
+    """Send metered usage every `interval` seconds until `stop` (errors are logged; the
+    usage stays in the store for the next pass)."""
+    log = logging.getLogger("reconciler.usage")
+    while not stop.wait(interval):
+        try:
+            report = billing.flush_usage()
+        except ReconcilerError as exc:
+            log.warning("flushing metered usage failed: %s", exc)
+            continue
+        if report.events or report.failed:
+            log.info("metered usage: %s", report.as_dict())
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
@@ -76,6 +90,14 @@ def create_server(app: Any, host: str, port: int, client_timeout: int) -> Any:
     type=click.IntRange(min=1, max=64),
     help="Threads draining the re-read queue.",
 )
+@click.option(
+    "--flush-interval",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds between sends of metered usage to Stripe (usage is aggregated per "
+    "customer and meter over this interval).",
+)
 @plans_option
 def serve(
     host: str,
@@ -83,6 +105,7 @@ def serve(
     client_timeout: int,
     stripe_rate: float | None,
     readers: int,
+    flush_interval: float,
     plans_path: str,
 ) -> int:
     """Serve POST /stripe/webhook and GET /healthz (Stripe and store settings from the
@@ -108,6 +131,11 @@ def serve(
         for i in range(readers)
     ]
     server = create_server(make_app(billing, queued=True), host, port, client_timeout)
+    workers.append(
+        threading.Thread(
+            target=flush_every, args=(billing, flush_interval, stop), name="usage", daemon=True
+        )
+    )
     for worker in workers:
         worker.start()
     note(

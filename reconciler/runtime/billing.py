@@ -33,6 +33,12 @@ from reconciler.runtime.customers import (
     sync_customer,
 )
 from reconciler.runtime.entitlements import Entitlements, resolve, unavailable
+from reconciler.runtime.meter_flush import (
+    DEFAULT_LEASE_SECONDS,
+    FlushReport,
+    flush_usage,
+    shared_acquire,
+)
 from reconciler.runtime.resolved import ResolvedMemo
 from reconciler.runtime.store import EntityRecord, Store, open_store, record_cache_enabled
 from reconciler.runtime.store.base import StaleRecord, new_op_id
@@ -335,8 +341,20 @@ class Billing:
             return used
         raise ReconcilerError(f"the record of entity {entity_id!r} kept changing while counting")
 
+    def flush_usage(
+        self, rate: float | None = None, lease_seconds: float = DEFAULT_LEASE_SECONDS
+    ) -> FlushReport:
+        """Send the metered usage every process recorded (`consume` on a limit with a
+        meter) to Stripe as meter events; safe to run anywhere, any number of times, and
+        after a crash (see `reconciler.runtime.meter_flush`). `rate` overrides the meter
+        event rate (calls/s) of the key's mode."""
+        acquire = shared_acquire(self.store, self.settings.mode, rate)
+        return flush_usage(self.store, self.stripe, acquire, lease_seconds)
+
     def usage(self, entity_id: str, counter: str) -> dict[str, Any]:
-        """`{"used", "limit", "remaining"}` for this billing period."""
+        """`{"used", "limit", "remaining"}` for the limit's current window; a metered limit
+        adds `meter`, `consumed` (every unit recorded for the meter) and `unflushed` (not
+        yet sent to Stripe)."""
         # Counting needs the store, so a down store always fails here, whatever the config.
         ent = self._resolve_record(self.store.get_record(entity_id))
         return counters.usage(self.store, ent, entity_id, counter, self.config)

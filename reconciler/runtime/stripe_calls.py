@@ -17,7 +17,7 @@ from typing import Any
 
 import stripe
 
-from reconciler.errors import PortalNotConfigured
+from reconciler.errors import PortalNotConfigured, StripeCallError
 from reconciler.recovery import created_since, write_once
 from reconciler.stripe_catalog import list_all
 from reconciler.stripe_client import stripe_errors
@@ -55,6 +55,11 @@ class CheckoutSession:
 
     id: str
     url: str
+
+
+# How Stripe refuses a meter event whose identifier it already holds (24 h): the event was
+# recorded by an earlier attempt (docs.stripe.com/api/billing/meter-event/create).
+DUPLICATE_METER_EVENT = "already exists with identifier"
 
 
 class RuntimeStripe:
@@ -161,3 +166,25 @@ class RuntimeStripe:
                     raise PortalNotConfigured(_portal_advice(message)) from exc
                 raise
         return str(session.url)
+
+    def send_meter_event(
+        self, event_name: str, customer_id: str, value: int, identifier: str, timestamp: int
+    ) -> bool:
+        """Record `value` units on the meter with `event_name` for the customer, as the event
+        `identifier` (its idempotency key too). False when Stripe already holds an event with
+        that identifier: an earlier attempt recorded it, and it is not billed again."""
+        params: Any = {
+            "event_name": event_name,
+            "identifier": identifier,
+            "timestamp": timestamp,
+            "payload": {"stripe_customer_id": customer_id, "value": str(value)},
+        }
+        options: Any = {"idempotency_key": f"reconciler-meter-{identifier}"}
+        try:
+            with stripe_errors(f"sending meter event {identifier}"):
+                self.client.v1.billing.meter_events.create(params=params, options=options)
+        except StripeCallError as exc:
+            if DUPLICATE_METER_EVENT in str(exc):
+                return False
+            raise
+        return True

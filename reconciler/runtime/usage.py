@@ -56,7 +56,10 @@ def consume(
     cap = None if limit is UNLIMITED else int(limit)
     start, end = ent.window(name)
     ttl = counter_ttl(end, now)
-    return store.consume(entity_id, name, start, amount, cap, ttl, expected_token, op_id)
+    meter = ent.meters.get(name)
+    return store.consume(
+        entity_id, name, start, amount, cap, ttl, expected_token, op_id, meter=meter
+    )
 
 
 def usage(
@@ -67,5 +70,13 @@ def usage(
     name = strip_prefix(counter, config.limits_prefix)
     used = store.usage(entity_id, name, ent.window(name)[0])
     if limit is UNLIMITED:
-        return {"used": used, "limit": "unlimited", "remaining": "unlimited"}
-    return {"used": used, "limit": limit, "remaining": max(0, int(limit) - used)}
+        out: dict[str, Any] = {"used": used, "limit": "unlimited", "remaining": "unlimited"}
+    else:
+        out = {"used": used, "limit": limit, "remaining": max(0, int(limit) - used)}
+    meter = ent.meters.get(name)
+    if meter is not None:
+        totals = store.meter_usage(entity_id).get(meter)
+        out["meter"] = meter
+        out["consumed"] = totals.consumed if totals else 0
+        out["unflushed"] = totals.unflushed if totals else 0
+    return out

@@ -48,6 +48,40 @@ class Taken:
     version: str
 
 
+@dataclass(frozen=True)
+class UsageBatch:
+    """Metered usage of one entity taken for sending as one meter event: `seq` numbers the
+    entity's batches on that meter, so (entity, meter, seq) names exactly one event, and a
+    batch resent after a crash carries the same value, timestamp and name."""
+
+    entity_id: str
+    meter: str
+    seq: int
+    value: int
+    timestamp: int
+
+
+@dataclass(frozen=True)
+class MeterUsage:
+    """An entity's usage of one meter: all consumed, and sent to Stripe so far."""
+
+    consumed: int
+    flushed: int
+
+    @property
+    def unflushed(self) -> int:
+        return self.consumed - self.flushed
+
+
+def meter_totals(fields: Mapping[str, str]) -> dict[str, MeterUsage]:
+    """`MeterUsage` per meter from an outbox's `consumed:<m>` and `flushed:<m>` fields."""
+    meters = {f.split(":", 1)[1] for f in fields if f.startswith("consumed:")}
+    return {
+        m: MeterUsage(int(fields.get(f"consumed:{m}", 0)), int(fields.get(f"flushed:{m}", 0)))
+        for m in sorted(meters)
+    }
+
+
 class StaleRecord(ReconcilerError):
     """The entity's record changed since the caller read it; carries the current one."""
 
@@ -103,6 +137,7 @@ class Store(Protocol):
         ttl_seconds: int,
         expected_token: str | None = None,
         op_id: str | None = None,
+        meter: str | None = None,
     ) -> int:
         """Atomically add `amount` to the period's counter unless that would pass `limit`
         (None: no cap); returns the new total or raises `LimitExceeded` leaving it unchanged.
@@ -114,7 +149,26 @@ class Store(Protocol):
         `op_id` (a fresh one when None) names the operation: the store remembers it for
         the counter's lifetime, and a call with an op id already applied changes nothing
         and returns the total that first application returned. `StoreUnavailable` means
-        not applied; `OutcomeUnknown` (carrying the op id) that it may have been."""
+        not applied; `OutcomeUnknown` (carrying the op id) that it may have been.
+
+        With `meter` (a meter's event name), the same atomic step adds `amount` to the
+        entity's meter outbox, for `take_usage_batches` to send."""
+
+    def metered_entities(self) -> list[str]:
+        """The entities whose meter outbox holds usage not yet sent."""
+
+    def take_usage_batches(
+        self, entity_id: str, owner: str, lease_seconds: float
+    ) -> list[UsageBatch]:
+        """Atomically, per meter of the entity: a batch left by a sender whose lease ran out
+        (or by `owner`) is leased to `owner` again as it was; else the pending usage, if
+        any, becomes a new batch leased to `owner`. A batch another sender holds is left."""
+
+    def finish_usage_batch(self, batch: UsageBatch) -> None:
+        """The batch was sent: drop it and count it as flushed (no-op if already done)."""
+
+    def meter_usage(self, entity_id: str) -> dict[str, MeterUsage]:
+        """Consumed and flushed totals of each meter the entity used."""
 
     def usage(self, entity_id: str, counter: str, period_start: int) -> int:
         """The period's counter (0 when never used)."""

@@ -62,6 +62,17 @@ def usage_key(entity_id: str, counter: str, period_start: int) -> str:
     return f"{entity_tag(entity_id)}:usage:{_escape(counter)}:{period_start}"
 
 
+def meters_key(entity_id: str) -> str:
+    """The entity's meter outbox (a hash): per meter `pending:<m>` (consumed, not yet taken
+    for sending), `batch:<m>` (taken and being sent: `seq|value|timestamp|owner|lease until
+    ms`), `seq:<m>`, and the totals `consumed:<m>` and `flushed:<m>`; kept."""
+    return entity_tag(entity_id) + ":meters"
+
+
+# The entities whose meter outbox holds usage not yet sent (a set); kept.
+METER_OUTBOX_KEY = PREFIX + "meter-outbox"
+
+
 def usage_ops_key(entity_id: str, counter: str, period_start: int) -> str:
     """The operation ids applied to one counter in one period (a hash: op id -> the total
     that operation returned), so a retried `consume` is applied at most once; it lives as

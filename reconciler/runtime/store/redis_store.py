@@ -29,9 +29,12 @@ from reconciler.errors import (
 from reconciler.runtime.store import keys
 from reconciler.runtime.store.base import (
     EntityRecord,
+    MeterUsage,
     StaleRecord,
     Taken,
+    UsageBatch,
     check_amount,
+    meter_totals,
     new_op_id,
     record_token,
 )
@@ -47,7 +50,7 @@ local done = redis.call('HGET', KEYS[2], ARGV[4])
 if done then
   return {2, tonumber(done)}
 end
-if #KEYS > 2 then
+if ARGV[5] ~= '' then
   local current = redis.call('HMGET', KEYS[3], 'customer', 'subscription')
   local customer = current[1] or ''
   local subscription = current[2] or ''
@@ -68,7 +71,71 @@ if used == amount then
   redis.call('EXPIRE', KEYS[1], ARGV[3])
   redis.call('EXPIRE', KEYS[2], ARGV[3])
 end
+if ARGV[6] ~= '' then
+  redis.call('HINCRBY', KEYS[4], 'pending:' .. ARGV[6], amount)
+  redis.call('HINCRBY', KEYS[4], 'consumed:' .. ARGV[6], amount)
+  redis.call('SADD', KEYS[5], ARGV[7])
+end
 return {1, used}
+"""
+
+# KEYS[1] the entity's meter outbox, KEYS[2] the outbox set; ARGV owner, lease (ms), entity.
+# Returns {meter, seq, value, timestamp} per batch leased to the owner (see Store).
+_TAKE_BATCHES = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local fields = redis.call('HGETALL', KEYS[1])
+local meters, order = {}, {}
+for i = 1, #fields, 2 do
+  local f, v = fields[i], fields[i + 1]
+  local m = nil
+  if string.sub(f, 1, 6) == 'batch:' then m = string.sub(f, 7) end
+  if string.sub(f, 1, 8) == 'pending:' and tonumber(v) > 0 then m = string.sub(f, 9) end
+  if m and not meters[m] then meters[m] = true; table.insert(order, m) end
+end
+table.sort(order)
+local out = {}
+for _, m in ipairs(order) do
+  local b = redis.call('HGET', KEYS[1], 'batch:' .. m)
+  if b then
+    local seq, value, ts, owner, lease = string.match(b, '^(%d+)|(%d+)|(%d+)|([^|]*)|(%d+)$')
+    if owner == ARGV[1] or tonumber(lease) <= now then
+      redis.call('HSET', KEYS[1], 'batch:' .. m,
+        table.concat({seq, value, ts, ARGV[1], now + tonumber(ARGV[2])}, '|'))
+      table.insert(out, {m, seq, value, ts})
+    end
+  else
+    local pending = redis.call('HGET', KEYS[1], 'pending:' .. m)
+    local seq = redis.call('HINCRBY', KEYS[1], 'seq:' .. m, 1)
+    local ts = math.floor(now / 1000)
+    redis.call('HSET', KEYS[1], 'batch:' .. m,
+      table.concat({seq, pending, ts, ARGV[1], now + tonumber(ARGV[2])}, '|'))
+    redis.call('HSET', KEYS[1], 'pending:' .. m, 0)
+    table.insert(out, {m, tostring(seq), pending, tostring(ts)})
+  end
+end
+if #order == 0 then redis.call('SREM', KEYS[2], ARGV[3]) end
+return out
+"""
+
+# KEYS[1] the entity's meter outbox, KEYS[2] the outbox set; ARGV meter, seq, entity.
+_FINISH_BATCH = """
+local b = redis.call('HGET', KEYS[1], 'batch:' .. ARGV[1])
+if b then
+  local seq, value = string.match(b, '^(%d+)|(%d+)|')
+  if seq == ARGV[2] then
+    redis.call('HDEL', KEYS[1], 'batch:' .. ARGV[1])
+    redis.call('HINCRBY', KEYS[1], 'flushed:' .. ARGV[1], value)
+  end
+end
+local fields = redis.call('HGETALL', KEYS[1])
+for i = 1, #fields, 2 do
+  local f = fields[i]
+  if string.sub(f, 1, 6) == 'batch:' then return 0 end
+  if string.sub(f, 1, 8) == 'pending:' and tonumber(fields[i + 1]) > 0 then return 0 end
+end
+redis.call('SREM', KEYS[2], ARGV[3])
+return 1
 """
 
 # KEYS[1] claim; ARGV token. Deletes only a claim this token still holds.
@@ -167,6 +234,8 @@ class RedisStore:
         self._scripts: dict[str, Any] = {}
         self._consume = self._client.register_script(_CONSUME)
         self._release = self._client.register_script(_RELEASE)
+        self._take_batches = self._client.register_script(_TAKE_BATCHES)
+        self._finish_batch = self._client.register_script(_FINISH_BATCH)
         self.record_cache: RecordCache[EntityRecord] = RecordCache(cache_entries)
         self.tracking: TrackedReads | None = None
         if record_cache and scheme not in CLUSTER_SCHEMES:
@@ -293,17 +362,27 @@ class RedisStore:
         ttl_seconds: int,
         expected_token: str | None = None,
         op_id: str | None = None,
+        meter: str | None = None,
     ) -> int:
         check_amount(amount)
         op = op_id or new_op_id()
         script_keys = [
             keys.usage_key(entity_id, counter, period_start),
             keys.usage_ops_key(entity_id, counter, period_start),
+            keys.entity_key(entity_id),
         ]
-        args: list[Any] = [amount, -1 if limit is None else limit, max(1, ttl_seconds), op]
-        if expected_token is not None:
-            script_keys.append(keys.entity_key(entity_id))
-            args.append(expected_token)
+        args: list[Any] = [
+            amount,
+            -1 if limit is None else limit,
+            max(1, ttl_seconds),
+            op,
+            expected_token or "",
+            meter or "",
+            entity_id,
+        ]
+        if meter:
+            # The outbox set is another hash slot: metered limits need single-node Redis.
+            script_keys += [keys.meters_key(entity_id), keys.METER_OUTBOX_KEY]
         try:
             answer = self._consume(keys=script_keys, args=args)
         except _UNREACHABLE as exc:
@@ -324,6 +403,27 @@ class RedisStore:
             assert limit is not None
             raise LimitExceeded(counter, int(used), limit, amount)
         return int(used)
+
+    def metered_entities(self) -> list[str]:
+        members = self._call(lambda: self._client.smembers(keys.METER_OUTBOX_KEY))
+        return sorted(members)
+
+    def take_usage_batches(
+        self, entity_id: str, owner: str, lease_seconds: float
+    ) -> list[UsageBatch]:
+        script_keys = [keys.meters_key(entity_id), keys.METER_OUTBOX_KEY]
+        args = [owner, max(1, int(lease_seconds * 1000)), entity_id]
+        rows = self._call(lambda: self._take_batches(keys=script_keys, args=args))
+        return [UsageBatch(entity_id, m, int(s), int(v), int(t)) for m, s, v, t in rows]
+
+    def finish_usage_batch(self, batch: UsageBatch) -> None:
+        script_keys = [keys.meters_key(batch.entity_id), keys.METER_OUTBOX_KEY]
+        args = [batch.meter, batch.seq, batch.entity_id]
+        self._call(lambda: self._finish_batch(keys=script_keys, args=args))
+
+    def meter_usage(self, entity_id: str) -> dict[str, MeterUsage]:
+        fields = self._call(lambda: self._client.hgetall(keys.meters_key(entity_id)))
+        return meter_totals(fields)
 
     def usage(self, entity_id: str, counter: str, period_start: int) -> int:
         key = keys.usage_key(entity_id, counter, period_start)

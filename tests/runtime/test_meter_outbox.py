@@ -1,0 +1,63 @@
+"""The meter outbox contract, on real Redis and a SQLite file: usage recorded in the same
+atomic step as the counter, batches taken, leased, resent and finished."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.errors import LimitExceeded
+from reconciler.runtime.store import Store
+from reconciler.runtime.store.base import MeterUsage, UsageBatch
+
+
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    return any_store
+
+
+def count(store: Store, entity: str, amount: int, op: str | None = None, limit: int = 100) -> int:
+    return store.consume(entity, "calls", 0, amount, limit, 3600, op_id=op, meter="api")
+
+
+def test_a_metered_consume_records_usage_with_the_counter_and_once_per_op(store: Store) -> None:
+    assert count(store, "e1", 3, op="op-1") == 3
+    assert count(store, "e1", 3, op="op-1") == 3  # a retry of the same op counts nothing
+    assert count(store, "e1", 4) == 7
+    with pytest.raises(LimitExceeded):
+        count(store, "e1", 94)
+    store.consume("e1", "plain", 0, 5, None, 3600)  # no meter: no outbox
+    assert store.metered_entities() == ["e1"]
+    assert store.meter_usage("e1") == {"api": MeterUsage(7, 0)}
+
+
+def test_batches_are_taken_finished_and_the_outbox_empties(store: Store) -> None:
+    count(store, "e1", 2)
+    count(store, "e2", 5)
+    first = store.take_usage_batches("e1", "sender-a", 30)
+    assert [(b.entity_id, b.meter, b.seq, b.value) for b in first] == [("e1", "api", 1, 2)]
+    count(store, "e1", 1)  # counted while the batch is out: waits for the next one
+    assert store.take_usage_batches("e1", "sender-b", 30) == []  # leased to sender-a
+    assert store.take_usage_batches("e1", "sender-a", 30) == first  # its own: the same batch
+    store.finish_usage_batch(first[0])
+    store.finish_usage_batch(first[0])  # finishing twice changes nothing
+    assert store.meter_usage("e1") == {"api": MeterUsage(3, 2)}
+    second = store.take_usage_batches("e1", "sender-b", 30)
+    assert [(b.seq, b.value) for b in second] == [(2, 1)]
+    store.finish_usage_batch(second[0])
+    assert store.metered_entities() == ["e2"]
+    assert store.meter_usage("e1") == {"api": MeterUsage(3, 3)}
+    assert store.meter_usage("e1")["api"].unflushed == 0
+
+
+def test_a_batch_whose_sender_died_is_resent_unchanged_after_its_lease(store: Store) -> None:
+    count(store, "e1", 6)
+    taken = store.take_usage_batches("e1", "dead-sender", 0.001)
+    count(store, "e1", 1)
+    deadline_passed = []
+    for _ in range(200):  # the lease is 1 ms of the store's clock
+        again = store.take_usage_batches("e1", "next-sender", 30)
+        if again:
+            deadline_passed = again
+            break
+    assert deadline_passed == taken
+    assert deadline_passed[0] == UsageBatch("e1", "api", 1, 6, taken[0].timestamp)
