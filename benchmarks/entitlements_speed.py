@@ -12,7 +12,9 @@ caches an active subscription for 1,000 entities, then measures on the same serv
   `entitlements` (checked every 0.5 ms): p50 and p99 over 200 writes (target p99 < 100 ms);
 - `Billing.entitlements_many` for 1,000 entities;
 - `Billing.consume` per second, one thread (interleaved with the GET loop, so its ratio to
-  the baseline is printed too) and 16 threads (target >= 5,000/s on one thread).
+  the baseline is printed too) and 16 threads (target >= 5,000/s on one thread);
+- `Billing.consume` of a limit with a meter (the usage also goes to the meter outbox in the
+  same script), one thread (target >= 5,000/s).
 """
 
 from __future__ import annotations
@@ -75,7 +77,11 @@ def make_price(client: stripe.StripeClient, key: str) -> str:
             "unit_amount": 900,
             "recurring": {"interval": "month"},
             "lookup_key": f"{key}_monthly",
-            "metadata": {"limits:credits": "100000000", "features:API": "true"},
+            "metadata": {
+                "limits:credits": "100000000",
+                "limits:metered": "value=100000000;meter=bench_events",
+                "features:API": "true",
+            },
         }
     )
     return str(price.id)
@@ -191,6 +197,7 @@ def main() -> None:
             "uncached": lambda i: uncached.entitlements(entities[i % 1000]),
             "has_feature": lambda i: billing.has_feature(entities[i % 1000], "API"),
             "consume": lambda i: billing.consume(entities[i % 1000], "credits"),
+            "metered": lambda i: billing.consume(entities[i % 1000], "metered"),
         }
         interleaved(3000, loops, rounds=1)
         rates = interleaved(n, loops)
@@ -208,6 +215,11 @@ def main() -> None:
         assert len(answers) == 1000 and answers["bench_999"]["plan"] == "bench"
 
         one_rate = rates["consume"][0]
+        metered_rate = rates["metered"][0]
+        unflushed = sum(
+            u.unflushed for e in entities for u in billing.store.meter_usage(e).values()
+        )
+        assert unflushed == 3000 + n // 10 * 10, unflushed  # warm-up + measured calls
         per_thread = n // 16
         threads = [
             threading.Thread(
@@ -246,6 +258,8 @@ def main() -> None:
     print(f"entitlements_many(1,000):   median {median_ms:6.1f} ms")
     print(f"consume, 1 thread:          {one_rate:9.0f} /s   (target >= 5,000/s)")
     print(f"  ratio to GET loop:        {one_rate / get_rate:9.2f}   (one script, op id kept)")
+    print(f"consume with a meter:       {metered_rate:9.0f} /s   (target >= 5,000/s)")
+    print(f"  ratio to GET loop:        {metered_rate / get_rate:9.2f}   (usage in the outbox too)")
     print(f"consume, 16 threads:        {multi_rate:9.0f} /s")
 
 
