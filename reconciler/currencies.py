@@ -18,6 +18,40 @@ _ISO_CODES = """
 """
 ISO_4217: frozenset[str] = frozenset(_ISO_CODES.split())
 
+# docs.stripe.com/currencies: amounts are in the currency's smallest unit; for these
+# zero-decimal currencies that is the major unit itself (1000 jpy is 1,000 yen), and for the
+# three-decimal ones a thousandth (1000 bhd is 1.000 dinar).
+ZERO_DECIMAL: frozenset[str] = frozenset(
+    [
+        "bif",
+        "clp",
+        "djf",
+        "gnf",
+        "jpy",
+        "kmf",
+        "krw",
+        "mga",
+        "pyg",
+        "rwf",
+        "ugx",
+        "vnd",
+        "vuv",
+        "xaf",
+        "xof",
+        "xpf",
+    ]
+)
+THREE_DECIMAL: frozenset[str] = frozenset(["bhd", "jod", "kwd", "omr", "tnd"])
+
+
+def minor_units_per_major(currency: str) -> int:
+    """How many of the amounts Stripe takes make one unit of `currency` (1, 100 or 1000)."""
+    code = currency.lower()
+    if code in ZERO_DECIMAL:
+        return 1
+    return 1000 if code in THREE_DECIMAL else 100
+
+
 # Stripe refuses a unit amount above eight digits in the minor unit and more than twelve
 # decimal places in a decimal amount.
 MAX_UNIT_AMOUNT = Decimal(99_999_999)

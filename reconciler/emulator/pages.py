@@ -63,11 +63,40 @@ def escape(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
+# docs.stripe.com/currencies: zero-decimal and three-decimal currencies (the emulator keeps
+# its own table: it imports nothing of the tool).
+_DECIMALS = {
+    **dict.fromkeys(
+        [
+            "bif",
+            "clp",
+            "djf",
+            "gnf",
+            "jpy",
+            "kmf",
+            "krw",
+            "mga",
+            "pyg",
+            "rwf",
+            "ugx",
+            "vnd",
+            "vuv",
+            "xaf",
+            "xof",
+            "xpf",
+        ],
+        0,
+    ),
+    **dict.fromkeys(["bhd", "jod", "kwd", "omr", "tnd"], 3),
+}
+
+
 def money(amount: int | None, currency: str | None) -> str:
-    """`12.00 USD` from minor units (two decimals: the emulator's currencies all have two)."""
+    """`12.00 USD`, `1,200 JPY`, `1.200 BHD` from the amount in the currency's smallest unit."""
     if amount is None:
         return ""
-    return f"{amount / 100:,.2f} {(currency or '').upper()}"
+    places = _DECIMALS.get((currency or "").lower(), 2)
+    return f"{amount / 10**places:,.{places}f} {(currency or '').upper()}"
 
 
 def form_fields(body: str) -> dict[str, str]:

@@ -72,8 +72,7 @@ def _interval_count_limit(value: Any) -> Problems:
     if top is not None and isinstance(count, int) and count > top:
         yield (
             ("interval_count",),
-            f"Stripe bills at least once every three years: at most {top} for interval "
-            f"{interval}",
+            f"Stripe bills at least once every three years: at most {top} for interval {interval}",
         )
 
 

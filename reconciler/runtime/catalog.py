@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from reconciler.currencies import minor_units_per_major
 from reconciler.metadata import format_limit, parse_limit, with_default_limits
 from reconciler.model import FeatureValue, LimitSpec, Plans, plan_limit
 from reconciler.stripe_catalog import LiveCatalog, LivePrice, LiveProduct
@@ -50,8 +51,11 @@ class PlanPrice:
     grant: Grant
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain values: amounts in minor units (and `amount` in major units, as the seed had)."""
-        amount = None if self.unit_amount is None else self.unit_amount / 100
+        """Plain values: `unit_amount` in the units Stripe takes, `amount` in the currency's
+        major unit (divided by 100, by 1 for zero-decimal currencies such as jpy, by 1000 for
+        three-decimal ones such as bhd)."""
+        per_major = minor_units_per_major(self.currency)
+        amount = None if self.unit_amount is None else self.unit_amount / per_major
         return {
             "price_id": self.price_id,
             "product_id": self.product_id,

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from reconciler.emulator.errors import StripeError, mask_key
+from reconciler.emulator.pages import money
 from reconciler.emulator.periods import add_interval, line_amount, next_period_end
 from reconciler.emulator.search import compile_query
 from reconciler.emulator.store import Collection
@@ -96,3 +97,23 @@ def test_collection_pages_around_tombstones() -> None:
 def test_keys_are_masked() -> None:
     assert mask_key("sk_live_abcdefgh1234") == "sk_live_********1234"
     assert mask_key("garbage") == "***bage"
+
+
+def test_hosted_pages_show_amounts_in_the_currencys_own_decimals() -> None:
+    # docs.stripe.com/currencies: jpy has no minor unit, bhd has three decimals.
+    assert [money(123456, c) for c in ("usd", "jpy", "bhd")] == [
+        "1,234.56 USD",
+        "123,456 JPY",
+        "123.456 BHD",
+    ]
+    assert money(None, "usd") == ""
+
+
+def test_an_indexed_collection_finds_objects_by_field() -> None:
+    subs = Collection(index_by="customer")
+    for n, customer in enumerate(("cus_a", "cus_b", "cus_a")):
+        subs.add({"id": f"sub_{n}", "customer": customer})
+    assert [s["id"] for s in subs.having("cus_a")] == ["sub_0", "sub_2"]
+    subs.remove("sub_0")
+    assert [s["id"] for s in subs.having("cus_a")] == ["sub_2"]
+    assert subs.having("cus_none") == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -159,3 +160,19 @@ def test_view_from_stripe_fills_defaults_and_round_trips_json() -> None:
     assert view.default.limits == {"standard-credits": 100, "premium-credits": 0, "seats": 1}
     assert CatalogView.from_json(view.to_json()) == view
     assert view.active_by_lookup_key("standard_monthly") == found
+
+
+def test_plan_amounts_in_major_units_follow_the_currency() -> None:
+    # docs.stripe.com/currencies: jpy is zero-decimal, bhd three-decimal, usd two.
+    base = price("price_x", "pro", {}, {})
+    amounts = {
+        currency: replace(base, currency=currency, unit_amount=Decimal(1500)).as_dict()["amount"]
+        for currency in ("usd", "jpy", "krw", "bhd", "kwd")
+    }
+    assert amounts == {
+        "usd": Decimal(15),
+        "jpy": Decimal(1500),
+        "krw": Decimal(1500),
+        "bhd": Decimal("1.5"),
+        "kwd": Decimal("1.5"),
+    }
