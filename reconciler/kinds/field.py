@@ -12,6 +12,7 @@ Stripe's answer, so the diff compares states and nothing else. The codecs below 
 
 from __future__ import annotations
 
+import copy
 import enum
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -323,13 +324,13 @@ class Field:
     def from_plan(self, document: Mapping[str, Any]) -> Any:
         """The state of this field in a plan-file object (its default when absent)."""
         if self.key not in document:
-            return self.default
+            return copy.deepcopy(self.default)  # a default list or mapping is never shared
         return self.codec.from_plan(document[self.key])
 
     def read(self, raw: Mapping[str, Any]) -> Any:
         """The state of this field in Stripe's answer (its default when Stripe has none)."""
         value = self.codec.from_stripe(raw, self.response)
-        return self.default if value is None else value
+        return copy.deepcopy(self.default) if value is None else value
 
     def written(self, state: Mapping[str, Any]) -> bool:
         """True when a plan file spells this field out (its value is not the default)."""

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.kinds.field import Field, Mutability, RelPath, dig, empty
+from reconciler.kinds.field import Field, RelPath, dig, empty
 
 # A limit across fields: the problems in one plan-file object, each located in it.
 KindCheck = Callable[[Mapping[str, Any]], Iterator[tuple[RelPath, str]]]
@@ -123,14 +123,12 @@ class Kind:
 
     def needs_new_object(self, before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
         """True when a field Stripe cannot change in place differs."""
-        return any(f.changes_object(before.get(f.name), after.get(f.name)) for f in self.fields)
+        return bool(self.forcing(before, after))
 
-    def replaced_by(self) -> frozenset[str]:
-        """The names of the fields whose change can plan a new object."""
-        return frozenset(
-            f.name
-            for f in self.fields
-            if f.mutability is not Mutability.UPDATE or f.replaces_when is not None
+    def forcing(self, before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[str, ...]:
+        """The names of the differing fields that Stripe cannot change in place."""
+        return tuple(
+            f.name for f in self.fields if f.changes_object(before.get(f.name), after.get(f.name))
         )
 
     # Dumping: terms -> plan-file values (the plan-only keys come from the caller).

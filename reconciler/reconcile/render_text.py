@@ -22,7 +22,7 @@ from reconciler.reconcile.changes import (
     UpdateProduct,
 )
 from reconciler.reconcile.plan import Plan
-from reconciler.reconcile.state import REPLACING_PRICE_FIELDS
+from reconciler.reconcile.state import replacement_reasons
 
 SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "archive": "-"}
 
@@ -78,7 +78,7 @@ def detail_lines(change: Change) -> list[str]:
     """What the change does beyond its fields, in words (shared with the markdown output)."""
     lines: list[str] = []
     if isinstance(change, ReplacePrice):
-        forced = sorted({f.path.split(".")[0] for f in change.fields} & REPLACING_PRICE_FIELDS)
+        forced = replacement_reasons(change.before or {}, change.after or {})
         lines.append(f"replaced because Stripe cannot change {', '.join(forced)} in place")
         if change.moves_default:
             lines.append("the product's default price moves to the new price")

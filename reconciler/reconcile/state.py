@@ -23,10 +23,6 @@ from reconciler.model import Config, Price, Product
 from reconciler.reconcile.changes import State
 from reconciler.stripe_catalog.live import LiveCatalog, LivePrice, LiveProduct
 
-# Fields whose difference plans a new price (the product it belongs to, and those the price
-# declaration says Stripe cannot change in place).
-REPLACING_PRICE_FIELDS = frozenset({"product", *PRICE.replaced_by()})
-
 
 def _terms(price: Price, product_key: str) -> dict[str, Any]:
     return {"product": product_key, **price.terms}
@@ -83,6 +79,13 @@ def default_price_name(product: LiveProduct, live: LiveCatalog) -> str | None:
     return f"({product.default_price_id})"
 
 
+def replacement_reasons(before: State, after: State) -> tuple[str, ...]:
+    """The differing fields that need a new price: another product, or a field the price
+    declaration says Stripe cannot change in place (in that change's direction)."""
+    moved = ("product",) if before["product"] != after["product"] else ()
+    return tuple(sorted((*moved, *PRICE.forcing(before, after))))
+
+
 def needs_replacement(before: State, after: State) -> bool:
     """True when the price moves to another product or a field Stripe cannot update differs."""
-    return before["product"] != after["product"] or PRICE.needs_new_object(before, after)
+    return bool(replacement_reasons(before, after))
