@@ -54,16 +54,18 @@ def apply(
     if planned is None:
         return 1
     plan = planned.plan
-    click.echo(RENDERERS[fmt](plan), nl=False)
+    click.echo(RENDERERS[fmt](plan, path), nl=False)
+    if fingerprint is not None and fingerprint != plan.fingerprint:
+        # Even an empty plan: it may be another folder than the one reviewed.
+        changed = "" if plan.has_changes else f" ({path} is in sync: nothing to apply)"
+        raise PlanRefused(
+            f"the plan for {path} has fingerprint {plan.fingerprint}{changed}, not the reviewed "
+            f"{fingerprint}: Stripe or the plan files changed since the review, or {path} is "
+            "not the folder that was diffed; run diff again"
+        )
     if not plan.has_changes:
-        # In sync is safe whatever was reviewed (e.g. a rerun after a successful apply).
         note("Nothing to apply.")
         return 0
-    if fingerprint is not None and fingerprint != plan.fingerprint:
-        raise PlanRefused(
-            f"the plan's fingerprint is {plan.fingerprint}, not the reviewed {fingerprint}: "
-            "Stripe or the plan files changed since the review; run diff again"
-        )
     if not yes:
         live = ""
         if settings.mode == "live":

@@ -18,5 +18,5 @@ def diff(path: str, fmt: str, prune: bool, adopt: bool, migrate_subscribers: boo
     planned = plan_for(path, prune, adopt, migrate_subscribers)
     if planned is None:
         return 1
-    click.echo(RENDERERS[fmt](planned.plan), nl=False)
+    click.echo(RENDERERS[fmt](planned.plan, path), nl=False)
     return 2 if planned.plan.has_changes else 0

@@ -19,9 +19,10 @@ from reconciler.reconcile.session import Planned, make_plan
 from reconciler.stripe_client import StripeSettings, make_client
 
 F = TypeVar("F", bound=Callable[..., Any])
-RENDERERS: dict[str, Callable[[Plan], str]] = {
-    "text": render_text,
-    "json": render_json,
+# format -> renderer of (plan, the plans folder as given); Markdown's apply hint names it.
+RENDERERS: dict[str, Callable[[Plan, str], str]] = {
+    "text": lambda plan, _path: render_text(plan),
+    "json": lambda plan, _path: render_json(plan),
     "markdown": render_markdown,
 }
 

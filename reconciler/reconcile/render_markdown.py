@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 from reconciler.reconcile.changes import CreatePrice, CreateProduct
 from reconciler.reconcile.plan import Plan
 from reconciler.reconcile.render_text import (
@@ -20,8 +22,9 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("`", "'")
 
 
-def render_markdown(plan: Plan) -> str:
-    """A heading, a summary, one table row per change, notes, and the fingerprint."""
+def render_markdown(plan: Plan, plans_path: str = "plans") -> str:
+    """A heading, a summary, one table row per change, notes, the fingerprint, and the exact
+    `apply` command for this plan: same folder (`plans_path`, as given to diff), same options."""
     lines = ["## Stripe plan", ""]
     if not plan.has_changes:
         lines.append("**No changes**: Stripe matches the plan files.")
@@ -50,6 +53,7 @@ def render_markdown(plan: Plan) -> str:
         f"Fingerprint: `{plan.fingerprint}`",
         "",
         "Apply exactly this plan with "
-        f"`reconciler apply --yes{flags} --fingerprint {plan.fingerprint}`.",
+        f"`reconciler apply {shlex.quote(plans_path)} --yes{flags} "
+        f"--fingerprint {plan.fingerprint}`.",
     ]
     return "\n".join(lines) + "\n"

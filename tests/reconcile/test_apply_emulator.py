@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 import stripe
 
 from reconciler.model import Catalog
@@ -48,9 +50,16 @@ def test_the_whole_loop_on_the_example_plans(
     assert code == 0, err
     assert err.splitlines()[-1] == "Applied 12 change(s) with 15 write(s)."
     emulator.reset_counters()
-    # A rerun of the same job (stale reviewed fingerprint) finds nothing to do and succeeds.
-    code, out, _ = run("apply", str(folder), "--yes", "--fingerprint", fingerprint)
-    assert (code, out.splitlines()[0]) == (0, "No changes: Stripe matches the plan files.")
+    # A rerun with the reviewed fingerprint computes an empty plan, which is not the reviewed
+    # one: refused (exit 1) like any other plan, and nothing is written.
+    code, out, err = run("apply", str(folder), "--yes", "--fingerprint", fingerprint)
+    assert (code, out.splitlines()[0]) == (1, "No changes: Stripe matches the plan files.")
+    empty = json.loads(run("diff", str(folder), "--format", "json")[1])["fingerprint"]
+    assert err.splitlines()[-1] == (
+        f"error: the plan for {folder} has fingerprint {empty} ({folder} is in sync: nothing "
+        f"to apply), not the reviewed {fingerprint}: Stripe or the plan files changed since "
+        f"the review, or {folder} is not the folder that was diffed; run diff again"
+    )
     assert writes(emulator) == 0
     code, out, _ = run("diff", str(folder), "--format", "json")
     assert code == 0
@@ -63,6 +72,31 @@ def test_other_fingerprint_is_refused(run: Run, emulator: EmulatorControl, plans
     assert code == 1
     assert "not the reviewed " + "0" * 64 in err
     assert writes(emulator) == 0
+
+
+def test_markdown_hint_names_the_diffed_folder_and_applies_exactly_that_plan(
+    run: Run, emulator: EmulatorControl, plans_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The case: the reviewed folder is not plans/, and plans/ is already in sync.
+    monkeypatch.chdir(plans_dir.parent)
+    write_plans(plans_dir, Catalog((product("pro", price("pro_monthly")),)))
+    assert run("apply", "plans", "--yes")[0] == 0
+    reviewed = plans_dir.parent / "my plans"
+    write_plans(reviewed, Catalog((product("team", price("team_monthly")),)))
+    code, out, _ = run("diff", "my plans", "--format", "markdown")
+    assert code == 2
+    hint = out.splitlines()[-1]
+    fingerprint = json.loads(run("diff", "my plans", "--format", "json")[1])["fingerprint"]
+    assert hint == (
+        "Apply exactly this plan with "
+        f"`reconciler apply 'my plans' --yes --fingerprint {fingerprint}`."
+    )
+    emulator.reset_counters()
+    code, _, err = run("apply", "plans", "--yes", "--fingerprint", fingerprint)
+    assert code == 1 and "(plans is in sync: nothing to apply)" in err
+    assert writes(emulator) == 0
+    code, _, err = run(*shlex.split(hint.split("`")[1])[1:])
+    assert (code, err.splitlines()[-1]) == (0, "Applied 2 change(s) with 3 write(s).")
 
 
 def test_replacement_keeps_one_active_price_per_lookup_key_and_moves_the_default(
