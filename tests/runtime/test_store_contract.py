@@ -233,6 +233,20 @@ def test_mask_url_without_password_is_unchanged() -> None:
     assert mask_url("rediss://:pw@h:1/2") == "rediss://:***@h:1/2"
 
 
+def test_sqlite_url_whose_folder_is_missing_is_refused(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder" / "deeper" / "store.sqlite3"
+    with pytest.raises(ReconcilerError) as refused:
+        open_store(f"sqlite:///{missing}")
+    assert str(refused.value) == (
+        f"the SQLite store {missing} cannot be opened: its folder {missing.parent} does not "
+        "exist (create the folder, or fix REDIS_URL)"
+    )
+    assert not (tmp_path / "no-such-folder").exists()
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    assert store.description == f"SQLite store at {tmp_path / 'store.sqlite3'}"
+    store.close()
+
+
 def test_unsupported_url_and_default_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ReconcilerError, match="unsupported store URL scheme 'http'"):
         open_store("http://example.com")

@@ -38,7 +38,15 @@ def open_store(url: str | None, record_cache: bool = True) -> Store:
         path = rest[2:] if rest.startswith("//") else rest
         if not path:
             raise ReconcilerError("a sqlite: store URL needs a file path (sqlite:///path)")
-        return SqliteStore(Path(path), record_cache)
+        # `sqlite:///` + an absolute path gives four slashes; POSIX would keep two of them.
+        target = Path("/" + path.lstrip("/") if path.startswith("/") else path)
+        if not target.parent.is_dir():
+            # A typo must not quietly create folders (at the filesystem root, even).
+            raise ReconcilerError(
+                f"the SQLite store {target} cannot be opened: its folder {target.parent} does "
+                "not exist (create the folder, or fix REDIS_URL)"
+            )
+        return SqliteStore(target, record_cache)
     if scheme in REDIS_SCHEMES:
         # Imported here so the embedded store works without loading redis-py.
         from reconciler.runtime.store.redis_store import RedisStore

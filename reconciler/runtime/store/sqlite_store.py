@@ -79,7 +79,8 @@ class SqliteStore:
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # One level only (the default `.reconciler/`): never a whole missing tree.
+            self.path.parent.mkdir(exist_ok=True)
         except OSError as exc:
             raise StoreUnavailable(f"{self.description} cannot be created: {exc}") from exc
         with self._errors():
