@@ -7,6 +7,10 @@ What is retried, in this order:
    5xx are retried.
 3. Any other 4xx is a mistake in the request and is never retried.
 
+When no connection opens at all (refused, unknown host, connect timeout), at most
+`max_connect_attempts` (3) are made, so a wrong STRIPE_API_BASE is reported within a second
+or so. Every retry is logged (`reconciler.retry`), which the command line shows on stderr.
+
 The SDK's own `max_network_retries` already retries connection errors, 409 and 5xx and honours
 `Stripe-Should-Retry`, but not a plain 429, and its retries bypass a client-side rate limiter;
 so code that uses this policy builds its client with `max_network_retries=0`. Every write
@@ -17,6 +21,7 @@ Use: `call_with_retry(lambda: client.v1.customers.create(...), policy, before=li
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -25,7 +30,11 @@ from typing import TypeVar
 
 import stripe
 
+from reconciler.stripe_client import cannot_connect, connection_problem
+
 T = TypeVar("T")
+# Each retry is logged here; the command line shows these lines on stderr.
+log = logging.getLogger("reconciler.retry")
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,8 @@ class RetryPolicy:
     the same 429 do not come back in step), or at least a `Retry-After` the answer asked for."""
 
     max_attempts: int = 8
+    # When no connection can be opened at all (refused, unknown host): say so within a second.
+    max_connect_attempts: int = 3
     base_delay: float = 0.25
     max_delay: float = 20.0
 
@@ -73,6 +84,8 @@ def should_retry(exc: BaseException) -> bool:
 def failure_reason(exc: BaseException) -> str:
     """A one-line description of a failed call for reports: status, Stripe's message and the
     request id, never the request itself (so never a key)."""
+    if isinstance(exc, stripe.APIConnectionError):
+        return connection_problem(exc)
     if isinstance(exc, stripe.StripeError):
         status = exc.http_status
         kind = f"HTTP {status}" if status is not None else type(exc).__name__
@@ -110,9 +123,17 @@ def call_with_retry(
         try:
             return fn()
         except Exception as exc:
-            if attempt >= policy.max_attempts or not should_retry(exc):
+            limit = policy.max_connect_attempts if cannot_connect(exc) else policy.max_attempts
+            if attempt >= min(limit, policy.max_attempts) or not should_retry(exc):
                 raise
             delay = max(policy.delay(attempt), _retry_after(exc))
+            log.warning(
+                "%s; retrying in %.1f s (attempt %d of at most %d)",
+                failure_reason(exc),
+                delay,
+                attempt + 1,
+                limit,
+            )
             if on_retry is not None:
                 on_retry(exc, attempt, delay)
             sleep(delay)

@@ -8,9 +8,11 @@ request id only.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import stripe
 
@@ -20,6 +22,12 @@ from reconciler.model import Mode
 DEFAULT_API_BASE = "https://api.stripe.com"
 LIVE_PREFIXES = ("sk_live_", "rk_live_")
 TEST_PREFIXES = ("sk_test_", "rk_test_")
+# Seconds to open a connection (an address that drops packets fails fast), and for an answer
+# (the SDK's default).
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 80.0
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^\"')]+)")
+_HOST = re.compile(r"host='([^']+)', port=(\d+)")
 
 
 def mask(secret: str) -> str:
@@ -62,8 +70,24 @@ class StripeSettings:
                 "(sk_test_, sk_live_, rk_test_ or rk_live_)"
             )
         base = env.get("STRIPE_API_BASE", "").strip() or DEFAULT_API_BASE
+        _check_api_base(base)
         secret = env.get("STRIPE_WEBHOOK_SECRET", "").strip() or None
         return cls(api_key=key, api_base=base.rstrip("/"), webhook_secret=secret)
+
+
+def _check_api_base(base: str) -> None:
+    parts = urlsplit(base)
+    try:
+        _ = parts.port  # raises for a port that is not a number
+        port_ok = True
+    except ValueError:
+        port_ok = False
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise ReconcilerError(
+            f"STRIPE_API_BASE is {base!r}, not an http:// or https:// address: fix "
+            "STRIPE_API_BASE (http://127.0.0.1:12111 for `reconciler emulator`) or unset it "
+            "to use Stripe"
+        )
 
 
 def make_client(settings: StripeSettings, max_network_retries: int = 2) -> stripe.StripeClient:
@@ -73,6 +97,34 @@ def make_client(settings: StripeSettings, max_network_retries: int = 2) -> strip
         settings.api_key,
         base_addresses={"api": base, "files": base, "connect": base, "meter_events": base},
         max_network_retries=max_network_retries,
+        http_client=stripe.RequestsClient(timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)),
+    )
+
+
+def cannot_connect(exc: BaseException) -> bool:
+    """True when no connection could be opened at all (refused, unknown host, connect
+    timeout), as opposed to one dropped mid-request: retrying the former rarely helps."""
+    text = str(exc)
+    return isinstance(exc, stripe.APIConnectionError) and (
+        "NewConnectionError" in text or "ConnectTimeout" in text
+    )
+
+
+def connection_problem(exc: stripe.APIConnectionError) -> str:
+    """What went wrong reaching the API, and which variable to check, instead of the SDK's
+    "let us know at support" text."""
+    text = str(exc)
+    host = _HOST.search(text)
+    where = f" at {host[1]}:{host[2]}" if host else ""
+    errno = _ERRNO.search(text)
+    if errno:
+        reason = errno[1].strip()
+    elif "timed out" in text or "Timeout" in text:
+        reason = "no answer in time"
+    else:
+        reason = text.rpartition("(Network error: ")[2].rstrip(")").strip()[:200]
+    return (
+        f"cannot connect to the Stripe API{where} ({reason}): check STRIPE_API_BASE and the network"
     )
 
 
@@ -81,6 +133,8 @@ def stripe_errors(action: str) -> Iterator[None]:
     """Turn an SDK error into a StripeCallError that names the action and keeps the request id."""
     try:
         yield
+    except stripe.APIConnectionError as exc:
+        raise StripeCallError(f"{action}: {connection_problem(exc)}", exc.request_id) from exc
     except stripe.StripeError as exc:
         message = exc.user_message or str(exc) or type(exc).__name__
         raise StripeCallError(f"{action}: {message}", exc.request_id, exc.code) from exc

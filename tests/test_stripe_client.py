@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import socket
+from pathlib import Path
 
 import pytest
 
 from reconciler.cli import main
 from reconciler.errors import ReconcilerError
 from reconciler.stripe_client import StripeSettings, mask
+from reconciler.testing import free_port
+
+PLANS = Path(__file__).parents[1] / "plans"
 
 LONG_TEST_KEY = "sk_test_" + "a1b2c3d4e5f6g7h8i9j0k1l2"
 
@@ -65,3 +70,34 @@ def test_emulator_on_a_taken_port_says_so(capsys: pytest.CaptureFixture[str]) ->
     assert capsys.readouterr().err == (
         f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
     )
+
+
+@pytest.mark.parametrize("base", ["localhost:12111", "127.0.0.1:12111", "ftp://x", "http://h:port"])
+def test_api_base_must_be_an_http_address(base: str) -> None:
+    with pytest.raises(ReconcilerError) as refused:
+        StripeSettings.from_env({"STRIPE_API_KEY": LONG_TEST_KEY, "STRIPE_API_BASE": base})
+    assert str(refused.value) == (
+        f"STRIPE_API_BASE is {base!r}, not an http:// or https:// address: fix STRIPE_API_BASE "
+        "(http://127.0.0.1:12111 for `reconciler emulator`) or unset it to use Stripe"
+    )
+
+
+def test_unreachable_api_base_says_so_and_logs_each_retry(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = free_port()
+    monkeypatch.setenv("STRIPE_API_KEY", LONG_TEST_KEY)
+    monkeypatch.setenv("STRIPE_API_BASE", f"http://127.0.0.1:{port}")
+    assert main(["diff", str(PLANS)]) == 1
+    problem = (
+        f"cannot connect to the Stripe API at 127.0.0.1:{port} (Connection refused): check "
+        "STRIPE_API_BASE and the network"
+    )
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "reading the Stripe catalog (test mode, key sk_test_***k1l2)"
+    # Three attempts at most when no connection opens: each retry is one line, then the error.
+    assert [re.sub(r"in \d+\.\d s", "in N s", line) for line in lines[1:]] == [
+        f"{problem}; retrying in N s (attempt 2 of at most 3)",
+        f"{problem}; retrying in N s (attempt 3 of at most 3)",
+        f"error: reading products: {problem}",
+    ]

@@ -10,6 +10,7 @@ share helpers through `output`, `planning` and `bulk`, never through each other'
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -75,10 +76,27 @@ def split_debug(argv: Sequence[str]) -> tuple[list[str], bool]:
     return [a for a in args[:end] if a != DEBUG_FLAG] + args[end:], debug
 
 
+class EchoHandler(logging.Handler):
+    """Log records as plain lines on whatever stderr is at the time (tests swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
+
+
+def log_retries_to_stderr() -> None:
+    """Each retry of a Stripe call (`reconciler.retry`) becomes a line on stderr."""
+    logger = logging.getLogger("reconciler.retry")
+    if not any(isinstance(h, EchoHandler) for h in logger.handlers):
+        logger.addHandler(EchoHandler())
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code; usage errors give 1 (click's 2 would
     read as "changes pending")."""
     args, debug = split_debug(sys.argv[1:] if argv is None else argv)
+    log_retries_to_stderr()
     try:
         code = cli.main(
             args=args, prog_name="reconciler", standalone_mode=False, obj={"debug": debug}
