@@ -10,8 +10,9 @@ from reconciler.cli.output import emit_json, format_option, note
 from reconciler.errors import PlanError
 from reconciler.model import Config
 from reconciler.plans.dump import SCHEMA_FOLDER
+from reconciler.plans.merge import merge_entries
 from reconciler.plans.schema import write_schemas
-from reconciler.reconcile.importer import ImportResult, catalog_to_plans
+from reconciler.reconcile.importer import CONFIG_FILE, ImportResult, catalog_to_plans
 from reconciler.stripe_catalog import read_live_catalog
 from reconciler.stripe_client import StripeSettings, make_client
 
@@ -105,5 +106,9 @@ def write_plans(result: ImportResult, out: Path, force: bool) -> list[Path]:
         raise PlanError(f"refusing to overwrite {', '.join(existing)} (use --force)")
     out.mkdir(parents=True, exist_ok=True)
     for target in targets:
-        target.write_text(result.files[target.name], encoding="utf-8")
+        text = result.files[target.name]
+        if target.name == CONFIG_FILE and target.is_file():
+            # Keep what the catalog does not define (default plan, URLs, comments...).
+            text = merge_entries(target.read_text(encoding="utf-8"), text) or text
+        target.write_text(text, encoding="utf-8")
     return targets

@@ -170,6 +170,28 @@ def test_add_ons_and_richer_limits_survive_apply_import_and_diff(run: Run, tmp_p
     assert run("diff", str(out_dir))[0] == 0
 
 
+def test_import_force_keeps_what_the_catalog_does_not_define(run: Run, tmp_path: Path) -> None:
+    folder = shutil.copytree(EXAMPLE, tmp_path / "plans")
+    assert run("apply", str(folder), "--yes")[0] == 0
+    config = (folder / "reconciler.yaml").read_text()
+    (folder / "pro.yaml").write_text("product: {key: pro, name: Stale}\n")
+    # The modeline is the one comment import rewrites: its schemas are in the folder now.
+    config = config.replace("$schema=../schemas/", "$schema=schemas/")
+    code, _, err = run("import", "--out", str(folder), "--force")
+    assert code == 0, err
+    # default_plan, urls, default_limits, environments and every comment stay as written.
+    assert (folder / "reconciler.yaml").read_text() == config
+    assert "name: Pro\n" in (folder / "pro.yaml").read_text()
+    code, _, err = run(
+        "import", "--out", str(folder), "--force", "--limits-prefix", "lim:", "--features-prefix", "feat:"
+    )
+    assert code == 0, err
+    assert (folder / "reconciler.yaml").read_text() == config.replace(
+        'metadata_prefixes:\n  limits: "limits:"\n  features: "features:"\n',
+        "metadata_prefixes:\n  limits: 'lim:'\n  features: 'feat:'\n",
+    )
+
+
 def test_import_of_an_unmanaged_catalog_then_adopt(
     run: Run, stripe_client: stripe.StripeClient, tmp_path: Path
 ) -> None:
