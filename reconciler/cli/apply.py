@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from reconciler.cli.output import note
-from reconciler.cli.planning import RENDERERS, plan_for, plan_options
+from reconciler.cli.planning import plan_for, plan_options, show_plan
 from reconciler.errors import ApplyFailed, PlanRefused
 from reconciler.reconcile.apply import apply_plan
 from reconciler.stripe_client import StripeSettings, make_client
@@ -54,7 +54,7 @@ def apply(
     if planned is None:
         return 1
     plan = planned.plan
-    click.echo(RENDERERS[fmt](plan, path), nl=False)
+    show_plan(fmt, plan, path)
     if fingerprint is not None and fingerprint != plan.fingerprint:
         # Even an empty plan: it may be another folder than the one reviewed.
         changed = "" if plan.has_changes else f" ({path} is in sync: nothing to apply)"

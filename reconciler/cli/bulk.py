@@ -155,7 +155,7 @@ def run_sync_all_command(
 ) -> int:
     """`sync --all` (and `backfill subscriptions`): refresh every mapped customer's cache.
     `live=False` refuses a live key (`backfill` asks for `--live`)."""
-    from reconciler.backfill.progress import Progress
+    from reconciler.backfill.progress import Progress, handover
     from reconciler.backfill.subscriptions import run_sync_all
 
     bulk = BulkContext(rate, endpoint_rate, concurrency, shard, live)
@@ -170,11 +170,12 @@ def run_sync_all_command(
                 bulk.shard,
                 bulk.concurrency,
                 listed.advance,
-                written.advance,
+                # The writes start once the listing is done: their line takes over then.
+                handover(listed, written),
             )
         finally:
             listed.close()
-        written.close()
+            written.close()
     finally:
         bulk.store.close()
     return finish(report, report_path, fmt)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from reconciler.cli.planning import RENDERERS, plan_for, plan_options
+from reconciler.cli.planning import plan_for, plan_options, show_plan
 
 
 @click.command()
@@ -18,5 +18,5 @@ def diff(path: str, fmt: str, prune: bool, adopt: bool, migrate_subscribers: boo
     planned = plan_for(path, prune, adopt, migrate_subscribers)
     if planned is None:
         return 1
-    click.echo(RENDERERS[fmt](planned.plan, path), nl=False)
+    show_plan(fmt, planned.plan, path)
     return 2 if planned.plan.has_changes else 0

@@ -3,6 +3,7 @@ reviewed with `diff` matches the one `apply` computes."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -25,6 +26,35 @@ RENDERERS: dict[str, Callable[[Plan, str], str]] = {
     "json": lambda plan, _path: render_json(plan),
     "markdown": render_markdown,
 }
+
+
+# The first line of each change, coloured by its action as Terraform colours its plan.
+STYLES = {"+": "green", "~": "yellow", "-/+": "magenta", "-": "red", "!": "yellow"}
+
+
+def colour_plan(text: str) -> str:
+    """The text plan with each change's (and warning's) first line coloured by its symbol."""
+    out = []
+    for line in text.splitlines(keepends=True):
+        colour = STYLES.get(line.split(" ", 1)[0])
+        body = line.rstrip("\n")
+        out.append(click.style(body, fg=colour) + line[len(body) :] if colour else line)
+    return "".join(out)
+
+
+def colour_wanted() -> bool | None:
+    """False when NO_COLOR is set and not empty (no-color.org); else None, so click colours
+    a terminal and strips the colour from pipes and files."""
+    return False if os.environ.get("NO_COLOR") else None
+
+
+def show_plan(fmt: str, plan: Plan, path: str) -> None:
+    """Print the plan on stdout in `fmt`; the text form in colour on a terminal."""
+    text = RENDERERS[fmt](plan, path)
+    if fmt == "text":
+        click.echo(colour_plan(text), nl=False, color=colour_wanted())
+    else:
+        click.echo(text, nl=False)
 
 
 def plan_options(command: F) -> F:

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from reconciler.backfill.inputs import InputProblem
-from reconciler.backfill.progress import Progress, format_eta, progress_line
+from reconciler.backfill.progress import Progress, format_eta, handover, progress_line
 from reconciler.backfill.report import Report, Tally
 from reconciler.backfill.shard import InvalidShard, Shard
 
@@ -127,3 +127,39 @@ def test_progress_redraws_in_place_on_a_terminal() -> None:
     assert stream.getvalue() == (
         "\r\x1b[2Kcustomers [########################] 4/4 4.0/s ETA 0:00\n"
     )
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_on_a_narrow_terminal_is_cut_to_its_width() -> None:
+    stream = Tty()
+    clock = Clock()
+    progress = Progress("customers", 4, stream, interval=3600, clock=clock, width=lambda: 30)
+    progress.advance(2)
+    clock.now = 1.0
+    progress.close()
+    progress.close()  # a second close writes nothing
+    assert stream.getvalue() == "\r\x1b[2Kcustomers [############------\n"
+    assert len("customers [############------") == 29
+
+
+def test_the_write_phase_takes_over_the_live_line() -> None:
+    stream = io.StringIO()
+    clock = Clock()
+    listed = Progress("read", 0, stream, interval=3600, clock=clock).start()
+    written = Progress("synced", 0, stream, interval=3600, clock=clock)
+    listed.advance(3)
+    clock.now = 1.0
+    advance = handover(listed, written)
+    assert not written.started
+    advance(1)
+    assert written.started
+    assert stream.getvalue() == "read 3 3.0/s ETA ?\n"
+    advance(1)
+    clock.now = 2.0
+    listed.close()
+    written.close()
+    assert stream.getvalue() == "read 3 3.0/s ETA ?\nsynced 2 2.0/s ETA ?\n"
