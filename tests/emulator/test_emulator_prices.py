@@ -363,4 +363,3 @@ def test_lookup_keys_filter_takes_at_most_ten(
     with pytest.raises(stripe.InvalidRequestError) as caught:
         client.v1.prices.list(params={"lookup_keys": keys})
     assert caught.value.param == "lookup_keys"
-

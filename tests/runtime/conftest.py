@@ -63,6 +63,16 @@ def push_plans(client: stripe.StripeClient, plans: Plans) -> dict[str, str]:
     return ids
 
 
+def plans_folder(folder: Path, files: dict[str, str]) -> Plans:
+    """Write plan files into `folder` and load them (they must be valid)."""
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    loaded = load_plans(folder)
+    assert loaded.plans is not None, [d.format() for d in loaded.diagnostics]
+    return loaded.plans
+
+
 @pytest.fixture
 def plans() -> Plans:
     return example_plans()

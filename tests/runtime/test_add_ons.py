@@ -11,10 +11,9 @@ import stripe
 
 from reconciler.errors import LimitExceeded
 from reconciler.model import Limit, Plans
-from reconciler.plans import load_plans
 from reconciler.runtime.store import Store
 from reconciler.testing import EmulatorControl
-from tests.runtime.conftest import Served, make_billing, push_plans
+from tests.runtime.conftest import Served, make_billing, plans_folder, push_plans
 
 FILES = {
     "reconciler.yaml": "default_limits:\n  seats: 1\n  credits: 0\ndefault_plan: free\n"
@@ -50,13 +49,7 @@ prices:
 
 @pytest.fixture
 def plans(tmp_path: Path) -> Plans:
-    folder = tmp_path / "plans"
-    folder.mkdir()
-    for name, text in FILES.items():
-        (folder / name).write_text(text)
-    loaded = load_plans(folder)
-    assert loaded.plans is not None, [d.format() for d in loaded.diagnostics]
-    return loaded.plans
+    return plans_folder(tmp_path / "plans", FILES)
 
 
 @pytest.fixture

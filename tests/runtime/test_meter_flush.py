@@ -19,10 +19,9 @@ import pytest
 import stripe
 
 from reconciler.model import Plans
-from reconciler.plans import load_plans
 from reconciler.runtime.store import Store
 from reconciler.testing import EmulatorControl
-from tests.runtime.conftest import TEST_KEY, make_billing, push_plans
+from tests.runtime.conftest import TEST_KEY, make_billing, plans_folder, push_plans
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = {
@@ -39,18 +38,12 @@ CONSUMES = 100_000
 
 @pytest.fixture
 def plans_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "plans"
-    folder.mkdir()
-    for name, text in FILES.items():
-        (folder / name).write_text(text)
-    return folder
+    return tmp_path / "plans"
 
 
 @pytest.fixture
 def plans(plans_dir: Path) -> Plans:
-    loaded = load_plans(plans_dir)
-    assert loaded.plans is not None
-    return loaded.plans
+    return plans_folder(plans_dir, FILES)
 
 
 # A process consuming N times (amounts 1-3) on random entities; prints {entity: total}.
