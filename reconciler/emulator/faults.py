@@ -31,6 +31,7 @@ KNOWN_SETTINGS = {
     "error_point",
     "error_methods",
     "fail_requests",
+    "seed",
 }
 
 
@@ -146,6 +147,10 @@ def _validated(settings: dict[str, Any]) -> dict[str, Any]:
             clean[name] = _point(name, value)
         elif name == "error_methods":
             clean[name] = _methods(value)
+        elif name == "seed":
+            # Seeds the draws of error_rate, so a test's faults strike the same requests on
+            # every run (with the requests in the same order).
+            clean[name] = _integer(name, value, 0, 2**63 - 1)
         else:
             if not isinstance(value, list):
                 raise ValueError("fail_requests must be a list of rules")
@@ -182,6 +187,8 @@ class Faults:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _global: _Window = field(default_factory=_Window, repr=False)
     _endpoints: dict[str, _Window] = field(default_factory=dict, repr=False)
+    _draws: random.Random = field(default_factory=random.Random, repr=False)
+    seed: int | None = None
 
     def update(self, settings: dict[str, Any]) -> None:
         """Apply the keys present (all checked first); missing keys keep their values."""
@@ -189,6 +196,8 @@ class Faults:
         with self._lock:
             for name, value in clean.items():
                 setattr(self, name, value)
+            if "seed" in clean:
+                self._draws = random.Random(clean["seed"])
 
     def clear(self) -> None:
         with self._lock:
@@ -197,6 +206,7 @@ class Faults:
             self.error_point, self.error_methods = "before", None
             self.webhook_duplicate = self.webhook_shuffle = False
             self.fail_requests = []
+            self.seed, self._draws = None, random.Random()
             self._global = _Window()
             self._endpoints = {}
 
@@ -213,6 +223,7 @@ class Faults:
                 "webhook_duplicate": self.webhook_duplicate,
                 "webhook_shuffle": self.webhook_shuffle,
                 "fail_requests": [rule.describe() for rule in self.fail_requests],
+                "seed": self.seed,
             }
 
     def over_rate_limit(self, now: float, endpoint: str) -> bool:
@@ -240,7 +251,7 @@ class Faults:
                     return Injection(rule.status, rule.point)
             methods = self.error_methods
             chosen = methods is None or method in methods
-            if chosen and self.error_rate > 0 and random.random() < self.error_rate:
+            if chosen and self.error_rate > 0 and self._draws.random() < self.error_rate:
                 return Injection(500, self.error_point)
             return None
 

@@ -117,6 +117,28 @@ def test_missing_keys_keep_their_values(control: EmulatorControl) -> None:
     )
 
 
+def test_a_seed_makes_the_injected_errors_repeat(
+    client: stripe.StripeClient, control: EmulatorControl
+) -> None:
+    def struck() -> list[bool]:
+        control.faults(error_rate=0.5, seed=7)
+        outcomes = []
+        for _ in range(12):
+            try:
+                client.v1.products.list()
+                outcomes.append(False)
+            except stripe.APIError:
+                outcomes.append(True)
+        control.clear_faults()
+        return outcomes
+
+    first = struck()
+    assert struck() == first
+    # random.Random(7) draws 0.32, 0.15, 0.65, ...: an error exactly where a draw is below 0.5.
+    assert first[:3] == [True, True, False]
+    assert control._call("GET", "faults")["seed"] is None
+
+
 def test_counters_collapse_ids_and_track_peaks(
     client: stripe.StripeClient, control: EmulatorControl
 ) -> None:
