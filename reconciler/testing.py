@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -25,6 +25,15 @@ def refuse_live_keys(environ: dict[str, str] | None = None) -> str | None:
         if "STRIPE" in name and value.strip().startswith(LIVE_KEY_PREFIXES):
             return name
     return None
+
+
+def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll for something delivered asynchronously (an invalidation, a queued re-read),
+    failing after `timeout` seconds: a bound, not a timing assertion."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.005)
 
 
 def free_port() -> int:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,16 +15,9 @@ from reconciler.runtime.store import EntityRecord, keys, open_store, record_cach
 from reconciler.runtime.store.record_cache import RecordCache
 from reconciler.runtime.store.redis_store import RedisStore
 from reconciler.runtime.store.sqlite_store import SqliteStore
+from reconciler.testing import eventually
 
 SUB = {"subscription_id": "sub_1", "status": "active", "price_id": "price_1"}
-
-
-def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Poll for an asynchronous delivery (an invalidation), failing after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.005)
 
 
 # The pure rules ------------------------------------------------------------------------
