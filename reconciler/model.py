@@ -219,13 +219,32 @@ class Product(ProductTerms):
 
 
 @dataclass(frozen=True)
+class AccountObject:
+    """An object of an account-level kind (a meter, coupon, promotion code, Entitlements
+    feature or product feature) as the plan files declare it. `terms` are its Stripe fields as
+    the kind declares them (`reconciler.kinds`); `key` is its identity: a meter's event name,
+    a coupon's plan key, a promotion code's code, a feature's lookup key."""
+
+    kind: str
+    key: str
+    terms: Mapping[str, Any]
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    # The plan key other objects use to name it (a meter's `key`), when it differs from `key`.
+    alias: str | None = None
+
+
+@dataclass(frozen=True)
 class Catalog:
-    """Every product, sorted by key."""
+    """Every product, sorted by key, and the account-level objects, sorted by kind and key."""
 
     products: tuple[Product, ...] = ()
+    objects: tuple[AccountObject, ...] = ()
 
     def product(self, key: str) -> Product | None:
         return next((p for p in self.products if p.key == key), None)
+
+    def objects_of(self, kind: str) -> tuple[AccountObject, ...]:
+        return tuple(o for o in self.objects if o.kind == kind)
 
     def prices(self) -> tuple[tuple[Product, Price], ...]:
         return tuple((prod, price) for prod in self.products for price in prod.prices)
@@ -254,6 +273,8 @@ class Config:
     urls: Urls = field(default_factory=Urls)
     environments: Mapping[Mode, Urls] = field(default_factory=dict)
     on_store_unavailable: Literal["fail", "default_plan"] = "fail"
+    # Keep each boolean feature as a Stripe Entitlements feature attached to its products.
+    stripe_entitlements: bool = False
 
     def urls_for(self, mode: Mode) -> Urls:
         """The URLs for a key's mode: the environment's values over the shared ones."""

@@ -68,7 +68,8 @@ def import_plans(
         raise click.BadParameter("the prefixes must be non-empty and differ", param_hint="prefix")
     config = Config(limits_prefix=limits_prefix, features_prefix=features_prefix)
     result = catalog_to_plans(
-        read_live_catalog(make_client(settings, max_network_retries=0), config), config
+        read_live_catalog(make_client(settings, max_network_retries=0), config, objects=True),
+        config,
     )
     if result.lost and not allow_loss:
         listed = "".join(f"\n  {item}" for item in result.lost)

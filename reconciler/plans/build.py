@@ -7,6 +7,7 @@ from typing import Any, cast
 from reconciler.kinds import PRICE, PRODUCT
 from reconciler.model import (
     UNLIMITED,
+    AccountObject,
     Catalog,
     Config,
     FeatureValue,
@@ -92,8 +93,40 @@ def build_config(data: dict[str, Any]) -> Config:
         urls=_urls(data.get("urls")),
         environments=environments,
         on_store_unavailable=data.get("on_store_unavailable", "fail"),
+        stripe_entitlements=bool(data.get("stripe_entitlements", False)),
     )
 
 
 def build_catalog(products: list[dict[str, Any]]) -> Catalog:
     return Catalog(tuple(sorted((build_product(p) for p in products), key=lambda p: p.key)))
+
+
+def granted_features(product: Product) -> tuple[str, ...]:
+    """The boolean features a product grants: true on the product or on any of its prices."""
+    names = {name for name, value in product.features.items() if value is True}
+    for price in product.prices:
+        names.update(name for name, value in price.features.items() if value is True)
+    return tuple(sorted(names))
+
+
+def entitlement_objects(catalog: Catalog) -> tuple[AccountObject, ...]:
+    """Stripe Entitlements features for the plans' boolean features (lookup key and name are
+    the feature's name), and one product feature per product that grants each."""
+    features: dict[str, AccountObject] = {}
+    attached: list[AccountObject] = []
+    for product in catalog.products:
+        for name in granted_features(product):
+            features.setdefault(
+                name, AccountObject("feature", name, {"lookup_key": name, "name": name})
+            )
+            terms = {"product": product.key, "entitlement_feature": name}
+            attached.append(AccountObject("product_feature", f"{product.key}/{name}", terms))
+    return (*features.values(), *attached)
+
+
+def with_objects(catalog: Catalog, declared: tuple[AccountObject, ...], config: Config) -> Catalog:
+    """The catalog with its account-level objects: those declared, and with
+    `stripe_entitlements` the Entitlements features its boolean features derive."""
+    derived = entitlement_objects(catalog) if config.stripe_entitlements else ()
+    objects = sorted((*declared, *derived), key=lambda o: (o.kind, o.key))
+    return Catalog(catalog.products, tuple(objects))

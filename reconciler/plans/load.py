@@ -10,9 +10,10 @@ from pathlib import Path
 
 from reconciler.diagnostics import Diagnostic, has_errors
 from reconciler.model import Plans
-from reconciler.plans.build import build_catalog, build_config
+from reconciler.plans.build import build_catalog, build_config, with_objects
 from reconciler.plans.checks import SourceFile, check_sources
-from reconciler.plans.schema import validate_document
+from reconciler.plans.objects import build_objects, check_objects, is_objects_file
+from reconciler.plans.schema import SchemaName, validate_document
 from reconciler.plans.yamldoc import YamlDocument, YamlSyntaxError, parse_yaml
 
 CONFIG_NAMES = ("reconciler.yaml", "reconciler.yml")
@@ -108,21 +109,33 @@ def load_plans(root: str | Path) -> LoadResult:
     sources: list[SourceFile] = []
     for path in files:
         shown = str(path)
-        kind = "config" if path.name in CONFIG_NAMES else "product"
         doc = _read(path, shown)
         if isinstance(doc, Diagnostic):
             diagnostics.append(doc)
             continue
-        schema_problems = validate_document("config" if kind == "config" else "product", shown, doc)
+        kind: SchemaName = "config" if path.name in CONFIG_NAMES else "product"
+        if kind == "product" and is_objects_file(doc.data):
+            kind = "objects"
+        schema_problems = validate_document(kind, shown, doc)
         diagnostics.extend(schema_problems)
         if isinstance(doc.data, dict):
             sources.append(SourceFile(shown, kind, doc))
     diagnostics.extend(check_sources(sources))
+    product_keys = {
+        str(s.doc.data["product"].get("key"))
+        for s in sources
+        if s.kind == "product" and isinstance(s.doc.data.get("product"), dict)
+    }
+    objects = [(s.file, s.doc) for s in sources if s.kind == "objects"]
+    diagnostics.extend(check_objects(objects, product_keys))
     diagnostics = sorted(set(diagnostics))
     shown_files = [str(p) for p in files]
     if has_errors(diagnostics):
         return LoadResult(None, diagnostics, shown_files)
     config_data: dict[str, object] = next((s.doc.data for s in sources if s.kind == "config"), {})
     products = [s.doc.data for s in sources if s.kind == "product"]
-    plans = Plans(build_catalog(products), build_config(config_data))
+    config = build_config(config_data)
+    declared = build_objects([s.doc.data for s in sources if s.kind == "objects"])
+    catalog = build_catalog(products)
+    plans = Plans(with_objects(catalog, declared, config), config)
     return LoadResult(plans, diagnostics, shown_files)

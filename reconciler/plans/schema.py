@@ -20,7 +20,7 @@ from reconciler.diagnostics import Diagnostic, format_path
 from reconciler.plans.product_schema import product_file_schema
 from reconciler.plans.yamldoc import Path, YamlDocument
 
-SchemaName = Literal["product", "config"]
+SchemaName = Literal["product", "config", "objects"]
 SCHEMA_DIR = FilePath(__file__).resolve().parent.parent / "schemas"
 
 _TYPE_WORDS = {

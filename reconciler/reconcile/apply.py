@@ -25,6 +25,7 @@ from reconciler.reconcile.changes import (
     Change,
     CreatePrice,
     CreateProduct,
+    ObjectChange,
     ReplacePrice,
     UpdatePrice,
     UpdateProduct,
@@ -44,6 +45,8 @@ class _Context:
     fingerprint: str
     product_ids: dict[str, str] = field(default_factory=dict)
     price_ids: dict[str, str] = field(default_factory=dict)
+    # (kind, key) -> id of account-level objects created earlier in the run.
+    object_ids: dict[tuple[str, str], str] = field(default_factory=dict)
     writes: int = 0
 
     def key(self, change: Change, step: str) -> str:
@@ -60,6 +63,18 @@ class _Context:
         if live is None:
             raise ReconcilerError(f"no Stripe product for {change.product_key!r}")
         return live.id
+
+    def resolve(self, kind: str, key: str) -> str:
+        """The Stripe id of the object a plan key names (created in this run, or live)."""
+        if kind == "product":
+            known = self.product_ids.get(key) or getattr(self.live.product_by_key(key), "id", None)
+        else:
+            known = self.object_ids.get((kind, key)) or next(
+                (o.id for o in self.live.objects_of(kind) if o.key == key and o.active), None
+            )
+        if known is None:
+            raise ReconcilerError(f"no Stripe {kind.replace('_', ' ')} for {key!r}")
+        return str(known)
 
     def price_id(self, lookup_key: str) -> str:
         if lookup_key in self.price_ids:
@@ -143,6 +158,10 @@ def _steps(change: Change) -> Iterator[Step]:
             catalog.archive(ctx.client, "price", change.price_id, ctx.key(change, "archive"))
 
         yield Step(7, change, "archive price", archive_price)
+    elif isinstance(change, ObjectChange):
+        from reconciler.reconcile.apply_objects import object_steps
+
+        yield from object_steps(change)
     elif isinstance(change, ArchiveProduct):
 
         def archive_product(ctx: _Context) -> None:

@@ -15,7 +15,9 @@ from typing import Any, ClassVar, Literal
 from deepdiff import DeepDiff
 
 Action = Literal["create", "update", "replace", "archive"]
-Kind = Literal["product", "price"]
+Kind = Literal[
+    "product", "price", "meter", "coupon", "promotion_code", "feature", "product_feature"
+]
 State = Mapping[str, Any]
 
 
@@ -137,6 +139,54 @@ class ArchivePrice(PriceChange):
         return f"price:{self.lookup_key}" if self.lookup_key else f"price:({self.price_id})"
 
 
+@dataclass(frozen=True, kw_only=True)
+class ObjectChange(Change):
+    """A change to an account-level object (meter, coupon, promotion code, Entitlements
+    feature, product feature); `object_key` is its identity (see `AccountObject`)."""
+
+    object_kind: Kind
+    object_key: str
+    product_key: str = ""
+
+    @property
+    def kind(self) -> Kind:  # type: ignore[override]
+        return self.object_kind
+
+    @property
+    def key(self) -> str:
+        return f"{self.object_kind}:{self.object_key}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateObject(ObjectChange):
+    action: ClassVar[Action] = "create"
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateObject(ObjectChange):
+    action: ClassVar[Action] = "update"
+    object_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplaceObject(ObjectChange):
+    """Stripe cannot change these fields in place: create a new object and retire the old
+    one (deactivate a meter or promotion code; a coupon, which Stripe cannot archive, loses
+    its plan key and stays redeemable)."""
+
+    action: ClassVar[Action] = "replace"
+    object_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArchiveObject(ObjectChange):
+    """Retire an object no plan declares (with --prune): deactivate, or detach a feature."""
+
+    action: ClassVar[Action] = "archive"
+    object_id: str
+    owner_id: str = ""  # a product feature's product
+
+
 @dataclass(frozen=True)
 class Unmanaged:
     """A note about a Stripe object without the ownership marker: never changed unless
@@ -212,17 +262,22 @@ def as_dict(fields: tuple[FieldChange, ...]) -> list[dict[str, Any]]:
 
 
 __all__ = [
+    "ArchiveObject",
     "ArchivePrice",
     "ArchiveProduct",
     "Change",
+    "CreateObject",
     "CreatePrice",
     "CreateProduct",
     "EntitlementImpact",
     "FieldChange",
     "Note",
     "Notice",
+    "ObjectChange",
+    "ReplaceObject",
     "ReplacePrice",
     "Unmanaged",
+    "UpdateObject",
     "UpdatePrice",
     "UpdateProduct",
     "as_dict",

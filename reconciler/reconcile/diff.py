@@ -17,6 +17,7 @@ from reconciler.reconcile.changes import (
     UpdateProduct,
     field_changes,
 )
+from reconciler.reconcile.objects import diff_objects, managed_objects
 from reconciler.reconcile.plan import DiffOptions, Plan
 from reconciler.reconcile.state import (
     desired_price_state,
@@ -46,11 +47,12 @@ def diff(
     for price in live.prices:
         if price.id not in out.matched_prices and live.product_by_id(price.product_id) is None:
             undeclared_price(price, None, live, options, out)
+    diff_objects(desired, live, options, out)
     # The rail's base: active managed prices, not counting old prices an interrupted
     # replacement left active (they lost their lookup key): after a kill mid-replacement the
     # catalog holds both prices of each pair, which must not make the rerun look larger.
     managed = sum(1 for p in live.prices if p.managed and p.price.active and p.price.lookup_key)
-    return Plan(tuple(out.changes), tuple(out.notes), options, managed)
+    return Plan(tuple(out.changes), tuple(out.notes), options, managed, managed_objects(live))
 
 
 def _match_product(product: Product, live: LiveCatalog) -> LiveProduct | None:

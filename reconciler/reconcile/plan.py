@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.reconcile.changes import (
+    ArchiveObject,
     ArchivePrice,
     ArchiveProduct,
     Change,
     EntitlementImpact,
     Note,
+    ObjectChange,
+    ReplaceObject,
     ReplacePrice,
     UpdatePrice,
     UpdateProduct,
@@ -40,7 +44,7 @@ class DiffOptions:
 
 def sort_key(change: Change) -> tuple[int, str, str, int]:
     return (
-        0 if change.kind == "product" else 1,
+        {"product": 0, "price": 1}.get(change.kind, 2),
         change.product_key,
         change.key,
         ACTION_ORDER[change.action],
@@ -86,6 +90,8 @@ def stripe_id(change: Change) -> str | None:
         return change.price_id
     if isinstance(change, ReplacePrice):
         return change.old_price_id
+    if isinstance(change, ObjectChange):
+        return getattr(change, "object_id", None)
     return None
 
 
@@ -126,6 +132,8 @@ class Plan:
     options: DiffOptions = DiffOptions()
     # Active managed prices in Stripe holding a lookup key: the safety rail's base.
     managed_prices: int = 0
+    # Active managed account-level objects by kind: each kind's own rail base.
+    managed_objects: Mapping[str, int] = field(default_factory=dict)
     fingerprint: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -157,20 +165,29 @@ class Plan:
         )
 
     def safety_problem(self) -> str | None:
-        """Why the rail refuses this plan without `--force`, or None when it passes."""
-        base = self.managed_prices
-        if base < MIN_PRICES_FOR_RAIL or self.destructive <= base * MAX_DESTRUCTIVE_SHARE:
-            return None
-        share = self.destructive / base
-        return (
-            f"this plan archives or replaces {self.destructive} of {base} managed prices "
-            f"({share:.0%}, more than {MAX_DESTRUCTIVE_SHARE:.0%}); review it and use --force"
-        )
+        """Why the rail refuses this plan without `--force`, or None when it passes. Prices
+        and each account-level kind have their own rail."""
+        rails = [(self.destructive, self.managed_prices, "prices")]
+        for kind, base in self.managed_objects.items():
+            touched = sum(
+                1
+                for c in self.changes
+                if isinstance(c, ArchiveObject | ReplaceObject) and c.kind == kind
+            )
+            rails.append((touched, base, f"{kind.replace('_', ' ')}s"))
+        for touched, base, noun in rails:
+            if base >= MIN_PRICES_FOR_RAIL and touched > base * MAX_DESTRUCTIVE_SHARE:
+                return (
+                    f"this plan archives or replaces {touched} of {base} managed {noun} "
+                    f"({touched / base:.0%}, more than {MAX_DESTRUCTIVE_SHARE:.0%}); "
+                    "review it and use --force"
+                )
+        return None
 
     def with_changes(self, changes: tuple[Change, ...]) -> Plan:
         """The same plan with changes swapped (impact filled in); the fingerprint is unchanged
         because impact is not part of it."""
-        return Plan(changes, self.notes, self.options, self.managed_prices)
+        return Plan(changes, self.notes, self.options, self.managed_prices, self.managed_objects)
 
 
 def _note_key(note: Note) -> tuple[str, str, str]:

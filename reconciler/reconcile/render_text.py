@@ -11,6 +11,7 @@ from reconciler.reconcile.changes import (
     ArchivePrice,
     ArchiveProduct,
     Change,
+    CreateObject,
     CreatePrice,
     CreateProduct,
     EntitlementImpact,
@@ -21,7 +22,7 @@ from reconciler.reconcile.changes import (
     UpdatePrice,
     UpdateProduct,
 )
-from reconciler.reconcile.plan import Plan
+from reconciler.reconcile.plan import Plan, stripe_id
 from reconciler.reconcile.state import replacement_reasons
 
 SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "archive": "-"}
@@ -56,7 +57,7 @@ def _stripe_id(change: Change) -> str | None:
         return None if change.key.endswith(")") else change.price_id
     if isinstance(change, ReplacePrice):
         return change.old_price_id
-    return None
+    return stripe_id(change)
 
 
 def impact_lines(impact: EntitlementImpact | None) -> list[str]:
@@ -133,7 +134,7 @@ def render_text(plan: Plan) -> str:
     if not plan.has_changes:
         lines.append("No changes: Stripe matches the plan files.")
     for change in plan.changes:
-        creating = isinstance(change, CreateProduct | CreatePrice)
+        creating = isinstance(change, CreateProduct | CreatePrice | CreateObject)
         lines.append(f"{SYMBOLS[change.action]} {title(change)}")
         lines.extend(f"    {field_line(f, creating)}" for f in change.fields)
         lines.extend(f"    # {line}" for line in detail_lines(change))

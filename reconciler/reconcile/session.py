@@ -26,7 +26,7 @@ def make_plan(plans: Plans, client: stripe.StripeClient, options: DiffOptions) -
     """Read Stripe (list calls only), diff, then count subscribers for changes that need it.
     Raises `PlanRefused` for a subscriber migration Stripe would refuse half-way (across
     currencies), before anything is written."""
-    live = read_live_catalog(client, plans.config)
+    live = read_live_catalog(client, plans.config, objects=True)
     plan = diff(plans.catalog, live, options, plans.config)
     counts = count_subscriptions(client, plan, plans.config)
     planned = Planned(with_impact(plan, counts, plans.config) if counts else plan, live)

@@ -8,10 +8,18 @@ call goes through the project's one retry policy (`reconciler.retry`).
 
 from reconciler.stripe_catalog.live import (
     LiveCatalog,
+    LiveObject,
     LivePrice,
     LiveProduct,
     normalize_price,
     normalize_product,
+)
+from reconciler.stripe_catalog.objects import (
+    Resolve,
+    create_object,
+    read_live_objects,
+    retire_object,
+    update_object,
 )
 from reconciler.stripe_catalog.read import PAGE_SIZE, list_all, read_live_catalog, read_price
 from reconciler.stripe_catalog.subscriptions import (
@@ -33,10 +41,13 @@ __all__ = [
     "ENTITLED_STATUSES",
     "PAGE_SIZE",
     "LiveCatalog",
+    "LiveObject",
     "LivePrice",
     "LiveProduct",
+    "Resolve",
     "SubscriptionItemRef",
     "archive",
+    "create_object",
     "create_price",
     "create_product",
     "list_all",
@@ -44,9 +55,12 @@ __all__ = [
     "normalize_price",
     "normalize_product",
     "read_live_catalog",
+    "read_live_objects",
     "read_price",
+    "retire_object",
     "set_default_price",
     "subscription_items",
+    "update_object",
     "update_price",
     "update_product",
 ]

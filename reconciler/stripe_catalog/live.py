@@ -55,11 +55,30 @@ class LiveProduct(ProductTerms):
 
 
 @dataclass(frozen=True)
+class LiveObject:
+    """One account-level object (meter, coupon, promotion code, Entitlements feature, product
+    feature) in the terms its kind declares, references by plan key (`reconciler.kinds`).
+    `key` is its identity as the plan files spell it (see `AccountObject`); `metadata` the
+    strings Stripe holds, markers included (None for kinds without metadata)."""
+
+    kind: str
+    id: str
+    key: str
+    terms: Mapping[str, Any]
+    managed: bool
+    active: bool
+    created: int
+    metadata: Mapping[str, str] | None = None
+    owner_id: str | None = None  # a product feature's product
+
+
+@dataclass(frozen=True)
 class LiveCatalog:
     """Everything the account holds, newest first as Stripe lists it."""
 
     products: tuple[LiveProduct, ...] = ()
     prices: tuple[LivePrice, ...] = ()
+    objects: tuple[LiveObject, ...] = ()
     _by_id: dict[str, LivePrice] = field(default_factory=dict, repr=False, compare=False)
     # Indexes built once: a diff of 1,000 prices looks these up per price.
     _products_by_id: dict[str, LiveProduct] = field(default_factory=dict, repr=False, compare=False)
@@ -94,6 +113,9 @@ class LiveCatalog:
 
     def price_by_id(self, price_id: str) -> LivePrice | None:
         return self._by_id.get(price_id)
+
+    def objects_of(self, kind: str) -> tuple[LiveObject, ...]:
+        return tuple(o for o in self.objects if o.kind == kind)
 
 
 def normalize_price(raw: Mapping[str, Any], config: Config) -> LivePrice:

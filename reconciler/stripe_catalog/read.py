@@ -4,6 +4,7 @@ Reading costs ceil(products / 100) + ceil(active prices / 100) + ceil(archived p
 list calls (at least one each): every page is read until Stripe says `has_more` is false, never
 one call per object. Stripe lists only active prices unless asked for `active=false`
 (docs.stripe.com/api/prices/list), so archived prices are read by a second, explicit list.
+Meters, coupons and promotion codes cost one more call per 100 of each (`objects.py`).
 """
 
 from __future__ import annotations
@@ -63,11 +64,15 @@ def page_caller(policy: RetryPolicy | None) -> PageCall:
 
 
 def read_live_catalog(
-    client: stripe.StripeClient, config: Config, retry: RetryPolicy | None = DEFAULT_POLICY
+    client: stripe.StripeClient,
+    config: Config,
+    retry: RetryPolicy | None = DEFAULT_POLICY,
+    objects: bool = False,
 ) -> LiveCatalog:
     """Every product and price of the account (active or not), normalized. Pages that fail
     with a 429, a 5xx or a connection error are retried with backoff; `retry=None` leaves
-    retrying to the client's own settings (for callers that must answer quickly)."""
+    retrying to the client's own settings (for callers that must answer quickly). With
+    `objects`, the account-level objects too (meters, coupons, ...: what `diff` compares)."""
     with stripe_errors("reading products"):
         products = tuple(
             normalize_product(p) for p in list_all(client.v1.products, {}, page_caller(retry))
@@ -80,7 +85,12 @@ def read_live_catalog(
                 normalize_price(p, config)
                 for p in list_all(client.v1.prices, params, page_caller(retry))
             )
-    return LiveCatalog(products=products, prices=tuple(prices))
+    if not objects:
+        return LiveCatalog(products=products, prices=tuple(prices))
+    from reconciler.stripe_catalog.objects import read_live_objects
+
+    found = read_live_objects(client, products, config, page_caller(retry))
+    return LiveCatalog(products=products, prices=tuple(prices), objects=found)
 
 
 def read_price(

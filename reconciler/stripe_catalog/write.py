@@ -51,7 +51,7 @@ def _recent(lister: Any, params: dict[str, Any], started: float) -> Iterator[dic
     return list_all(lister, {**params, "created": created_since(started)}, page)
 
 
-def _metadata_params(before: Mapping[str, str] | None, after: Mapping[str, str]) -> dict[str, str]:
+def metadata_params(before: Mapping[str, str] | None, after: Mapping[str, str]) -> dict[str, str]:
     """The metadata to send: every wanted value, and "" for each key to delete (Stripe's way)."""
     out = dict(after)
     out.update({k: "" for k in (before or {}) if k not in after})
@@ -84,7 +84,7 @@ def update_product(
     """Push the differing product fields except the default price (set once prices exist)."""
     params: Any = PRODUCT.update_params(before, after)
     if before.get("metadata") != after.get("metadata"):
-        params["metadata"] = _metadata_params(before.get("metadata"), after["metadata"])
+        params["metadata"] = metadata_params(before.get("metadata"), after["metadata"])
     if not params:
         return
     send(
@@ -152,7 +152,7 @@ def update_price(
     """Push the fields Stripe lets a price change in place (`reconciler.kinds.price`)."""
     params: Any = PRICE.update_params(before, after)
     if before.get("metadata") != after["metadata"]:
-        params["metadata"] = _metadata_params(before.get("metadata"), after["metadata"])
+        params["metadata"] = metadata_params(before.get("metadata"), after["metadata"])
     if not params:
         return
     send(f"updating price {price_id}", client.v1.prices.update, price_id, params=params, key=key)

@@ -226,7 +226,7 @@ def test_example_plans_are_valid(capsys: pytest.CaptureFixture[str]) -> None:
     root = Path(__file__).resolve().parents[2] / "plans"
     code, out, err = run_cli(["validate", str(root)], capsys)
     assert (code, out) == (0, "")
-    assert err == f"{root}: 4 file(s) valid\n"
+    assert err == f"{root}: 5 file(s) valid\n"
 
 
 def test_intervals_up_to_three_years_are_valid(tmp_path: Path) -> None:

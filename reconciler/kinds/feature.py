@@ -1,0 +1,48 @@
+"""The Stripe Entitlements feature kind, kept from the plans' boolean features.
+
+With `stripe_entitlements: true` in reconciler.yaml, every boolean feature a plan grants is an
+`entitlements.feature` whose lookup key and name are the feature's name, attached to each
+product that grants it. Stripe updates a feature's name in place; its lookup key is its
+identity (docs.stripe.com/api/entitlements/feature/object: both at most 80 characters).
+"""
+
+from __future__ import annotations
+
+from reconciler.kinds.field import Field, Mutability
+from reconciler.kinds.kind import Kind, register_kind
+
+MAX_LENGTH = 80
+
+FEATURE = register_kind(
+    Kind(
+        name="feature",
+        fields=(
+            Field(
+                "lookup_key",
+                schema={"type": "string", "minLength": 1, "maxLength": MAX_LENGTH},
+                mutability=Mutability.REPLACE,
+            ),
+            Field("name", schema={"type": "string", "minLength": 1, "maxLength": MAX_LENGTH}),
+        ),
+        required=("lookup_key", "name"),
+        order=("lookup_key", "name"),
+    )
+)
+
+# A feature attached to a product (docs.stripe.com/api/product-feature): nothing to update,
+# so a difference is a new attachment. Both ends are named by plan keys.
+PRODUCT_FEATURE = register_kind(
+    Kind(
+        name="product_feature",
+        fields=(
+            Field("product", schema={"type": "string"}, mutability=Mutability.REPLACE),
+            Field(
+                "entitlement_feature",
+                schema={"type": "string"},
+                mutability=Mutability.REPLACE,
+            ),
+        ),
+        required=("product", "entitlement_feature"),
+        order=("product", "entitlement_feature"),
+    )
+)

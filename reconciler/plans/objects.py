@@ -1,0 +1,129 @@
+"""The objects file: account-level kinds declared in plan files (meters, coupons, codes).
+
+A plan file whose top level holds `meters`, `coupons` or `promotion_codes` (and no `product`)
+declares account-level objects, one list per kind. Its JSON Schema is generated from the kind
+declarations (`objects_schema`, checked in as `schemas/objects.schema.json`); the limits a schema
+cannot say come from each kind's `problems` and from the references between files (a coupon's
+products, a code's coupon), each located at its `FILE:LINE:COL`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from reconciler.diagnostics import Diagnostic, format_path
+from reconciler.kinds import COUPON, METER, PROMOTION_CODE, Kind
+from reconciler.model import AccountObject
+from reconciler.plans.yamldoc import YamlDocument
+
+# Plan-file section -> kind, in the order a file lists them.
+SECTIONS: dict[str, Kind] = {
+    "meters": METER,
+    "coupons": COUPON,
+    "promotion_codes": PROMOTION_CODE,
+}
+# What identifies an object of each kind in Stripe, by plan-file key.
+IDENTITY = {"meter": "event_name", "coupon": "key", "promotion_code": "code"}
+MAX_METADATA_KEYS = 50
+
+
+def is_objects_file(data: Any) -> bool:
+    return isinstance(data, Mapping) and "product" not in data and any(s in data for s in SECTIONS)
+
+
+def objects_schema() -> dict[str, Any]:
+    """The JSON Schema of an objects file, derived from the kind declarations."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "urn:reconciler:schema:objects",
+        "title": "reconciler objects file: billing meters, coupons and promotion codes",
+        "type": "object",
+        "additionalProperties": False,
+        "minProperties": 1,
+        "properties": {
+            section: {"type": "array", "items": kind.schema()} for section, kind in SECTIONS.items()
+        },
+        "$defs": {"metadata": {"type": "object", "additionalProperties": {"type": "string"}}},
+    }
+
+
+def _items(data: Mapping[str, Any], section: str) -> Iterable[tuple[int, Mapping[str, Any]]]:
+    items = data.get(section)
+    for index, item in enumerate(items if isinstance(items, list) else ()):
+        if isinstance(item, Mapping):
+            yield index, item
+
+
+def build_objects(documents: list[Mapping[str, Any]]) -> tuple[AccountObject, ...]:
+    """The declared objects of validated objects files, sorted by kind and key."""
+    found: list[AccountObject] = []
+    for data in documents:
+        for section, kind in SECTIONS.items():
+            for _, item in _items(data, section):
+                terms = kind.from_plan(item)
+                identity = IDENTITY[kind.name]
+                key = str(item["key"] if identity == "key" else terms[identity])
+                alias = str(item["key"]) if kind is METER else None
+                metadata = dict(item.get("metadata") or {})
+                found.append(AccountObject(kind.name, key, terms, metadata, alias))
+    return tuple(sorted(found, key=lambda o: (o.kind, o.key)))
+
+
+def check_objects(
+    sources: list[tuple[str, YamlDocument]], product_keys: set[str]
+) -> list[Diagnostic]:
+    """Each kind's limits, duplicate identities across files, and references that name
+    nothing (a coupon's products, a promotion code's coupon, a meter key twice)."""
+    out: list[Diagnostic] = []
+    seen: dict[tuple[str, str], str] = {}
+    coupons = {
+        str(item["key"])
+        for _, doc in sources
+        for _, item in _items(doc.data, "coupons")
+        if isinstance(item.get("key"), str)
+    }
+
+    def report(file: str, doc: YamlDocument, path: tuple[str | int, ...], message: str) -> None:
+        line, col = doc.locate(path)
+        out.append(Diagnostic(file, line, col, format_path(path), message))
+
+    for file, doc in sources:
+        for section, kind in SECTIONS.items():
+            for index, item in _items(doc.data, section):
+                where: tuple[str | int, ...] = (section, index)
+                for path, message in kind.problems(item):
+                    report(file, doc, (*where, *path), message)
+                for name in dict.fromkeys(("key", IDENTITY[kind.name])):
+                    value = item.get(name)
+                    if not isinstance(value, str):
+                        continue
+                    # Stripe compares promotion codes regardless of case.
+                    shown = value.lower() if name == "code" else value
+                    noun, words = kind.name.replace("_", " "), name.replace("_", " ")
+                    what = noun if noun.endswith(words) else f"{noun} {words}"
+                    label = f"{what} {shown!r}"
+                    place = f"{file}:{doc.locate((*where, name))[0]}"
+                    first = seen.setdefault((label, ""), place)
+                    if first != place:
+                        report(file, doc, (*where, name), f"duplicate {label} (first at {first})")
+                metadata = item.get("metadata")
+                if isinstance(metadata, Mapping) and len(metadata) + 2 > MAX_METADATA_KEYS:
+                    report(
+                        file,
+                        doc,
+                        (*where, "metadata"),
+                        f"at most {MAX_METADATA_KEYS - 2} metadata keys of its own",
+                    )
+            for index, item in _items(doc.data, "coupons"):
+                products = item.get("applies_to")
+                for n, key in enumerate(products if isinstance(products, list) else ()):
+                    if isinstance(key, str) and key not in product_keys:
+                        path = ("coupons", index, "applies_to", n)
+                        report(file, doc, path, f"no product has the key {key!r}")
+            for index, item in _items(doc.data, "promotion_codes"):
+                coupon = item.get("coupon")
+                if isinstance(coupon, str) and coupon not in coupons:
+                    path = ("promotion_codes", index, "coupon")
+                    report(file, doc, path, f"no coupon has the key {coupon!r}")
+    return out
