@@ -77,6 +77,7 @@ def test_wheel_ships_the_schemas_and_the_licence(dist: Path) -> None:
         names = wheel.namelist()
     assert sorted(n for n in names if n.startswith("reconciler/schemas/")) == [
         "reconciler/schemas/config.schema.json",
+        "reconciler/schemas/objects.schema.json",
         "reconciler/schemas/plan.schema.json",
         "reconciler/schemas/product.schema.json",
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -67,10 +68,11 @@ def import_plans(
     if not limits_prefix or not features_prefix or limits_prefix == features_prefix:
         raise click.BadParameter("the prefixes must be non-empty and differ", param_hint="prefix")
     config = Config(limits_prefix=limits_prefix, features_prefix=features_prefix)
-    result = catalog_to_plans(
-        read_live_catalog(make_client(settings, max_network_retries=0), config, objects=True),
-        config,
-    )
+    # Entitlements features are read whatever the config says: import finds out whether the
+    # account keeps them, and writes `stripe_entitlements` accordingly.
+    reading = replace(config, stripe_entitlements=True)
+    client = make_client(settings, max_network_retries=0)
+    result = catalog_to_plans(read_live_catalog(client, reading, objects=True), config)
     if result.lost and not allow_loss:
         listed = "".join(f"\n  {item}" for item in result.lost)
         raise PlanError(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from reconciler.kinds.field import Field, Flag, Lowercase, Mutability, Record, RelPath
+from reconciler.kinds.field import Codec, Field, Flag, Lowercase, Mutability, Record, RelPath
 from reconciler.kinds.kind import Kind, PlanKey, register_kind
 from reconciler.kinds.meter import KEY_SCHEMA, Nested
 
@@ -23,6 +23,19 @@ _TIMESTAMP: Mapping[str, Any] = {
     "minimum": 1,
     "description": "A Unix timestamp (seconds).",
 }
+
+
+class Percent(Codec):
+    """A percentage Stripe answers as a float (`20.0`): whole numbers are kept as integers, so
+    a plan's `20` and Stripe's answer have one spelling."""
+
+    def from_plan(self, value: Any) -> Any:
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+
+    def from_stripe(self, raw: Mapping[str, Any], path: str) -> Any:
+        return self.from_plan(super().from_stripe(raw, path))
 
 
 def _discount(document: Mapping[str, Any]) -> Iterator[tuple[RelPath, str]]:
@@ -48,6 +61,7 @@ COUPON = register_kind(
             Field("name", schema={"type": "string", "minLength": 1}, unset=""),
             Field(
                 "percent_off",
+                Percent(),
                 schema={"type": "number", "exclusiveMinimum": 0, "maximum": 100},
                 mutability=Mutability.REPLACE,
             ),

@@ -88,6 +88,8 @@ def config_document(config: Config) -> dict[str, Any]:
         out["environments"] = environments
     if config.on_store_unavailable != "fail":
         out["on_store_unavailable"] = config.on_store_unavailable
+    if config.stripe_entitlements:
+        out["stripe_entitlements"] = True
     return out
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import yaml
+
 from reconciler.diagnostics import Diagnostic, format_path
 from reconciler.kinds import COUPON, METER, PROMOTION_CODE, Kind
 from reconciler.model import AccountObject
@@ -127,3 +129,31 @@ def check_objects(
                     path = ("promotion_codes", index, "coupon")
                     report(file, doc, path, f"no coupon has the key {coupon!r}")
     return out
+
+
+OBJECTS_MODELINE = "# yaml-language-server: $schema=../schemas/objects.schema.json\n"
+
+
+def objects_document(objects: tuple[AccountObject, ...]) -> dict[str, Any]:
+    """The objects file's sections for these objects (kinds without a section are skipped)."""
+    out: dict[str, Any] = {}
+    for section, kind in SECTIONS.items():
+        items = []
+        for obj in sorted(objects, key=lambda o: o.key):
+            if obj.kind != kind.name:
+                continue
+            extra: dict[str, Any] = {}
+            if kind.name != "promotion_code":
+                extra["key"] = obj.alias or obj.key
+            if obj.metadata:
+                extra["metadata"] = dict(sorted(obj.metadata.items()))
+            items.append(kind.to_plan(obj.terms, extra))
+        if items:
+            out[section] = items
+    return out
+
+
+def dump_objects(objects: tuple[AccountObject, ...]) -> str:
+    """An objects file's text, with the editor modeline."""
+    text = yaml.safe_dump(objects_document(objects), sort_keys=False, allow_unicode=True, width=100)
+    return OBJECTS_MODELINE + text

@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from reconciler.model import Config, FeatureValue, LimitSpec, Product
+from reconciler.metadata import RESERVED_KEYS
+from reconciler.model import AccountObject, Config, FeatureValue, LimitSpec, Product
 from reconciler.plans.dump import dump_config, dump_product
+from reconciler.plans.objects import dump_objects
 from reconciler.stripe_catalog.live import LiveCatalog, LivePrice, LiveProduct
 
 CONFIG_FILE = "reconciler.yaml"
+OBJECTS_FILE = "billing.yaml"
+KEY_FORMAT = re.compile(r"[a-z0-9][a-z0-9_-]*")
 V = TypeVar("V", LimitSpec, FeatureValue)
 
 
@@ -96,8 +100,47 @@ def catalog_to_plans(live: LiveCatalog, config: Config) -> ImportResult:
         for price in prices:
             shown = f"price {price.price.lookup_key} ({price.id})"
             lost.extend(f"{shown}: {item}" for item in price.lost)
-    files[CONFIG_FILE] = dump_config(config)
+    objects = _objects(live, skipped)
+    if objects:
+        files[OBJECTS_FILE] = dump_objects(objects)
+    entitlements = any(o.managed and o.active for o in live.objects_of("feature"))
+    files[CONFIG_FILE] = dump_config(replace(config, stripe_entitlements=entitlements))
     return ImportResult(files, tuple(skipped), tuple(lost))
+
+
+def _objects(live: LiveCatalog, skipped: list[str]) -> tuple[AccountObject, ...]:
+    """The meters, coupons and promotion codes a plan file can name: active meters (keyed by
+    their event name), coupons with a plan key (their own, or an id that fits the key
+    format) and the active codes of those coupons. Entitlements features are not written:
+    `stripe_entitlements: true` derives them from the boolean features."""
+    found: list[AccountObject] = []
+    aliases: set[str] = set()
+    for meter in live.objects_of("meter"):
+        if meter.active:
+            alias = _unique(_slug(meter.key), aliases)
+            found.append(AccountObject("meter", meter.key, meter.terms, alias=alias))
+    coupons: set[str] = set()
+    for coupon in live.objects_of("coupon"):
+        if not coupon.active:
+            continue
+        if not KEY_FORMAT.fullmatch(coupon.key):
+            skipped.append(f"coupon {coupon.id}: no plan-key metadata and an id that is no key")
+            continue
+        coupons.add(coupon.key)
+        found.append(AccountObject("coupon", coupon.key, coupon.terms, _own(coupon.metadata)))
+    for code in live.objects_of("promotion_code"):
+        if not code.active:
+            continue
+        if code.terms["coupon"] not in coupons:
+            skipped.append(f"promotion code {code.key}: its coupon is not imported")
+            continue
+        found.append(AccountObject("promotion_code", code.key, code.terms, _own(code.metadata)))
+    return tuple(found)
+
+
+def _own(metadata: Mapping[str, str] | None) -> dict[str, str]:
+    """Metadata without the tool's markers."""
+    return {k: v for k, v in (metadata or {}).items() if k not in RESERVED_KEYS}
 
 
 def _unique(base: str, taken: set[str]) -> str:

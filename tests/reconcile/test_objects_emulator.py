@@ -199,3 +199,38 @@ def test_stripe_entitlements_follow_the_boolean_features(
         params={"customer": customer.id}
     ).data
     assert entitlement.lookup_key == "Priority Support"
+
+
+def test_import_writes_the_objects_back_losslessly(
+    run: Run, stripe_client: stripe.StripeClient, tmp_path: Path
+) -> None:
+    folder = _plans(tmp_path, entitlements=True)
+    _apply(run, folder)
+    out = tmp_path / "imported"
+    code, _, err = run("import", "--out", str(out))
+    assert code == 0, err
+    assert (out / "billing.yaml").read_text() == (
+        "# yaml-language-server: $schema=../schemas/objects.schema.json\n"
+        "meters:\n"
+        "- key: api_request\n"
+        "  event_name: api_request\n"
+        "  display_name: API requests\n"
+        "coupons:\n"
+        "- key: launch\n"
+        "  name: 'Launch: 20% off for 3 months'\n"
+        "  percent_off: 20\n"
+        "  duration: repeating\n"
+        "  duration_in_months: 3\n"
+        "  max_redemptions: 500\n"
+        "  applies_to:\n"
+        "  - pro\n"
+        "  - standard\n"
+        "promotion_codes:\n"
+        "- code: LAUNCH20\n"
+        "  coupon: launch\n"
+        "  restrictions:\n"
+        "    first_time_transaction: true\n"
+    )
+    assert "stripe_entitlements: true" in (out / "reconciler.yaml").read_text()
+    assert run("validate", str(out))[0] == 0
+    _in_sync(run, out)
