@@ -29,7 +29,7 @@ from reconciler.reconcile.changes import (
 )
 from reconciler.reconcile.plan import DiffOptions
 from reconciler.reconcile.undeclared import Collector
-from reconciler.stripe_catalog import LiveCatalog, LiveObject
+from reconciler.stripe_catalog.live import LiveCatalog, LiveObject
 
 # Diff order; apply orders by phase.
 OBJECT_KINDS: tuple[Kind, ...] = ("meter", "feature", "product_feature", "coupon", "promotion_code")

@@ -59,7 +59,7 @@ def test_example_objects_apply_and_converge(
         "sum",
     )
     (coupon,) = stripe_client.v1.coupons.list(params={"expand": ["data.applies_to"]}).data
-    assert coupon.metadata.to_dict() == {"managed-by": "reconciler", "plan-key": "launch"}
+    assert coupon.to_dict()["metadata"] == {"managed-by": "reconciler", "plan-key": "launch"}
     assert (coupon.percent_off, coupon.duration, coupon.duration_in_months) == (20, "repeating", 3)
     products = {p.id: p.metadata["plan-key"] for p in stripe_client.v1.products.list().data}
     assert coupon.applies_to is not None
@@ -120,8 +120,8 @@ def test_coupon_changes_replace_it_and_its_codes(
     _in_sync(run, folder)
     coupons = stripe_client.v1.coupons.list().data
     new = next(c for c in coupons if c.id != old.id)
-    assert new.metadata["plan-key"] == "launch"
-    assert stripe_client.v1.coupons.retrieve(old.id).metadata.to_dict() == {}
+    assert new.to_dict()["metadata"]["plan-key"] == "launch"
+    assert stripe_client.v1.coupons.retrieve(old.id).to_dict()["metadata"] == {}
     codes = stripe_client.v1.promotion_codes.list().data
     assert sorted((c.active, c.promotion.coupon) for c in codes) == [
         (False, old.id),
