@@ -117,11 +117,13 @@ def test_import_of_a_managed_catalog_is_clean_right_away(run: Run, tmp_path: Pat
     assert out.splitlines() == [
         str(out_dir / name)
         for name in (
+            "billing.yaml",
             "free.yaml",
             "pro.yaml",
             "reconciler.yaml",
             "standard.yaml",
             "schemas/config.schema.json",
+            "schemas/objects.schema.json",
             "schemas/plan.schema.json",
             "schemas/product.schema.json",
         )
