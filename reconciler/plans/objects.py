@@ -9,7 +9,9 @@ products, a code's coupon), each located at its `FILE:LINE:COL`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -48,6 +50,14 @@ def objects_schema() -> dict[str, Any]:
         },
         "$defs": {"metadata": {"type": "object", "additionalProperties": {"type": "string"}}},
     }
+
+
+def objects_schema_text() -> str:
+    return json.dumps(objects_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+# The checked-in copy (regenerate with scripts/generate-schema).
+OBJECTS_SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "objects.schema.json"
 
 
 def _items(data: Mapping[str, Any], section: str) -> Iterable[tuple[int, Mapping[str, Any]]]:

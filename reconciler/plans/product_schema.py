@@ -100,9 +100,12 @@ CHECKED_IN = (Path(__file__).resolve().parent.parent / "schemas" / "product.sche
 
 
 def main() -> int:
-    """Write the generated schema over the checked-in copies."""
-    text = schema_text()
-    for path in CHECKED_IN:
+    """Write the generated schemas (product file, objects file) over the checked-in copies."""
+    from reconciler.plans.objects import OBJECTS_SCHEMA_FILE, objects_schema_text
+
+    written = [(path, schema_text()) for path in CHECKED_IN]
+    written.append((OBJECTS_SCHEMA_FILE, objects_schema_text()))
+    for path, text in written:
         path.write_text(text, encoding="utf-8")
         print(path, file=sys.stderr)
     return 0
