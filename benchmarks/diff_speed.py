@@ -12,7 +12,8 @@ Figures printed:
     kind, each ceil(n / 100) pages (at least one), plus 1 — products, active prices and
     archived prices (Stripe lists only active prices unless asked for `active=false`);
     --archived-per-product prices per product are declared `active: false` so the third
-    list has pages to read; then meters, coupons, promotion codes and features, one list each,
+    list has pages to read; then meters, coupons, promotion codes, features and Billing Portal
+    configurations, one list each,
     and one list per product for the features attached to it (Stripe lists those per product
     only). The requests are printed per route;
   * writes made by an apply on the catalog already in sync (must be 0);
@@ -147,6 +148,7 @@ def main() -> int:
             args.coupons,
             args.coupons,
             features,
+            0,  # Billing Portal configurations: one list call
         )
         # One list per kind, and one per product for the features attached to it.
         bound = sum(max(1, math.ceil(n / 100)) for n in lists) + args.products + 1

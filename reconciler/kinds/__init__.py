@@ -10,6 +10,7 @@ from reconciler.kinds.feature import FEATURE, PRODUCT_FEATURE
 from reconciler.kinds.field import Codec, Field, Mutability, amount_text
 from reconciler.kinds.kind import KINDS, Kind, Lost, PlanKey, Terms, register_kind
 from reconciler.kinds.meter import METER
+from reconciler.kinds.portal import PORTAL_CONFIGURATION
 from reconciler.kinds.price import PRICE
 from reconciler.kinds.product import PRODUCT
 
@@ -18,6 +19,7 @@ __all__ = [
     "FEATURE",
     "KINDS",
     "METER",
+    "PORTAL_CONFIGURATION",
     "PRICE",
     "PRODUCT",
     "PRODUCT_FEATURE",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, cast
 
 from reconciler.kinds import PRICE, PRODUCT
@@ -128,5 +129,30 @@ def with_objects(catalog: Catalog, declared: tuple[AccountObject, ...], config: 
     """The catalog with its account-level objects: those declared, and with
     `stripe_entitlements` the Entitlements features its boolean features derive."""
     derived = entitlement_objects(catalog) if config.stripe_entitlements else ()
+    declared = tuple(_with_switching(o, catalog) for o in declared)
     objects = sorted((*declared, *derived), key=lambda o: (o.kind, o.key))
     return Catalog(catalog.products, tuple(objects))
+
+
+def switchable(catalog: Catalog) -> dict[str, list[str]]:
+    """What customers may switch between in the portal unless the plan says: every active
+    product with its active recurring prices (product key -> lookup keys)."""
+    found: dict[str, list[str]] = {}
+    for product in catalog.products:
+        prices = [p.lookup_key for p in product.prices if p.active and p.recurring]
+        if product.active and prices:
+            found[product.key] = sorted(prices)
+    return found
+
+
+def _with_switching(obj: AccountObject, catalog: Catalog) -> AccountObject:
+    """A portal configuration with its plan-switching products filled in when left out."""
+    if obj.kind != "portal_configuration":
+        return obj
+    features = dict(obj.terms["features"])
+    switching = dict(features["subscription_update"])
+    if switching.get("products") is not None:
+        return obj
+    switching["products"] = switchable(catalog)
+    features["subscription_update"] = switching
+    return replace(obj, terms={**obj.terms, "features": features})

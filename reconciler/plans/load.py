@@ -121,13 +121,15 @@ def load_plans(root: str | Path) -> LoadResult:
         if isinstance(doc.data, dict):
             sources.append(SourceFile(shown, kind, doc))
     diagnostics.extend(check_sources(sources))
-    product_keys = {
-        str(s.doc.data["product"].get("key"))
+    lookup_keys = {
+        str(s.doc.data["product"].get("key")): {
+            str(p.get("lookup_key")) for p in s.doc.data.get("prices") or () if isinstance(p, dict)
+        }
         for s in sources
         if s.kind == "product" and isinstance(s.doc.data.get("product"), dict)
     }
     objects = [(s.file, s.doc) for s in sources if s.kind == "objects"]
-    diagnostics.extend(check_objects(objects, product_keys))
+    diagnostics.extend(check_objects(objects, lookup_keys))
     diagnostics = sorted(set(diagnostics))
     shown_files = [str(p) for p in files]
     if has_errors(diagnostics):

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from reconciler.diagnostics import Diagnostic, format_path
-from reconciler.kinds import COUPON, METER, PROMOTION_CODE, Kind
+from reconciler.kinds import COUPON, METER, PORTAL_CONFIGURATION, PROMOTION_CODE, Kind
 from reconciler.model import AccountObject
 from reconciler.plans.yamldoc import YamlDocument
 
@@ -27,13 +27,17 @@ SECTIONS: dict[str, Kind] = {
     "coupons": COUPON,
     "promotion_codes": PROMOTION_CODE,
 }
+# Sections holding one object rather than a list: the portal configuration the tool keeps.
+SINGLE: dict[str, Kind] = {"portal": PORTAL_CONFIGURATION}
+PORTAL_KEY = "default"
 # What identifies an object of each kind in Stripe, by plan-file key.
 IDENTITY = {"meter": "event_name", "coupon": "key", "promotion_code": "code"}
 MAX_METADATA_KEYS = 50
 
 
 def is_objects_file(data: Any) -> bool:
-    return isinstance(data, Mapping) and "product" not in data and any(s in data for s in SECTIONS)
+    sections = (*SECTIONS, *SINGLE)
+    return isinstance(data, Mapping) and "product" not in data and any(s in data for s in sections)
 
 
 def objects_schema() -> dict[str, Any]:
@@ -46,7 +50,8 @@ def objects_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "minProperties": 1,
         "properties": {
-            section: {"type": "array", "items": kind.schema()} for section, kind in SECTIONS.items()
+            **{s: {"type": "array", "items": kind.schema()} for s, kind in SECTIONS.items()},
+            **{s: kind.schema() for s, kind in SINGLE.items()},
         },
         "$defs": {"metadata": {"type": "object", "additionalProperties": {"type": "string"}}},
     }
@@ -79,15 +84,24 @@ def build_objects(documents: list[Mapping[str, Any]]) -> tuple[AccountObject, ..
                 alias = str(item["key"]) if kind is METER else None
                 metadata = dict(item.get("metadata") or {})
                 found.append(AccountObject(kind.name, key, terms, metadata, alias))
+        for section, kind in SINGLE.items():
+            single = data.get(section)
+            if isinstance(single, Mapping):
+                metadata = dict(single.get("metadata") or {})
+                terms = kind.from_plan(single)
+                found.append(AccountObject(kind.name, PORTAL_KEY, terms, metadata))
     return tuple(sorted(found, key=lambda o: (o.kind, o.key)))
 
 
 def check_objects(
-    sources: list[tuple[str, YamlDocument]], product_keys: set[str]
+    sources: list[tuple[str, YamlDocument]], lookup_keys: Mapping[str, set[str]]
 ) -> list[Diagnostic]:
     """Each kind's limits, duplicate identities across files, and references that name
-    nothing (a coupon's products, a promotion code's coupon, a meter key twice)."""
+    nothing (a coupon's products, a promotion code's coupon, the portal's products and
+    prices); `lookup_keys` holds each declared product's lookup keys."""
+    product_keys = set(lookup_keys)
     out: list[Diagnostic] = []
+    portals: list[str] = []
     seen: dict[tuple[str, str], str] = {}
     coupons = {
         str(item["key"])
@@ -138,7 +152,39 @@ def check_objects(
                 if isinstance(coupon, str) and coupon not in coupons:
                     path = ("promotion_codes", index, "coupon")
                     report(file, doc, path, f"no coupon has the key {coupon!r}")
+        portal = doc.data.get("portal")
+        if isinstance(portal, Mapping):
+            if portals:
+                report(file, doc, ("portal",), f"a second portal configuration ({portals[0]})")
+            portals.append(f"{file}:{doc.locate(('portal',))[0]}")
+            for path, message in PORTAL_CONFIGURATION.problems(portal):
+                report(file, doc, ("portal", *path), message)
+            _check_switching(file, doc, portal, lookup_keys, report)
     return out
+
+
+def _check_switching(
+    file: str,
+    doc: YamlDocument,
+    portal: Mapping[str, Any],
+    lookup_keys: Mapping[str, set[str]],
+    report: Any,
+) -> None:
+    """The portal's products must be declared products, its prices their lookup keys."""
+    features = portal.get("features")
+    switching = features.get("plan_switching") if isinstance(features, Mapping) else None
+    products = switching.get("products") if isinstance(switching, Mapping) else None
+    if not isinstance(products, Mapping):
+        return
+    where = ("portal", "features", "plan_switching", "products")
+    for key, prices in products.items():
+        if key not in lookup_keys:
+            report(file, doc, (*where, key), f"no product has the key {key!r}")
+            continue
+        for n, lookup_key in enumerate(prices if isinstance(prices, list) else ()):
+            if isinstance(lookup_key, str) and lookup_key not in lookup_keys[key]:
+                message = f"product {key!r} declares no price with lookup key {lookup_key!r}"
+                report(file, doc, (*where, key, n), message)
 
 
 OBJECTS_MODELINE = "# yaml-language-server: $schema=../schemas/objects.schema.json\n"
@@ -160,6 +206,11 @@ def objects_document(objects: tuple[AccountObject, ...]) -> dict[str, Any]:
             items.append(kind.to_plan(obj.terms, extra))
         if items:
             out[section] = items
+    for section, kind in SINGLE.items():
+        for obj in objects:
+            if obj.kind == kind.name:
+                extra = {"metadata": dict(sorted(obj.metadata.items()))} if obj.metadata else {}
+                out[section] = kind.to_plan(obj.terms, extra)
     return out
 
 

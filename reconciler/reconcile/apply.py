@@ -66,6 +66,8 @@ class _Context:
 
     def resolve(self, kind: str, key: str) -> str:
         """The Stripe id of the object a plan key names (created in this run, or live)."""
+        if kind == "price":
+            return self.price_id(key)
         if kind == "product":
             known = self.product_ids.get(key) or getattr(self.live.product_by_key(key), "id", None)
         else:

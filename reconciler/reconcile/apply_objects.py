@@ -25,7 +25,15 @@ from reconciler.reconcile.changes import (
 if TYPE_CHECKING:
     from reconciler.reconcile.apply import Step, _Context
 
-CREATE_PHASE = {"meter": 0, "feature": 1, "product_feature": 3, "coupon": 3, "promotion_code": 4}
+CREATE_PHASE = {
+    "meter": 0,
+    "feature": 1,
+    "product_feature": 3,
+    "coupon": 3,
+    "promotion_code": 4,
+    # The portal names prices, so it waits for new ones; archived ones leave it first.
+    "portal_configuration": 6,
+}
 RETIRE_PHASE = 8
 
 
@@ -48,7 +56,7 @@ def object_steps(change: ObjectChange) -> Iterator[Step]:
 
         def update(ctx: _Context) -> None:
             catalog.update_object(
-                ctx.client, kind, object_id, before, after, ctx.key(change, "update")
+                ctx.client, kind, object_id, before, after, ctx.resolve, ctx.key(change, "update")
             )
 
         yield Step(max(phase, 1), change, f"update {kind.replace('_', ' ')}", update)
@@ -69,6 +77,7 @@ def object_steps(change: ObjectChange) -> Iterator[Step]:
                     old_id,
                     before,
                     {**before, "metadata": unmarked},
+                    ctx.resolve,
                     ctx.key(change, "release"),
                 )
 

@@ -16,7 +16,14 @@ from deepdiff import DeepDiff
 
 Action = Literal["create", "update", "replace", "archive"]
 Kind = Literal[
-    "product", "price", "meter", "coupon", "promotion_code", "feature", "product_feature"
+    "product",
+    "price",
+    "meter",
+    "coupon",
+    "promotion_code",
+    "feature",
+    "product_feature",
+    "portal_configuration",
 ]
 State = Mapping[str, Any]
 

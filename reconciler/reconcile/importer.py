@@ -135,6 +135,11 @@ def _objects(live: LiveCatalog, skipped: list[str]) -> tuple[AccountObject, ...]
             skipped.append(f"promotion code {code.key}: its coupon is not imported")
             continue
         found.append(AccountObject("promotion_code", code.key, code.terms, _own(code.metadata)))
+    for portal in live.objects_of("portal_configuration"):
+        if portal.managed and portal.active:
+            terms, metadata = portal.terms, _own(portal.metadata)
+            found.append(AccountObject("portal_configuration", "default", terms, metadata))
+            break
     return tuple(found)
 
 

@@ -32,12 +32,19 @@ from reconciler.reconcile.undeclared import Collector
 from reconciler.stripe_catalog.live import LiveCatalog, LiveObject
 
 # Diff order; apply orders by phase.
-OBJECT_KINDS: tuple[Kind, ...] = ("meter", "feature", "product_feature", "coupon", "promotion_code")
+OBJECT_KINDS: tuple[Kind, ...] = (
+    "meter",
+    "feature",
+    "product_feature",
+    "coupon",
+    "promotion_code",
+    "portal_configuration",
+)
 # Kinds whose objects carry metadata (the ownership marker among it).
-WITH_METADATA = frozenset({"coupon", "promotion_code", "feature"})
+WITH_METADATA = frozenset({"coupon", "promotion_code", "feature", "portal_configuration"})
 # Kinds --prune retires: meters are noted (no marker proves they are ours), coupons too (Stripe
 # has no archive for them; reconciler never deletes).
-RETIRABLE = frozenset({"promotion_code", "feature", "product_feature"})
+RETIRABLE = frozenset({"promotion_code", "feature", "product_feature", "portal_configuration"})
 ADOPT_HINT = "not managed by reconciler; --adopt takes it over"
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import stripe
 
 from reconciler.errors import PortalNotConfigured, StripeCallError
+from reconciler.metadata import MANAGED_BY_KEY, MANAGED_BY_VALUE
 from reconciler.recovery import created_since, write_once
 from reconciler.stripe_catalog import list_all
 from reconciler.stripe_client import stripe_errors
@@ -67,6 +68,8 @@ class RuntimeStripe:
 
     def __init__(self, client: stripe.StripeClient) -> None:
         self.client = client
+        # () once read and the tool keeps none; (id,) for the tool's configuration.
+        self._portal_configuration: tuple[str, ...] | None = None
 
     def find_customer(self, entity_id: str) -> str | None:
         """A customer already carrying `metadata.entityId` (a store that lost its mapping)."""
@@ -144,6 +147,21 @@ class RuntimeStripe:
             session = self.client.v1.checkout.sessions.create(params=params, options=options)
         return CheckoutSession(id=str(session.id), url=str(session.url))
 
+    def portal_configuration(self) -> str | None:
+        """The active Billing Portal configuration `apply` keeps (metadata managed-by), read
+        once. Stripe uses the account's default configuration for sessions that name none,
+        and only the Dashboard makes that one, so on a fresh account the portal needs this."""
+        if self._portal_configuration is None:
+            params: Any = {"active": True}
+            with stripe_errors("listing the Billing Portal configurations"):
+                found = list_all(self.client.v1.billing_portal.configurations, params)
+            self._portal_configuration = tuple(
+                str(c["id"])
+                for c in found
+                if (c.get("metadata") or {}).get(MANAGED_BY_KEY) == MANAGED_BY_VALUE
+            )[:1]
+        return self._portal_configuration[0] if self._portal_configuration else None
+
     def create_portal(
         self, customer_id: str, return_url: str | None, configuration: str | None = None
     ) -> str:
@@ -152,6 +170,7 @@ class RuntimeStripe:
         params: Any = {"customer": customer_id}
         if return_url:
             params["return_url"] = return_url
+        configuration = configuration or self.portal_configuration()
         if configuration:
             params["configuration"] = configuration
         options: Any = {"idempotency_key": f"reconciler-portal-{uuid.uuid4().hex}"}

@@ -11,10 +11,17 @@ from typing import Any
 
 import stripe
 
-from reconciler.kinds import COUPON, FEATURE, KINDS, METER, PROMOTION_CODE
+from reconciler.kinds import (
+    COUPON,
+    FEATURE,
+    KINDS,
+    METER,
+    PORTAL_CONFIGURATION,
+    PROMOTION_CODE,
+)
 from reconciler.metadata import MANAGED_BY_KEY, MANAGED_BY_VALUE, PRODUCT_KEY_KEY
 from reconciler.model import Config
-from reconciler.stripe_catalog.live import LiveObject, LiveProduct
+from reconciler.stripe_catalog.live import LiveObject, LivePrice, LiveProduct
 from reconciler.stripe_catalog.read import PageCall, list_all
 from reconciler.stripe_catalog.write import metadata_params, send
 from reconciler.stripe_client import stripe_errors
@@ -73,6 +80,36 @@ def _promotion_code(raw: Mapping[str, Any], coupon_keys: Mapping[str, str]) -> L
     )
 
 
+def _portal(
+    raw: Mapping[str, Any], product_keys: Mapping[str, str], lookup_keys: Mapping[str, str]
+) -> LiveObject:
+    metadata = dict(raw.get("metadata") or {})
+    terms = dict(PORTAL_CONFIGURATION.from_stripe(raw))
+    features = dict(terms["features"])
+    switching = dict(features["subscription_update"])
+    if switching.get("products") is not None:
+        switching["products"] = dict(
+            sorted(
+                (product_keys.get(product, product), sorted(lookup_keys.get(p, p) for p in prices))
+                for product, prices in switching["products"].items()
+            )
+        )
+    features["subscription_update"] = switching
+    terms["features"] = features
+    # The tool's configuration, or the account's default one (an adoption candidate).
+    mine = _managed(metadata) or bool(raw.get("is_default"))
+    return LiveObject(
+        kind="portal_configuration",
+        id=raw["id"],
+        key="default" if mine else raw["id"],
+        terms=terms,
+        managed=_managed(metadata),
+        active=bool(raw.get("active")),
+        created=int(raw.get("created") or 0),
+        metadata=metadata,
+    )
+
+
 def _feature(raw: Mapping[str, Any]) -> LiveObject:
     metadata = dict(raw.get("metadata") or {})
     return LiveObject(
@@ -107,6 +144,7 @@ def _product_feature(raw: Mapping[str, Any], product: LiveProduct) -> LiveObject
 def read_live_objects(
     client: stripe.StripeClient,
     products: Iterable[LiveProduct],
+    prices: Iterable[LivePrice],
     config: Config,
     call: PageCall,
 ) -> tuple[LiveObject, ...]:
@@ -126,6 +164,11 @@ def read_live_objects(
     with stripe_errors("reading promotion codes"):
         codes = list_all(client.v1.promotion_codes, {}, call)
         found += [_promotion_code(p, coupon_keys) for p in codes]
+    lookup_keys = {p.id: p.price.lookup_key for p in prices if p.price.lookup_key}
+    with stripe_errors("reading Billing Portal configurations"):
+        wanted: dict[str, Any] = {"active": True, "expand": PORTAL_CONFIGURATION.expand()}
+        portals = list_all(client.v1.billing_portal.configurations, wanted, call)
+        found += [_portal(p, product_keys, lookup_keys) for p in portals]
     if config.stripe_entitlements:
         with stripe_errors("reading entitlement features"):
             found += [_feature(f) for f in list_all(client.v1.entitlements.features, {}, call)]
@@ -157,6 +200,15 @@ def _with_references(kind: str, params: dict[str, Any], resolve: Resolve) -> dic
     if kind == "promotion_code":
         coupon = resolve("coupon", params["promotion"]["coupon"])
         params["promotion"] = {**params["promotion"], "coupon": coupon}
+    switching = params.get("features", {}).get("subscription_update", {})
+    if kind == "portal_configuration" and "products" in switching:
+        switching["products"] = [
+            {
+                "product": resolve("product", entry["product"]),
+                "prices": [resolve("price", p) for p in entry["prices"]],
+            }
+            for entry in switching["products"]
+        ]
     return params
 
 
@@ -188,10 +240,11 @@ def update_object(
     object_id: str,
     before: Mapping[str, Any],
     after: Mapping[str, Any],
+    resolve: Resolve,
     key: str,
 ) -> None:
     """Push the fields Stripe changes in place, and metadata."""
-    params: Any = KINDS[kind].update_params(before, after)
+    params: Any = _with_references(kind, KINDS[kind].update_params(before, after), resolve)
     if before.get("metadata") != after.get("metadata") and "metadata" in after:
         params["metadata"] = metadata_params(before.get("metadata"), after["metadata"])
     if not params:
@@ -222,6 +275,7 @@ def _service(client: stripe.StripeClient, kind: str) -> Any:
         "coupon": client.v1.coupons,
         "promotion_code": client.v1.promotion_codes,
         "feature": client.v1.entitlements.features,
+        "portal_configuration": client.v1.billing_portal.configurations,
     }
     return services[kind]
 

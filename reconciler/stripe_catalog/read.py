@@ -89,7 +89,7 @@ def read_live_catalog(
         return LiveCatalog(products=products, prices=tuple(prices))
     from reconciler.stripe_catalog.objects import read_live_objects
 
-    found = read_live_objects(client, products, config, page_caller(retry))
+    found = read_live_objects(client, products, prices, config, page_caller(retry))
     return LiveCatalog(products=products, prices=tuple(prices), objects=found)
 
 

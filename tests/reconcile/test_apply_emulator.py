@@ -40,7 +40,7 @@ def test_the_whole_loop_on_the_example_plans(
     folder = shutil.copytree(EXAMPLE, tmp_path / "plans")
     code, out, _ = run("diff", str(folder))
     assert code == 2
-    assert out.splitlines()[-3] == "Plan: 15 to create, 0 to update, 0 to replace, 0 to archive."
+    assert out.splitlines()[-3] == "Plan: 16 to create, 0 to update, 0 to replace, 0 to archive."
     code, out, err = run("apply", str(folder))
     assert code == 2
     assert err.splitlines()[-1] == "Changes pending; run again with --yes to apply them."
@@ -48,7 +48,7 @@ def test_the_whole_loop_on_the_example_plans(
     fingerprint = out.splitlines()[-1].removeprefix("Fingerprint: ")
     code, _, err = run("apply", str(folder), "--yes", "--fingerprint", fingerprint)
     assert code == 0, err
-    assert err.splitlines()[-1] == "Applied 15 change(s) with 18 write(s)."
+    assert err.splitlines()[-1] == "Applied 16 change(s) with 19 write(s)."
     emulator.reset_counters()
     # A rerun with the reviewed fingerprint computes an empty plan, which is not the reviewed
     # one: refused (exit 1) like any other plan, and nothing is written.
@@ -309,7 +309,7 @@ def test_apply_rides_out_a_429_storm_without_duplicates(
     refused = emulator.counters()["rate_limited"]
     emulator.clear_faults()
     assert code == 0, err
-    assert err.splitlines()[-1] == "Applied 15 change(s) with 18 write(s)."
+    assert err.splitlines()[-1] == "Applied 16 change(s) with 19 write(s)."
     assert refused > 0
     assert run("diff", str(folder))[0] == 0
     keys = sorted(p.lookup_key for p in all_prices(stripe_client))

@@ -142,10 +142,13 @@ def test_undeclared_objects_are_noted_and_pruned_never_deleted(
         "not declared; Stripe cannot archive a coupon and reconciler never deletes",
         "not declared; a meter carries no ownership marker, so reconciler leaves it active",
         "not declared; --prune retires it",
+        "not declared; --prune retires it",
     ]
     _apply(run, folder, "--prune")
     (code_object,) = stripe_client.v1.promotion_codes.list().data
     assert code_object.active is False
+    (portal,) = stripe_client.v1.billing_portal.configurations.list().data
+    assert portal.active is False
     assert len(stripe_client.v1.coupons.list().data) == 1
     assert stripe_client.v1.billing.meters.list().data[0].status == "active"
 
@@ -230,7 +233,79 @@ def test_import_writes_the_objects_back_losslessly(
         "  coupon: launch\n"
         "  restrictions:\n"
         "    first_time_transaction: true\n"
+        "portal:\n"
+        "  default_return_url: https://app.example.com/settings/billing\n"
+        "  headline: Manage your plan\n"
+        "  features:\n"
+        "    plan_switching:\n"
+        "      products:\n"
+        "        free:\n"
+        "        - free_monthly\n"
+        "        pro:\n"
+        "        - pro_monthly\n"
+        "        - pro_monthly_eur\n"
+        "        - pro_seats_monthly\n"
+        "        - pro_yearly\n"
+        "        standard:\n"
+        "        - standard_api_calls\n"
+        "        - standard_monthly\n"
+        "        - standard_yearly\n"
     )
     assert "stripe_entitlements: true" in (out / "reconciler.yaml").read_text()
     assert run("validate", str(out))[0] == 0
     _in_sync(run, out)
+
+
+def test_the_portal_configuration_is_kept_and_used_by_the_runtime(
+    run: Run, stripe_client: stripe.StripeClient, tmp_path: Path
+) -> None:
+    from reconciler.runtime.stripe_calls import RuntimeStripe
+
+    folder = _plans(tmp_path)
+    assert RuntimeStripe(stripe_client).portal_configuration() is None
+    _apply(run, folder)
+    _in_sync(run, folder)
+    listed = stripe_client.v1.billing_portal.configurations.list(
+        params={"expand": ["data.features.subscription_update.products"]}
+    )
+    (config,) = listed.data
+    assert config.to_dict()["metadata"] == {"managed-by": "reconciler"}
+    assert (config.default_return_url, config.business_profile.headline) == (
+        "https://app.example.com/settings/billing",
+        "Manage your plan",
+    )
+    features = config.features
+    assert (features.invoice_history.enabled, features.payment_method_update.enabled) == (
+        True,
+        True,
+    )
+    assert (features.subscription_cancel.enabled, features.subscription_cancel.mode) == (
+        True,
+        "at_period_end",
+    )
+    products = {p.id: p.metadata["plan-key"] for p in stripe_client.v1.products.list().data}
+    all_prices = stripe_client.v1.prices.list(params={"limit": 100}).data
+    prices = {p.id: str(p.lookup_key) for p in all_prices}
+    switchable = {
+        products[entry.product]: sorted(prices[p] for p in entry.prices)
+        for entry in features.subscription_update.products or []
+    }
+    assert switchable == {
+        "free": ["free_monthly"],
+        "pro": ["pro_monthly", "pro_monthly_eur", "pro_seats_monthly", "pro_yearly"],
+        "standard": ["standard_api_calls", "standard_monthly", "standard_yearly"],
+    }
+    calls = RuntimeStripe(stripe_client)
+    assert calls.portal_configuration() == config.id
+    customer = stripe_client.v1.customers.create(params={"email": "portal@example.com"})
+    assert "/billing_portal/bps_" in calls.create_portal(customer.id, None)
+    # Stripe changes a configuration in place.
+    billing = folder / "billing.yaml"
+    text = billing.read_text().replace("invoice_history: true", "invoice_history: false")
+    billing.write_text(text)
+    code, out, _ = run("diff", str(folder))
+    assert code == 2
+    assert out.splitlines()[:2] == [
+        f"~ portal_configuration default ({config.id})",
+        "    features.invoice_history: true -> false",
+    ]

@@ -1,0 +1,128 @@
+"""The Billing Portal configuration kind: what customers may do in the portal, as code.
+
+The tool keeps one configuration (marked `managed-by: reconciler`). Stripe updates every
+field in place (docs.stripe.com/api/customer_portal/configurations/update), so it is never
+replaced. The products and prices customers may switch between are named by product keys and
+lookup keys; when the plan leaves them out they are derived from the plan files (every active
+product with its active recurring prices).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.kinds.field import Codec, Field, Flag, Record
+from reconciler.kinds.kind import Kind, PlanKey, register_kind
+from reconciler.kinds.meter import Nested
+
+CANCEL_MODES = ("at_period_end", "immediately")
+PRORATIONS = ("always_invoice", "create_prorations", "none")
+ALLOWED_UPDATES = ("price", "promotion_code", "quantity")
+_URL: Mapping[str, Any] = {
+    "type": "string",
+    "pattern": "^https?://[^\\s]+$",
+    "x-message": "must be an http:// or https:// URL",
+}
+
+
+class Switch(Codec):
+    """A portal feature that is on or off: `invoice_history: true` in a plan file,
+    `features[invoice_history][enabled]=true` for Stripe."""
+
+    def from_stripe(self, raw: Mapping[str, Any], path: str) -> Any:
+        return bool((raw.get(path) or {}).get("enabled"))
+
+    def to_stripe(self, state: Any, param: str) -> dict[str, Any]:
+        return {param: {"enabled": bool(state)}}
+
+
+class SwitchProducts(Codec):
+    """Product key -> lookup keys in a plan file and in the state; Stripe's list of
+    `{product, prices}` on the wire (the boundary turns keys into ids and back)."""
+
+    def from_plan(self, value: Any) -> Any:
+        if value is None:
+            return None
+        return {key: sorted(prices) for key, prices in sorted(value.items())}
+
+    def from_stripe(self, raw: Mapping[str, Any], path: str) -> Any:
+        entries = raw.get(path)
+        if entries is None:
+            return None
+        return self.from_plan({e["product"]: list(e["prices"]) for e in entries})
+
+    def to_stripe(self, state: Any, param: str) -> dict[str, Any]:
+        if state is None:
+            return {}
+        return {param: [{"product": key, "prices": list(v)} for key, v in state.items()]}
+
+
+CANCELLATION = Record(
+    Field("enabled", Flag(), schema={"type": "boolean"}, default=True),
+    Field("mode", schema={"enum": list(CANCEL_MODES)}, default="at_period_end"),
+    Field("proration_behavior", schema={"enum": list(PRORATIONS)}, default="none"),
+)
+PLAN_SWITCHING = Record(
+    Field("enabled", Flag(), schema={"type": "boolean"}, default=True),
+    Field(
+        "default_allowed_updates",
+        schema={"type": "array", "items": {"enum": list(ALLOWED_UPDATES)}, "uniqueItems": True},
+        default=["price"],
+    ),
+    Field("proration_behavior", schema={"enum": list(PRORATIONS)}, default="create_prorations"),
+    Field(
+        "products",
+        SwitchProducts(),
+        schema={
+            "description": "Product key -> the lookup keys customers may switch to; left out: "
+            "every active product with its active recurring prices.",
+            "type": "object",
+            "additionalProperties": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "minItems": 1,
+            },
+        },
+    ),
+)
+FEATURES = Record(
+    Field("invoice_history", Switch(), schema={"type": "boolean"}, default=True),
+    Field("payment_method_update", Switch(), schema={"type": "boolean"}, default=True),
+    Field(
+        "subscription_cancel",
+        CANCELLATION,
+        plan_key="cancellation",
+        default=CANCELLATION.from_plan({}),
+    ),
+    Field(
+        "subscription_update",
+        PLAN_SWITCHING,
+        plan_key="plan_switching",
+        default=PLAN_SWITCHING.from_plan({}),
+    ),
+)
+
+PORTAL_CONFIGURATION = register_kind(
+    Kind(
+        name="portal_configuration",
+        fields=(
+            Field("default_return_url", schema=_URL, unset=""),
+            Field(
+                "headline",
+                Nested("headline"),
+                schema={"type": "string", "minLength": 1},
+                stripe_param="business_profile",
+                response_path="business_profile.headline",
+            ),
+            Field(
+                "features",
+                FEATURES,
+                default=FEATURES.from_plan({}),
+                expand="features.subscription_update.products",
+            ),
+        ),
+        plan_keys=(PlanKey("metadata", {"$ref": "#/$defs/metadata"}),),
+        order=("default_return_url", "headline", "features", "metadata"),
+    )
+)
