@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal, TypeAlias, cast
 
@@ -294,3 +294,14 @@ class Plans:
 
     catalog: Catalog
     config: Config
+
+
+def with_meter(price: Price, rename: Mapping[str, str]) -> Price:
+    """`price` with its metered recurrence's meter reference renamed through `rename` (a
+    meter's plan key, event name or Stripe id, whichever the caller maps); unchanged if it
+    names no meter or one `rename` does not know."""
+    recurring = price.terms.get("recurring")
+    if not isinstance(recurring, Mapping) or recurring.get("meter") not in rename:
+        return price
+    terms = {**price.terms, "recurring": {**recurring, "meter": rename[recurring["meter"]]}}
+    return replace(price, terms=terms)

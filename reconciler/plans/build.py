@@ -20,6 +20,7 @@ from reconciler.model import (
     Product,
     Urls,
     limit_spec,
+    with_meter,
 )
 
 
@@ -128,6 +129,15 @@ def entitlement_objects(catalog: Catalog) -> tuple[AccountObject, ...]:
 def with_objects(catalog: Catalog, declared: tuple[AccountObject, ...], config: Config) -> Catalog:
     """The catalog with its account-level objects: those declared, and with
     `stripe_entitlements` the Entitlements features its boolean features derive."""
+    # Prices name a meter by its plan key; Stripe knows it by its event name (its identity).
+    events = {o.alias: o.key for o in declared if o.kind == "meter" and o.alias}
+    catalog = Catalog(
+        tuple(
+            replace(p, prices=tuple(with_meter(price, events) for price in p.prices))
+            for p in catalog.products
+        ),
+        catalog.objects,
+    )
     derived = entitlement_objects(catalog) if config.stripe_entitlements else ()
     declared = tuple(_with_switching(o, catalog) for o in declared)
     objects = sorted((*declared, *derived), key=lambda o: (o.kind, o.key))

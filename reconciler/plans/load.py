@@ -12,7 +12,12 @@ from reconciler.diagnostics import Diagnostic, has_errors
 from reconciler.model import Plans
 from reconciler.plans.build import build_catalog, build_config, with_objects
 from reconciler.plans.checks import SourceFile, check_sources
-from reconciler.plans.objects import build_objects, check_objects, is_objects_file
+from reconciler.plans.objects import (
+    build_objects,
+    check_meter_references,
+    check_objects,
+    is_objects_file,
+)
 from reconciler.plans.schema import SchemaName, validate_document
 from reconciler.plans.yamldoc import YamlDocument, YamlSyntaxError, parse_yaml
 
@@ -130,6 +135,8 @@ def load_plans(root: str | Path) -> LoadResult:
     }
     objects = [(s.file, s.doc) for s in sources if s.kind == "objects"]
     diagnostics.extend(check_objects(objects, lookup_keys))
+    products_docs = [(s.file, s.doc) for s in sources if s.kind == "product"]
+    diagnostics.extend(check_meter_references(products_docs, objects))
     diagnostics = sorted(set(diagnostics))
     shown_files = [str(p) for p in files]
     if has_errors(diagnostics):

@@ -19,6 +19,7 @@ import yaml
 from reconciler.diagnostics import Diagnostic, format_path
 from reconciler.kinds import COUPON, METER, PORTAL_CONFIGURATION, PROMOTION_CODE, Kind
 from reconciler.model import AccountObject
+from reconciler.plans.dump import SCHEMA_FOLDER
 from reconciler.plans.yamldoc import YamlDocument
 
 # Plan-file section -> kind, in the order a file lists them.
@@ -187,7 +188,7 @@ def _check_switching(
                 report(file, doc, (*where, key, n), message)
 
 
-OBJECTS_MODELINE = "# yaml-language-server: $schema=../schemas/objects.schema.json\n"
+OBJECTS_MODELINE = f"# yaml-language-server: $schema={SCHEMA_FOLDER}/objects.schema.json\n"
 
 
 def objects_document(objects: tuple[AccountObject, ...]) -> dict[str, Any]:
@@ -218,3 +219,28 @@ def dump_objects(objects: tuple[AccountObject, ...]) -> str:
     """An objects file's text, with the editor modeline."""
     text = yaml.safe_dump(objects_document(objects), sort_keys=False, allow_unicode=True, width=100)
     return OBJECTS_MODELINE + text
+
+
+def check_meter_references(
+    products: list[tuple[str, YamlDocument]], objects: list[tuple[str, YamlDocument]]
+) -> list[Diagnostic]:
+    """A metered price's `recurring.meter` must be the key of a declared meter."""
+    keys = {
+        str(item["key"])
+        for _, doc in objects
+        for _, item in _items(doc.data, "meters")
+        if isinstance(item.get("key"), str)
+    }
+    out: list[Diagnostic] = []
+    for file, doc in products:
+        for index, price in _items(doc.data, "prices"):
+            recurring = price.get("recurring")
+            if not isinstance(recurring, Mapping) or recurring.get("usage_type") != "metered":
+                continue  # a meter on a licensed price is the price's own error
+            meter = recurring.get("meter")
+            if isinstance(meter, str) and meter not in keys:
+                path = ("prices", index, "recurring", "meter")
+                line, col = doc.locate(path)
+                message = f"no meter has the key {meter!r} (declare it under meters:)"
+                out.append(Diagnostic(file, line, col, format_path(path), message))
+    return out

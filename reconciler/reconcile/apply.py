@@ -64,6 +64,14 @@ class _Context:
             raise ReconcilerError(f"no Stripe product for {change.product_key!r}")
         return live.id
 
+    def with_meter_id(self, state: dict[str, Any]) -> dict[str, Any]:
+        """A price state whose meter (named by event name) is its Stripe id."""
+        recurring = state.get("recurring")
+        if not recurring or not recurring.get("meter"):
+            return state
+        meter = self.resolve("meter", str(recurring["meter"]))
+        return {**state, "recurring": {**recurring, "meter": meter}}
+
     def resolve(self, kind: str, key: str) -> str:
         """The Stripe id of the object a plan key names (created in this run, or live)."""
         if kind == "price":
@@ -139,7 +147,10 @@ def _steps(change: Change) -> Iterator[Step]:
 
         def create_price(ctx: _Context) -> None:
             ctx.price_ids[change.lookup_key] = catalog.create_price(
-                ctx.client, ctx.product_id(change), after, ctx.key(change, "create")
+                ctx.client,
+                ctx.product_id(change),
+                ctx.with_meter_id(after),
+                ctx.key(change, "create"),
             )
 
         yield Step(2, change, "create price", create_price)
@@ -194,7 +205,7 @@ def _replace_steps(change: ReplacePrice, after: dict[str, Any]) -> Iterator[Step
         ctx.price_ids[change.lookup_key] = catalog.create_price(
             ctx.client,
             ctx.product_id(change),
-            after,
+            ctx.with_meter_id(after),
             ctx.key(change, "create"),
             transfer_lookup_key=True,
         )

@@ -16,7 +16,14 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from reconciler.metadata import RESERVED_KEYS
-from reconciler.model import AccountObject, Config, FeatureValue, LimitSpec, Product
+from reconciler.model import (
+    AccountObject,
+    Config,
+    FeatureValue,
+    LimitSpec,
+    Product,
+    with_meter,
+)
 from reconciler.plans.dump import dump_config, dump_product
 from reconciler.plans.objects import dump_objects
 from reconciler.stripe_catalog.live import LiveCatalog, LivePrice, LiveProduct
@@ -50,8 +57,10 @@ def _common(maps: list[Mapping[str, V]]) -> dict[str, V]:
     return {k: v for k, v in maps[0].items() if all(k in m and m[k] == v for m in maps[1:])}
 
 
-def _product(live: LiveProduct, key: str, prices: list[LivePrice]) -> Product:
-    models = sorted((p.price for p in prices), key=lambda p: p.lookup_key)
+def _product(
+    live: LiveProduct, key: str, prices: list[LivePrice], meters: Mapping[str, str]
+) -> Product:
+    models = sorted((with_meter(p.price, meters) for p in prices), key=lambda p: p.lookup_key)
     default = next((p.price.lookup_key for p in prices if p.id == live.default_price_id), None)
     return Product(
         key=key,
@@ -71,6 +80,8 @@ def catalog_to_plans(live: LiveCatalog, config: Config) -> ImportResult:
     files: dict[str, str] = {}
     skipped: list[str] = []
     lost: list[str] = []
+    objects = _objects(live, skipped)
+    meters = {o.key: o.alias for o in objects if o.kind == "meter" and o.alias}
     taken: set[str] = {p.key for p in live.products if p.key}
     for product in sorted(live.products, key=lambda p: (p.key or "", p.created, p.id)):
         if not product.active:
@@ -95,12 +106,11 @@ def catalog_to_plans(live: LiveCatalog, config: Config) -> ImportResult:
                 )
                 continue
             key = _unique(_slug(product.name), taken)
-        files[f"{key}.yaml"] = dump_product(_product(product, key, prices))
+        files[f"{key}.yaml"] = dump_product(_product(product, key, prices, meters))
         lost.extend(f"product {key} ({product.id}): {item}" for item in product.lost)
         for price in prices:
             shown = f"price {price.price.lookup_key} ({price.id})"
             lost.extend(f"{shown}: {item}" for item in price.lost)
-    objects = _objects(live, skipped)
     if objects:
         files[OBJECTS_FILE] = dump_objects(objects)
     entitlements = any(o.managed and o.active for o in live.objects_of("feature"))
@@ -117,7 +127,9 @@ def _objects(live: LiveCatalog, skipped: list[str]) -> tuple[AccountObject, ...]
     aliases: set[str] = set()
     for meter in live.objects_of("meter"):
         if meter.active:
-            alias = _unique(_slug(meter.key), aliases)
+            fits = KEY_FORMAT.fullmatch(meter.key) and meter.key not in aliases
+            alias = meter.key if fits else _unique(_slug(meter.key), aliases)
+            aliases.add(alias)
             found.append(AccountObject("meter", meter.key, meter.terms, alias=alias))
     coupons: set[str] = set()
     for coupon in live.objects_of("coupon"):

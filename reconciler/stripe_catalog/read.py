@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import stripe
 
 from reconciler.errors import StripeCallError
 from reconciler.kinds import PRICE
-from reconciler.model import Config
+from reconciler.model import Config, with_meter
 from reconciler.retry import DEFAULT_POLICY, RetryPolicy, call_with_retry
 from reconciler.stripe_catalog.live import (
     LiveCatalog,
@@ -90,7 +91,9 @@ def read_live_catalog(
     from reconciler.stripe_catalog.objects import read_live_objects
 
     found = read_live_objects(client, products, prices, config, page_caller(retry))
-    return LiveCatalog(products=products, prices=tuple(prices), objects=found)
+    events = {o.id: o.key for o in found if o.kind == "meter"}
+    named = tuple(replace(p, price=with_meter(p.price, events)) for p in prices)
+    return LiveCatalog(products=products, prices=named, objects=found)
 
 
 def read_price(

@@ -12,7 +12,7 @@ from tests.lsp import YamlLanguageServer
 from tests.reconcile.conftest import Run
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "plans"
-SCHEMAS = ("config.schema.json", "plan.schema.json", "product.schema.json")
+SCHEMAS = ("config.schema.json", "objects.schema.json", "plan.schema.json", "product.schema.json")
 
 
 def _position(text: str, needle: str) -> tuple[int, int]:
@@ -54,7 +54,7 @@ def test_schema_command_serves_plans_copied_out_of_this_repository(
     code, out, err = run("schema", "--out", str(project / "schemas"))
     assert code == 0
     assert out.splitlines() == [str(project / "schemas" / name) for name in SCHEMAS]
-    assert err == f"wrote 3 schema file(s) to {project / 'schemas'}\n"
+    assert err == f"wrote 4 schema file(s) to {project / 'schemas'}\n"
     for name in SCHEMAS:
         assert (project / "schemas" / name).read_bytes() == (SCHEMA_DIR / name).read_bytes()
 

@@ -213,7 +213,7 @@ def test_import_writes_the_objects_back_losslessly(
     code, _, err = run("import", "--out", str(out))
     assert code == 0, err
     assert (out / "billing.yaml").read_text() == (
-        "# yaml-language-server: $schema=../schemas/objects.schema.json\n"
+        "# yaml-language-server: $schema=schemas/objects.schema.json\n"
         "meters:\n"
         "- key: api_request\n"
         "  event_name: api_request\n"
@@ -309,3 +309,38 @@ def test_the_portal_configuration_is_kept_and_used_by_the_runtime(
         f"~ portal_configuration default ({config.id})",
         "    features.invoice_history: true -> false",
     ]
+
+
+METERED = (
+    "\n  - lookup_key: pro_api_calls\n"
+    "    amount: 5\n"
+    "    currency: usd\n"
+    "    recurring: {interval: month, usage_type: metered, meter: api_calls}\n"
+)
+
+
+def test_metered_prices_name_their_meter_by_key(
+    run: Run, stripe_client: stripe.StripeClient, tmp_path: Path
+) -> None:
+    folder = _plans(tmp_path)
+    pro = folder / "pro.yaml"
+    pro.write_text(pro.read_text() + METERED.replace("api_calls}", "nowhere}"))
+    code, out, _ = run("validate", str(folder))
+    assert code == 1
+    assert out.splitlines() == [
+        f"{pro}:78:62: prices[4].recurring.meter: no meter has the key 'nowhere' "
+        "(declare it under meters:)"
+    ]
+    pro.write_text(pro.read_text().replace("meter: nowhere}", "meter: api_calls}"))
+    _apply(run, folder)
+    _in_sync(run, folder)
+    (meter,) = stripe_client.v1.billing.meters.list().data
+    (price,) = stripe_client.v1.prices.list(params={"lookup_keys": ["pro_api_calls"]}).data
+    assert price.recurring is not None
+    assert (price.recurring.usage_type, price.recurring.meter) == ("metered", meter.id)
+    imported = tmp_path / "imported"
+    assert run("import", "--out", str(imported))[0] == 0
+    assert "meter: api_request" in (imported / "pro.yaml").read_text()
+    assert "- key: api_request\n" in (imported / "billing.yaml").read_text()
+    assert run("validate", str(imported))[0] == 0
+    _in_sync(run, imported)

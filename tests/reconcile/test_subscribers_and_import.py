@@ -217,6 +217,7 @@ def test_import_of_an_unmanaged_catalog_then_adopt(
             "hand-made.yaml",
             "reconciler.yaml",
             "schemas/config.schema.json",
+            "schemas/objects.schema.json",
             "schemas/plan.schema.json",
             "schemas/product.schema.json",
         )
