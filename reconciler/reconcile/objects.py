@@ -72,13 +72,6 @@ def _match(key: str, candidates: Mapping[str, list[LiveObject]]) -> LiveObject |
     return found[0] if found else None
 
 
-def _forced(kind: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
-    declared = KINDS[kind]
-    return [
-        f.name for f in declared.fields if f.changes_object(before.get(f.name), after.get(f.name))
-    ]
-
-
 def diff_objects(desired: Catalog, live: LiveCatalog, options: DiffOptions, out: Collector) -> None:
     """Append the changes and notes of every account-level kind to `out`."""
     replaced: set[str] = set()  # coupons this plan replaces: their codes move with them
@@ -119,7 +112,7 @@ def _diff_one(
         return
     before = live_state(current)
     fields = field_changes(before, after)
-    forced = _forced(kind, before, after)
+    forced = KINDS[kind].forcing(before, after)
     moving = kind == "promotion_code" and obj.terms["coupon"] in replaced
     if not fields and not moving:
         return
