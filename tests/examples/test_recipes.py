@@ -88,12 +88,16 @@ class Site:
     def serve_wsgi(self, app: Any) -> None:
         from waitress.server import create_server
 
-        server = create_server(app, sockets=[self.sock], threads=4)
-        threading.Thread(target=server.run, daemon=True).start()
+        # poll(), as `reconciler serve` uses: closing the server under a running select()
+        # loop makes select() raise EBADF in the server's thread.
+        server = create_server(app, sockets=[self.sock], threads=4, asyncore_use_poll=True)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
 
         def stop() -> None:
             server.close()
             server.task_dispatcher.shutdown()
+            thread.join(timeout=10)
 
         self._stop = stop
 
