@@ -31,7 +31,7 @@ def _create_price(client: stripe.StripeClient, product: str, params: dict[str, A
 
 def build_catalog(client: stripe.StripeClient) -> None:
     """One product holding every product field, with a price of every kind; a metered price
-    on a product of its own (its meter is an account object the plans cannot create yet)."""
+    on a product of its own, on a meter that import writes to the objects file."""
     everything = _create_product(
         client,
         {
@@ -160,11 +160,21 @@ def snapshot(client: stripe.StripeClient) -> dict[str, Any]:
     )
     by_id = {p.id: p.name for p in products.data}
     defaults = {p.default_price: p.name for p in products.data if p.default_price}
+    # A metered price names its meter by id; another account's meter has another id, so the
+    # comparison names it by its event name.
+    meters = {m.id: m.event_name for m in client.v1.billing.meters.list().data}
+
+    def named_meter(raw: dict[str, Any]) -> dict[str, Any]:
+        recurring = raw.get("recurring")
+        if recurring and recurring.get("meter"):
+            raw["recurring"] = {**recurring, "meter": meters[recurring["meter"]]}
+        return raw
+
     return {
         "products": {p.name: plain(p.to_dict()) for p in products.data},
         "prices": {
             p.lookup_key: {
-                **plain(p.to_dict()),
+                **named_meter(plain(p.to_dict())),
                 "product": by_id[p.product],
                 "default_of": defaults.get(p.id),
             }
@@ -190,15 +200,15 @@ def test_import_round_trips_every_price_and_product_field(
     assert (code, err.count("unmanaged")) == (0, 0), out
     assert snapshot(stripe_client) == before
 
-    # The same files on an empty account (the metered price's meter is an object of the first
-    # account: its product file is left out until meters are declared in plan files).
-    (out_dir / "usage.yaml").unlink()
+    # The same files on an empty account: the imported objects file declares the meter, so
+    # apply creates it before the metered price (meter ids differ, so they are not compared).
     emulator.reset()
     code, _, err = run("apply", str(out_dir), "--yes")
     assert code == 0, err
     again = snapshot(stripe_client)
-    del before["products"]["Usage"], before["prices"]["usage_metered"]
     assert again == before
+    meters = stripe_client.v1.billing.meters.list().data
+    assert [(m.event_name, m.display_name) for m in meters] == [("api_call", "API calls")]
     assert run("diff", str(out_dir))[0] == 0
 
 
