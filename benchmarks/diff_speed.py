@@ -13,9 +13,10 @@ Figures printed:
     archived prices (Stripe lists only active prices unless asked for `active=false`);
     --archived-per-product prices per product are declared `active: false` so the third
     list has pages to read; then meters, coupons, promotion codes, features and Billing Portal
-    configurations, one list each,
-    and one list per product for the features attached to it (Stripe lists those per product
-    only). The requests are printed per route;
+    configurations, one list each. The features attached to each product are not read: each
+    product's `entitlement-features` marker (written by apply) matches the plan. The requests
+    are printed per route, and next to them those of a diff with --verify-attachments, which
+    adds one list per product (Stripe lists attachments per product only);
   * writes made by an apply on the catalog already in sync (must be 0);
   * wall time of a diff (read, normalize, diff, render) next to a plain SDK listing of the
     same objects (auto-paging products and prices, the same expansions), median of --repeat runs,
@@ -150,8 +151,13 @@ def main() -> int:
             features,
             0,  # Billing Portal configurations: one list call
         )
-        # One list per kind, and one per product for the features attached to it.
-        bound = sum(max(1, math.ceil(n / 100)) for n in lists) + args.products + 1
+        # One list per kind: the products' markers vouch for their attachments.
+        bound = sum(max(1, math.ceil(n / 100)) for n in lists) + 1
+
+        control.reset_counters()
+        verified = make_plan(desired, client, options, verify=True)
+        verify_requests = int(control.counters()["total"])
+        verify_bound = bound + args.products
 
         control.reset_counters()
         apply_plan(planned.plan, planned.live, client, progress=lambda _: None)
@@ -177,12 +183,22 @@ def main() -> int:
     print(f"diff API requests: {requests} (bound {bound})")
     for route, count in by_route.items():
         print(f"  {route}: {count}")
+    print(
+        f"diff --verify-attachments API requests: {verify_requests} (bound {verify_bound}),"
+        f" changes: {len(verified.plan.changes)}"
+    )
     print(f"changes on the synced catalog: {len(planned.plan.changes)}")
     print(f"writes by apply on the synced catalog: {in_sync_writes}")
     print(f"diff wall time (median of {args.repeat}): {diff_time * 1000:.0f} ms")
     print(f"plain SDK listing of the same objects: {list_time * 1000:.0f} ms")
     print(f"ratio diff / listing: {diff_time / list_time:.2f}")
-    ok = requests <= bound and in_sync_writes == 0 and not planned.plan.changes
+    ok = (
+        requests <= bound
+        and verify_requests <= verify_bound
+        and in_sync_writes == 0
+        and not planned.plan.changes
+        and not verified.plan.changes
+    )
     if not ok:
         print("FAILED: request bound or zero-write rule broken", file=sys.stderr)
     return 0 if ok else 1

@@ -7,8 +7,9 @@ value is parsed, and a value that cannot be parsed is an error, not a default.
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from reconciler.model import (
@@ -33,7 +34,10 @@ PRODUCT_KEY_KEY = "plan-key"
 TRIAL_DAYS_KEY = "trial-days"
 # On a product: it is an add-on (its limits add to a base plan's), written only when true.
 ADD_ON_KEY = "add-on"
-RESERVED_KEYS = frozenset({MANAGED_BY_KEY, PRODUCT_KEY_KEY, TRIAL_DAYS_KEY})
+# On a product, with `stripe_entitlements`: the Entitlements features the tool last attached to
+# it (see `attachment_marker`), so a diff reads a product's attachments only when it changed.
+ATTACHED_FEATURES_KEY = "entitlement-features"
+RESERVED_KEYS = frozenset({MANAGED_BY_KEY, PRODUCT_KEY_KEY, TRIAL_DAYS_KEY, ATTACHED_FEATURES_KEY})
 # Stripe's limit on one metadata value (docs.stripe.com/metadata).
 METADATA_VALUE_MAX = 500
 
@@ -148,7 +152,20 @@ def product_metadata(product: Product) -> dict[str, str]:
     out[MANAGED_BY_KEY] = MANAGED_BY_VALUE
     if product.add_on:
         out[ADD_ON_KEY] = "true"
+    if product.entitlement_features:
+        out[ATTACHED_FEATURES_KEY] = attachment_marker(product.entitlement_features)
     return out
+
+
+def attachment_marker(lookup_keys: Iterable[str]) -> str:
+    """The metadata value recording which Entitlements features are attached to a product:
+    their lookup keys, sorted, joined by newlines (a lookup key may hold a comma but not a
+    newline); when that exceeds Stripe's 500 characters, `sha256:` and the hex digest of it.
+    An empty set has no marker (Stripe deletes a metadata key set to "")."""
+    joined = "\n".join(sorted(set(lookup_keys)))
+    if len(joined) <= METADATA_VALUE_MAX:
+        return joined
+    return "sha256:" + hashlib.sha256(joined.encode()).hexdigest()
 
 
 def parse_price_metadata(metadata: Mapping[str, str], config: Config) -> ParsedMetadata:

@@ -212,6 +212,9 @@ class Product(ProductTerms):
     # An add-on adds its limits (times its quantity) and features to a base plan's; it is
     # never an entity's plan by itself (metadata `add-on: true`).
     add_on: bool = False
+    # With `stripe_entitlements`: the lookup keys of the Entitlements features attached to it
+    # (its granted boolean features); None when the tool does not keep Stripe Entitlements.
+    entitlement_features: tuple[str, ...] | None = None
 
     def price(self, lookup_key: str) -> Price | None:
         """The price with this lookup key, if the product declares it."""

@@ -31,6 +31,7 @@ def apply(
     prune: bool,
     adopt: bool,
     migrate_subscribers: bool,
+    verify_attachments: bool,
     yes: bool,
     fingerprint: str | None,
     force: bool,
@@ -50,7 +51,7 @@ def apply(
             "Stripe account only the plan that was reviewed; pass --fingerprint SHA (printed "
             "by diff) or --force"
         )
-    planned = plan_for(path, prune, adopt, migrate_subscribers)
+    planned = plan_for(path, prune, adopt, migrate_subscribers, verify_attachments)
     if planned is None:
         return 1
     plan = planned.plan

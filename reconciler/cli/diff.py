@@ -9,13 +9,20 @@ from reconciler.cli.planning import plan_for, plan_options, show_plan
 
 @click.command()
 @plan_options
-def diff(path: str, fmt: str, prune: bool, adopt: bool, migrate_subscribers: bool) -> int:
+def diff(
+    path: str,
+    fmt: str,
+    prune: bool,
+    adopt: bool,
+    migrate_subscribers: bool,
+    verify_attachments: bool,
+) -> int:
     """Show what `apply` would change in Stripe to match the plan files in PATH.
 
     Exits 0 when Stripe is in sync, 2 when changes are pending, 1 on an error, so CI can
     fail a check on drift. The output ends with the plan's fingerprint.
     """
-    planned = plan_for(path, prune, adopt, migrate_subscribers)
+    planned = plan_for(path, prune, adopt, migrate_subscribers, verify_attachments)
     if planned is None:
         return 1
     show_plan(fmt, planned.plan, path)

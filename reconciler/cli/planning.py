@@ -85,6 +85,13 @@ def plan_options(command: F) -> F:
             is_flag=True,
             help="Move subscribers of a replaced price to the new one.",
         ),
+        click.option(
+            "--verify-attachments",
+            is_flag=True,
+            help="With stripe_entitlements: read every product's attached features (one call "
+            "each) instead of trusting the marker apply records on it; finds features attached "
+            "or removed by hand.",
+        ),
     ]
     for decorator in reversed(decorators):
         command = decorator(command)
@@ -99,12 +106,17 @@ def load_or_report(path: str) -> Plans | None:
     return result.plans
 
 
-def plan_for(path: str, prune: bool, adopt: bool, migrate: bool) -> Planned | None:
+def plan_for(
+    path: str, prune: bool, adopt: bool, migrate: bool, verify: bool = False
+) -> Planned | None:
     plans = load_or_report(path)
     if plans is None:
         return None
     settings = StripeSettings.from_env()
     note(f"reading the Stripe catalog ({settings.mode} mode, key {settings.masked_key})")
     return make_plan(
-        plans, make_client(settings, max_network_retries=0), DiffOptions(prune, adopt, migrate)
+        plans,
+        make_client(settings, max_network_retries=0),
+        DiffOptions(prune, adopt, migrate),
+        verify=verify,
     )

@@ -138,7 +138,13 @@ def with_objects(catalog: Catalog, declared: tuple[AccountObject, ...], config: 
         ),
         catalog.objects,
     )
-    derived = entitlement_objects(catalog) if config.stripe_entitlements else ()
+    derived: tuple[AccountObject, ...] = ()
+    if config.stripe_entitlements:
+        derived = entitlement_objects(catalog)
+        catalog = Catalog(
+            tuple(replace(p, entitlement_features=granted_features(p)) for p in catalog.products),
+            catalog.objects,
+        )
     declared = tuple(_with_switching(o, catalog) for o in declared)
     objects = sorted((*declared, *derived), key=lambda o: (o.kind, o.key))
     return Catalog(catalog.products, tuple(objects))

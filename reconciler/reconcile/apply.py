@@ -2,7 +2,9 @@
 
 Each change becomes one or more steps in phases: create products, update products, create
 prices, update prices, create replacement prices, move (or unset) default prices, move
-subscribers, archive prices, archive products. A product's default price therefore always
+subscribers, archive prices, archive products, and last record on each product the
+Entitlements features now attached to it (so a failure before leaves the marker stale, and the
+next diff reads that product's attachments). A product's default price therefore always
 moves or is unset, as Stripe requires, before its old default is archived. Every write carries
 an idempotency key derived from the plan's fingerprint, the change's key and the step, so a
 retried request never writes twice.
@@ -19,6 +21,7 @@ import stripe
 
 from reconciler import stripe_catalog as catalog
 from reconciler.errors import ApplyFailed, ReconcilerError
+from reconciler.metadata import ATTACHED_FEATURES_KEY
 from reconciler.reconcile.changes import (
     ArchivePrice,
     ArchiveProduct,
@@ -121,28 +124,35 @@ def _steps(change: Change) -> Iterator[Step]:
     """The steps of one change, each tagged with the phase that orders it."""
     after, before = _after(change), dict(change.before or {})
     if isinstance(change, CreateProduct):
+        unmarked = _with_marker(after, None)
 
         def create_product(ctx: _Context) -> None:
             ctx.product_ids[change.product_key] = catalog.create_product(
-                ctx.client, after, ctx.key(change, "create")
+                ctx.client, unmarked, ctx.key(change, "create")
             )
 
         yield Step(0, change, "create product", create_product)
         if after.get("default_price"):
             yield Step(5, change, "set default price", _default_step(change, after))
+        if unmarked != after:
+            yield Step(9, change, "record attached features", _marker_step(change, unmarked))
     elif isinstance(change, UpdateProduct):
+        # The attachment marker is written last, once every attachment is made or removed.
+        early = _with_marker(after, _marker(before))
 
         def update_product(ctx: _Context) -> None:
             catalog.update_product(
-                ctx.client, change.product_id, before, after, ctx.key(change, "update")
+                ctx.client, change.product_id, before, early, ctx.key(change, "update")
             )
 
         if {k: v for k, v in before.items() if k != "default_price"} != {
-            k: v for k, v in after.items() if k != "default_price"
+            k: v for k, v in early.items() if k != "default_price"
         }:
             yield Step(1, change, "update product", update_product)
         if after.get("default_price") != before.get("default_price"):
             yield Step(5, change, "set default price", _default_step(change, after))
+        if early != after:
+            yield Step(9, change, "record attached features", _marker_step(change, early))
     elif isinstance(change, CreatePrice):
 
         def create_price(ctx: _Context) -> None:
@@ -183,6 +193,32 @@ def _steps(change: Change) -> Iterator[Step]:
         if before.get("default_price") and not after.get("default_price"):
             yield Step(5, change, "unset default price", _default_step(change, after))
         yield Step(8, change, "archive product", archive_product)
+
+
+def _marker(state: dict[str, Any]) -> str | None:
+    return (state.get("metadata") or {}).get(ATTACHED_FEATURES_KEY)
+
+
+def _with_marker(state: dict[str, Any], marker: str | None) -> dict[str, Any]:
+    """A product state whose attachment marker is `marker` (None: without one)."""
+    metadata = {
+        k: v for k, v in (state.get("metadata") or {}).items() if k != ATTACHED_FEATURES_KEY
+    }
+    if marker is not None:
+        metadata[ATTACHED_FEATURES_KEY] = marker
+    return {**state, "metadata": dict(sorted(metadata.items()))} if "metadata" in state else state
+
+
+def _marker_step(change: Change, before: dict[str, Any]) -> Callable[[_Context], None]:
+    """Write the product's attachment marker (its only difference from `before`)."""
+    after = _after(change)
+
+    def record(ctx: _Context) -> None:
+        catalog.update_product(
+            ctx.client, ctx.product_id(change), before, after, ctx.key(change, "marker")
+        )
+
+    return record
 
 
 def _default_step(change: Change, after: dict[str, Any]) -> Callable[[_Context], None]:

@@ -22,11 +22,16 @@ class Planned:
     live: LiveCatalog
 
 
-def make_plan(plans: Plans, client: stripe.StripeClient, options: DiffOptions) -> Planned:
+def make_plan(
+    plans: Plans, client: stripe.StripeClient, options: DiffOptions, verify: bool = False
+) -> Planned:
     """Read Stripe (list calls only), diff, then count subscribers for changes that need it.
+    A product's Entitlements feature attachments are read only where its marker differs from
+    the plan, unless `verify` (every product read: finds attachments changed by hand).
     Raises `PlanRefused` for a subscriber migration Stripe would refuse half-way (across
     currencies), before anything is written."""
-    live = read_live_catalog(client, plans.config, objects=True)
+    recorded = None if verify else recorded_attachments(plans)
+    live = read_live_catalog(client, plans.config, objects=True, recorded=recorded)
     plan = diff(plans.catalog, live, options, plans.config)
     counts = count_subscriptions(client, plan, plans.config)
     planned = Planned(with_impact(plan, counts, plans.config) if counts else plan, live)
@@ -34,3 +39,13 @@ def make_plan(plans: Plans, client: stripe.StripeClient, options: DiffOptions) -
     if refusal is not None:
         raise PlanRefused(refusal)
     return planned
+
+
+def recorded_attachments(plans: Plans) -> dict[str, tuple[str, ...]]:
+    """Product key -> the Entitlements features the plan attaches to it (with
+    `stripe_entitlements`; empty without)."""
+    return {
+        p.key: p.entitlement_features
+        for p in plans.catalog.products
+        if p.entitlement_features is not None
+    }

@@ -13,6 +13,7 @@ from typing import Any
 from reconciler.kinds import PRICE
 from reconciler.metadata import (
     ADD_ON_KEY,
+    ATTACHED_FEATURES_KEY,
     MANAGED_BY_KEY,
     MANAGED_BY_VALUE,
     PRODUCT_KEY_KEY,
@@ -62,6 +63,8 @@ def live_product_state(product: LiveProduct, live: LiveCatalog) -> State:
         metadata[MANAGED_BY_KEY] = MANAGED_BY_VALUE
     if product.add_on:
         metadata[ADD_ON_KEY] = "true"
+    if product.attached_marker is not None:
+        metadata[ATTACHED_FEATURES_KEY] = product.attached_marker
     return {
         **product.terms,
         "metadata": dict(sorted(metadata.items())),

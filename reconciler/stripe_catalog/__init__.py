@@ -17,11 +17,11 @@ from reconciler.stripe_catalog.live import (
 from reconciler.stripe_catalog.objects import (
     Resolve,
     create_object,
-    read_live_objects,
     retire_object,
     update_object,
 )
 from reconciler.stripe_catalog.read import PAGE_SIZE, list_all, read_live_catalog, read_price
+from reconciler.stripe_catalog.read_objects import read_live_objects
 from reconciler.stripe_catalog.subscriptions import (
     ENTITLED_STATUSES,
     SubscriptionItemRef,

@@ -13,6 +13,7 @@ from typing import Any
 from reconciler.kinds import PRICE, PRODUCT, Lost
 from reconciler.metadata import (
     ADD_ON_KEY,
+    ATTACHED_FEATURES_KEY,
     MANAGED_BY_KEY,
     MANAGED_BY_VALUE,
     PRODUCT_KEY_KEY,
@@ -52,6 +53,8 @@ class LiveProduct(ProductTerms):
     managed: bool
     add_on: bool = False
     lost: tuple[Lost, ...] = ()
+    # Its `entitlement-features` metadata: the features the tool last recorded as attached.
+    attached_marker: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,7 @@ def normalize_product(raw: Mapping[str, Any]) -> LiveProduct:
     key = metadata.pop(PRODUCT_KEY_KEY, None)
     managed = metadata.pop(MANAGED_BY_KEY, None) == MANAGED_BY_VALUE
     add_on = metadata.pop(ADD_ON_KEY, None) == "true"
+    attached_marker = metadata.pop(ATTACHED_FEATURES_KEY, None)
     default = raw.get("default_price")
     return LiveProduct(
         id=raw["id"],
@@ -158,4 +162,5 @@ def normalize_product(raw: Mapping[str, Any]) -> LiveProduct:
         managed=managed,
         add_on=add_on,
         lost=PRODUCT.lost(raw),
+        attached_marker=attached_marker,
     )

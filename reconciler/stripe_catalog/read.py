@@ -4,13 +4,13 @@ Reading costs ceil(products / 100) + ceil(active prices / 100) + ceil(archived p
 list calls (at least one each): every page is read until Stripe says `has_more` is false, never
 one call per object. Stripe lists only active prices unless asked for `active=false`
 (docs.stripe.com/api/prices/list), so archived prices are read by a second, explicit list.
-Meters, coupons and promotion codes cost one more call per 100 of each (`objects.py`).
+Meters, coupons and promotion codes cost one more call per 100 of each (`read_objects.py`).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -69,11 +69,14 @@ def read_live_catalog(
     config: Config,
     retry: RetryPolicy | None = DEFAULT_POLICY,
     objects: bool = False,
+    recorded: Mapping[str, tuple[str, ...]] | None = None,
 ) -> LiveCatalog:
     """Every product and price of the account (active or not), normalized. Pages that fail
     with a 429, a 5xx or a connection error are retried with backoff; `retry=None` leaves
     retrying to the client's own settings (for callers that must answer quickly). With
-    `objects`, the account-level objects too (meters, coupons, ...: what `diff` compares)."""
+    `objects`, the account-level objects too (meters, coupons, ...: what `diff` compares);
+    `recorded` spares reading the products whose attachment marker matches it (see
+    `read_live_objects`)."""
     with stripe_errors("reading products"):
         products = tuple(
             normalize_product(p) for p in list_all(client.v1.products, {}, page_caller(retry))
@@ -88,9 +91,9 @@ def read_live_catalog(
             )
     if not objects:
         return LiveCatalog(products=products, prices=tuple(prices))
-    from reconciler.stripe_catalog.objects import read_live_objects
+    from reconciler.stripe_catalog.read_objects import read_live_objects
 
-    found = read_live_objects(client, products, prices, config, page_caller(retry))
+    found = read_live_objects(client, products, prices, config, page_caller(retry), recorded)
     events = {o.id: o.key for o in found if o.kind == "meter"}
     named = tuple(replace(p, price=with_meter(p.price, events)) for p in prices)
     return LiveCatalog(products=products, prices=named, objects=found)

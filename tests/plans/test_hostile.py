@@ -34,7 +34,10 @@ LAUGHS = "".join(
 )
 BOMB = 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n' + LAUGHS
 HOSTILE = {
-    "alias_bomb": (BOMB, "5:12: more than 20000 values, aliases expanded (a plan file needs far fewer)"),
+    "alias_bomb": (
+        BOMB,
+        "5:12: more than 20000 values, aliases expanded (a plan file needs far fewer)",
+    ),
     "self_alias": (
         "product: &p\n  key: basic\n  name: *p\n",
         "3:9: alias *p refers to the node that contains it (a recursive alias)",

@@ -185,7 +185,14 @@ def test_import_force_keeps_what_the_catalog_does_not_define(run: Run, tmp_path:
     assert (folder / "reconciler.yaml").read_text() == config
     assert "name: Pro\n" in (folder / "pro.yaml").read_text()
     code, _, err = run(
-        "import", "--out", str(folder), "--force", "--limits-prefix", "lim:", "--features-prefix", "feat:"
+        "import",
+        "--out",
+        str(folder),
+        "--force",
+        "--limits-prefix",
+        "lim:",
+        "--features-prefix",
+        "feat:",
     )
     assert code == 0, err
     assert (folder / "reconciler.yaml").read_text() == config.replace(
