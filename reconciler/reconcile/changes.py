@@ -128,6 +128,10 @@ class ReplacePrice(PriceChange):
     migrate_subscribers: bool = False
     proration_behavior: str = "create_prorations"
     impact: EntitlementImpact | None = None
+    # The event name of the meter this plan replaces (or an earlier apply replaced) when that
+    # is what forces this replacement: the old price bills against the old meter, and Stripe
+    # cannot move a price to another meter. None when the price's own fields force it.
+    follows_meter: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -17,6 +17,7 @@ from reconciler.reconcile.changes import (
     UpdateProduct,
     field_changes,
 )
+from reconciler.reconcile.meters import follow_reason, meter_outcomes
 from reconciler.reconcile.objects import diff_objects, managed_objects
 from reconciler.reconcile.plan import DiffOptions, Plan
 from reconciler.reconcile.state import (
@@ -38,7 +39,7 @@ def diff(
 ) -> Plan:
     """Every change that brings `live` to `desired`; no I/O."""
     cfg = config or Config()
-    out = Collector(desired=desired)
+    out = Collector(desired=desired, meters=meter_outcomes(desired, live))
     for product in desired.products:
         _diff_product(product, live, options, cfg, out)
     for live_product in live.products:
@@ -150,11 +151,19 @@ def _diff_price(
     product_key = product.key if same_product else live_product_key(live, held.product_id)
     before = live_price_state(held, product_key)
     fields = field_changes(before, after)
-    if not fields:
+    # A price on a meter this plan replaces (or an earlier apply did) moves to the new meter.
+    follows = follow_reason(price, held, out.meters)
+    if not fields and follows is None:
         return
-    if needs_replacement(before, after):
+    if needs_replacement(before, after) or follows is not None:
         is_default = owner is not None and owner.default_price_id == held.id
         stays = _default_stays(held, owner, live, options, out.desired)
+        reasons = [follows[1]] if follows is not None else []
+        if stays is not None:
+            reasons.append(
+                f"the old price stays active: it is the default price of product {stays}, "
+                "which no plan declares (--prune archives that product and its prices)"
+            )
         out.changes.append(
             ReplacePrice(
                 product_key=product.key,
@@ -166,12 +175,10 @@ def _diff_price(
                 fields=fields,
                 moves_default=is_default and product.default_price == price.lookup_key,
                 archive_old=stays is None,
-                reason=""
-                if stays is None
-                else f"the old price stays active: it is the default price of product {stays}, "
-                "which no plan declares (--prune archives that product and its prices)",
+                reason="; ".join(reasons),
                 migrate_subscribers=options.migrate_subscribers,
                 proration_behavior=product.proration_behavior,
+                follows_meter=follows[0] if follows is not None else None,
             )
         )
         return

@@ -23,6 +23,7 @@ from reconciler.reconcile.changes import (
     Kind,
     Notice,
     ReplaceObject,
+    ReplacePrice,
     Unmanaged,
     UpdateObject,
     field_changes,
@@ -66,7 +67,7 @@ def live_state(obj: LiveObject) -> dict[str, Any]:
     return state
 
 
-def _match(key: str, candidates: Mapping[str, list[LiveObject]]) -> LiveObject | None:
+def match_live(key: str, candidates: Mapping[str, list[LiveObject]]) -> LiveObject | None:
     """The live object for a declared key: active before inactive, managed first, newest."""
     found = sorted(candidates.get(key, ()), key=lambda o: (not o.active, not o.managed, -o.created))
     return found[0] if found else None
@@ -75,16 +76,18 @@ def _match(key: str, candidates: Mapping[str, list[LiveObject]]) -> LiveObject |
 def diff_objects(desired: Catalog, live: LiveCatalog, options: DiffOptions, out: Collector) -> None:
     """Append the changes and notes of every account-level kind to `out`."""
     replaced: set[str] = set()  # coupons this plan replaces: their codes move with them
+    # Prices this plan replaces (lookup key -> old id): the portal must name the new ones.
+    renewed = {c.lookup_key: c.old_price_id for c in out.changes if isinstance(c, ReplacePrice)}
     for kind in OBJECT_KINDS:
         candidates: dict[str, list[LiveObject]] = {}
         for held in live.objects_of(kind):
             candidates.setdefault(held.key, []).append(held)
         matched: set[str] = set()
         for declared in desired.objects_of(kind):
-            current = _match(declared.key, candidates)
+            current = match_live(declared.key, candidates)
             if current is not None and not current.active and kind != "meter":
                 current = None  # an archived object is not brought back: a new one is made
-            _diff_one(declared, current, options, out, replaced)
+            _diff_one(declared, current, options, out, replaced, renewed)
             if current is not None:
                 matched.add(current.id)
         for held in live.objects_of(kind):
@@ -98,6 +101,7 @@ def _diff_one(
     options: DiffOptions,
     out: Collector,
     replaced: set[str],
+    renewed: Mapping[str, str],
 ) -> None:
     kind: Any = obj.kind
     after = desired_state(obj)
@@ -110,7 +114,7 @@ def _diff_one(
     if not current.managed and not options.adopt:
         out.notes.append(Unmanaged(kind, obj.key, current.id, ADOPT_HINT))
         return
-    before = live_state(current)
+    before, relisted = _old_prices_named(live_state(current), renewed)
     fields = field_changes(before, after)
     forced = KINDS[kind].forcing(before, after)
     moving = kind == "promotion_code" and obj.terms["coupon"] in replaced
@@ -137,6 +141,12 @@ def _diff_one(
             )
         )
         return
+    reason = "" if current.managed else "adopt"
+    if relisted:
+        noun = "price" if len(relisted) == 1 else "prices"
+        listed = f"it lists {noun} {', '.join(relisted)}, which this plan replaces: it is to list "
+        listed += "the new price" if len(relisted) == 1 else "the new prices"
+        reason = "; ".join(r for r in (reason, listed) if r)
     out.changes.append(
         UpdateObject(
             object_kind=kind,
@@ -145,9 +155,25 @@ def _diff_one(
             before=before,
             after=after,
             fields=fields,
-            reason="" if current.managed else "adopt",
+            reason=reason,
         )
     )
+
+
+def _old_prices_named(
+    state: dict[str, Any], renewed: Mapping[str, str]
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """A live portal configuration's state with each price this plan replaces named by its
+    old id, which is what the configuration holds and the apply swaps for the new price (the
+    lookup key moves to the new price); and those lookup keys. Other states pass through."""
+    switching = (state.get("features") or {}).get("subscription_update") or {}
+    products: Mapping[str, list[str]] = switching.get("products") or {}
+    relisted = tuple(sorted({k for keys in products.values() for k in keys if k in renewed}))
+    if not relisted:
+        return state, ()
+    named = {p: sorted(renewed.get(k, k) for k in keys) for p, keys in products.items()}
+    features = {**state["features"], "subscription_update": {**switching, "products": named}}
+    return {**state, "features": features}, relisted
 
 
 def _undeclared(obj: LiveObject, options: DiffOptions, out: Collector) -> None:

@@ -57,6 +57,9 @@ def change_record(change: Change) -> dict[str, Any]:
     impact = getattr(change, "impact", None)
     record["impact"] = impact_record(impact) if impact is not None else None
     record["reason"] = change.reason
+    if isinstance(change, ReplacePrice):
+        # Explains the replacement; apply does the same steps either way.
+        record["follows_meter"] = change.follows_meter
     return record
 
 

@@ -80,11 +80,14 @@ def detail_lines(change: Change) -> list[str]:
     lines: list[str] = []
     if isinstance(change, ReplacePrice):
         forced = replacement_reasons(change.before or {}, change.after or {})
-        lines.append(f"replaced because Stripe cannot change {', '.join(forced)} in place")
+        if forced or change.follows_meter is None:
+            lines.append(f"replaced because Stripe cannot change {', '.join(forced)} in place")
         if change.moves_default:
             lines.append("the product's default price moves to the new price")
         subs = change.impact.subscriptions if change.impact is not None else None
-        if change.migrate_subscribers:
+        if change.follows_meter is not None:
+            lines.extend(_meter_subscriber_lines(change, subs))
+        elif change.migrate_subscribers:
             lines.append(f"subscribers move to the new price ({change.proration_behavior})")
         elif subs is not None:
             lines.append(
@@ -95,6 +98,20 @@ def detail_lines(change: Change) -> list[str]:
     if isinstance(change, UpdatePrice | ReplacePrice):
         lines.extend(impact_lines(change.impact))
     return lines
+
+
+def _meter_subscriber_lines(change: ReplacePrice, subs: int | None) -> list[str]:
+    """What happens to the subscribers of a price that follows its replaced meter: usage
+    reported with the event name reaches only the active meter (a deactivated one accepts no
+    events: docs.stripe.com/api/billing/meter/deactivate)."""
+    who = "subscribers" if subs is None else f"{subs} subscription(s)"
+    if change.migrate_subscribers:
+        return [f"{who} move to the new price and its new meter ({change.proration_behavior})"]
+    return [
+        f"{who} stay on the old price and its old meter: usage reported as "
+        f"{change.follows_meter} reaches only the new meter, so it is no longer billed to them "
+        "(--migrate-subscribers moves them)"
+    ]
 
 
 def note_line(note: Note) -> str:

@@ -3,7 +3,9 @@ interrupted replacement), otherwise noted; unmanaged ones are only ever noted.""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from reconciler.model import Catalog
 from reconciler.reconcile.changes import (
@@ -19,6 +21,9 @@ from reconciler.reconcile.plan import DiffOptions
 from reconciler.reconcile.state import live_price_state, live_product_state
 from reconciler.stripe_catalog.live import LiveCatalog, LivePrice, LiveProduct
 
+if TYPE_CHECKING:  # meters.py builds on objects.py, which builds on this module
+    from reconciler.reconcile.meters import MeterOutcome
+
 
 @dataclass
 class Collector:
@@ -29,6 +34,8 @@ class Collector:
     matched_products: set[str] = field(default_factory=set)
     matched_prices: set[str] = field(default_factory=set)
     desired: Catalog = field(default_factory=Catalog)
+    # What the plan does to each declared meter (by event name): metered prices follow it.
+    meters: Mapping[str, MeterOutcome] = field(default_factory=dict)
 
 
 def undeclared_price(

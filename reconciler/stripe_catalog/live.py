@@ -38,6 +38,10 @@ class LivePrice:
     stripe_metadata: Mapping[str, str] = field(default_factory=dict)
     # Values Stripe holds that a plan file cannot represent (`import` reports them).
     lost: tuple[Lost, ...] = ()
+    # The Stripe id of the meter a metered price bills against. `price.terms` names the meter
+    # by its event name (as plans do), which an old, deactivated meter shares with its
+    # successor: the id tells them apart (`reconcile/meters.py`).
+    meter_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,7 @@ def normalize_price(raw: Mapping[str, Any], config: Config) -> LivePrice:
     """A Stripe price (as a plain dict) in the plan model."""
     parsed = parse_price_metadata(raw.get("metadata") or {}, config)
     product = raw["product"]
+    meter = (raw.get("recurring") or {}).get("meter")
     price = Price(
         terms=PRICE.from_stripe(raw),
         limits=parsed.limits,
@@ -141,6 +146,7 @@ def normalize_price(raw: Mapping[str, Any], config: Config) -> LivePrice:
         metadata_errors=parsed.errors,
         stripe_metadata=dict(raw.get("metadata") or {}),
         lost=PRICE.lost(raw),
+        meter_id=meter if isinstance(meter, str) else None,
     )
 
 
