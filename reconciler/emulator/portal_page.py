@@ -9,9 +9,15 @@ abilities the session's portal configuration grants
 * `payment_method_update` (`enabled`): a new card becomes the customer's default and the
   subscriptions' default.
 
+A subscription with several products or usage-based (metered) prices can only be cancelled,
+never updated, whatever the configuration grants (docs.stripe.com/customer-management,
+"Customer portal limitations"): the page lists its items and offers no update form. So a
+customer removes an add-on in the portal only when the add-on is a subscription of its own,
+by cancelling that subscription.
+
 Each form posts to `/billing_portal/<id>/<action>`; the change goes through the same code as
 the API (same events, so the application's webhooks see it), then 303 back to the page. An
-action the configuration does not grant answers 403 and changes nothing.
+action the configuration or those limitations do not allow answers 403 and changes nothing.
 """
 
 from __future__ import annotations
@@ -55,6 +61,26 @@ def _price_label(emulator: Emulator, price: StripeObject) -> str:
     return " ".join(filter(None, [product.get("name"), price.get("nickname"), amount])) + every
 
 
+def cancel_only(sub: StripeObject) -> str | None:
+    """Why the portal can only cancel `sub` (Stripe's documented limitations), or None."""
+    items = sub["items"]["data"]
+    if len({item["price"]["product"] for item in items}) > 1:
+        return "it has multiple products"
+    if any(item["price"]["recurring"].get("usage_type") == "metered" for item in items):
+        return "it has usage-based billing"
+    return None
+
+
+def _items(emulator: Emulator, sub: StripeObject) -> str:
+    rows = "".join(
+        f"<li class='item' data-price='{escape(item['price']['id'])}'>"
+        f"<span class='price'>{escape(_price_label(emulator, item['price']))}</span>"
+        f" &times; <strong class='quantity'>{item['quantity']}</strong></li>"
+        for item in sub["items"]["data"]
+    )
+    return f"<ul class='items'>{rows}</ul>"
+
+
 def _subscription_section(
     emulator: Emulator, session_id: str, configuration: StripeObject, sub: StripeObject
 ) -> str:
@@ -63,8 +89,8 @@ def _subscription_section(
     lines = [
         f"<section id='{escape(sub['id'])}'>",
         f"<h2>{escape(_price_label(emulator, item['price']))}</h2>",
-        f"<p>Status <strong class='status'>{escape(sub['status'])}</strong>, "
-        f"quantity <strong class='quantity'>{item['quantity']}</strong>"
+        _items(emulator, sub),
+        f"<p>Status <strong class='status'>{escape(sub['status'])}</strong>"
         + (
             " <strong class='cancels'>cancels at the end of the period</strong>"
             if sub["cancel_at_period_end"]
@@ -74,6 +100,10 @@ def _subscription_section(
     ]
     update = _feature(configuration, "subscription_update")
     allowed = update.get("default_allowed_updates", [])
+    reason = cancel_only(sub)
+    if update and reason:
+        lines.append(f"<p class='cancel-only'>Only cancelling is possible here: {reason}.</p>")
+        allowed = []
     fields = []
     if "price" in allowed:
         options = "".join(
@@ -167,6 +197,9 @@ def _update(
     update = _feature(configuration, "subscription_update")
     if not update:
         raise Refused("This portal does not allow changing plans.")
+    reason = cancel_only(sub)
+    if reason:
+        raise Refused(f"This portal can only cancel this subscription: {reason}.")
     allowed = update.get("default_allowed_updates", [])
     item = sub["items"]["data"][0]
     change: dict[str, Any] = {"id": item["id"]}

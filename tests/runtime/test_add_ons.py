@@ -86,9 +86,10 @@ def test_base_plan_with_seats_and_credit_packs_answers_the_summed_limits_until_o
     }
     assert billing.limit("org_1", "seats") == 5
 
-    # What the Portal does when the customer removes the credit packs: the item is deleted and
-    # Stripe sends customer.subscription.updated (the emulator's Portal page has no item
-    # editor, so the same update is made through the API).
+    # The application's own billing page removes the credit packs: the item is deleted and
+    # Stripe sends customer.subscription.updated. (Stripe's Portal cannot do this: it only
+    # cancels a subscription with multiple products; tests/browser/test_portal_add_ons.py
+    # removes an add-on sold as its own subscription there.)
     sub = client.v1.subscriptions.retrieve(sub_id)
     pack = next(i for i in sub["items"].data if i.price.id == price_ids["credits_monthly"])
     client.v1.subscriptions.update(sub_id, params={"items": [{"id": pack.id, "deleted": True}]})
