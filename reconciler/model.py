@@ -37,7 +37,8 @@ RESETS: tuple[Reset, ...] = ("day", "week", "month", "year", "billing_period", "
 class Limit:
     """A limit richer than a plain value: `{per_unit: N}` (N times the quantity of the item
     that grants it), `{value: N, reset: month}` (its own reset period) or `{value: N, meter:
-    key}` (each consumed unit is also billed to the Stripe meter with that event name).
+    event_name}` (each consumed unit is also billed to the Stripe meter with that event name,
+    which the objects file must declare).
     A plain value (`1000`, `unlimited`) stays a plain `LimitValue`; see `limit_spec`."""
 
     value: LimitValue

@@ -224,23 +224,54 @@ def dump_objects(objects: tuple[AccountObject, ...]) -> str:
 def check_meter_references(
     products: list[tuple[str, YamlDocument]], objects: list[tuple[str, YamlDocument]]
 ) -> list[Diagnostic]:
-    """A metered price's `recurring.meter` must be the key of a declared meter."""
-    keys = {
-        str(item["key"])
-        for _, doc in objects
-        for _, item in _items(doc.data, "meters")
+    """A metered price's `recurring.meter` must be the key of a declared meter, and a limit's
+    `meter` (top level or a price's) the event name of one: the runtime sends a metered
+    limit's usage as meter events with that event name."""
+    meters = [item for _, doc in objects for _, item in _items(doc.data, "meters")]
+    events = {
+        str(item["key"]): str(item.get("event_name"))
+        for item in meters
         if isinstance(item.get("key"), str)
     }
     out: list[Diagnostic] = []
+
+    def report(file: str, doc: YamlDocument, path: tuple[str | int, ...], message: str) -> None:
+        line, col = doc.locate(path)
+        out.append(Diagnostic(file, line, col, format_path(path), message))
+
     for file, doc in products:
+        places = [((), doc.data), *((("prices", i), p) for i, p in _items(doc.data, "prices"))]
+        for where, holder in places:
+            for name, message in _limit_meter_problems(holder.get("limits"), events):
+                report(file, doc, (*where, "limits", name, "meter"), message)
         for index, price in _items(doc.data, "prices"):
             recurring = price.get("recurring")
             if not isinstance(recurring, Mapping) or recurring.get("usage_type") != "metered":
                 continue  # a meter on a licensed price is the price's own error
             meter = recurring.get("meter")
-            if isinstance(meter, str) and meter not in keys:
+            if isinstance(meter, str) and meter not in events:
                 path = ("prices", index, "recurring", "meter")
-                line, col = doc.locate(path)
-                message = f"no meter has the key {meter!r} (declare it under meters:)"
-                out.append(Diagnostic(file, line, col, format_path(path), message))
+                report(
+                    file, doc, path, f"no meter has the key {meter!r} (declare it under meters:)"
+                )
     return out
+
+
+def _limit_meter_problems(limits: Any, events: Mapping[str, str]) -> Iterable[tuple[str, str]]:
+    """(limit name, message) for each limit whose `meter` is no declared meter's event name;
+    `events` maps each declared meter's key to its event name."""
+    declared = set(events.values())
+    for name, limit in limits.items() if isinstance(limits, Mapping) else ():
+        meter = limit.get("meter") if isinstance(limit, Mapping) else None
+        if not isinstance(meter, str) or meter in declared:
+            continue
+        if meter in events:
+            yield (
+                name,
+                (
+                    f"{meter!r} is a meter's key; a limit names its meter by event name "
+                    f"({events[meter]!r})"
+                ),
+            )
+        else:
+            yield name, f"no meter has the event name {meter!r} (declare it under meters:)"

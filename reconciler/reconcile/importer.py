@@ -20,8 +20,11 @@ from reconciler.model import (
     AccountObject,
     Config,
     FeatureValue,
+    Limit,
     LimitSpec,
+    Price,
     Product,
+    limit_spec,
     with_meter,
 )
 from reconciler.plans.dump import dump_config, dump_product
@@ -74,6 +77,21 @@ def _product(
     )
 
 
+def _declared_meters(price: Price, events: set[str]) -> tuple[Price, list[str]]:
+    """`price` without the meter of each limit that names no imported meter (the plan files
+    could not declare it, so `validate` would refuse the file), and what was dropped."""
+    limits = dict(price.limits)
+    dropped: list[str] = []
+    for name, spec in price.limits.items():
+        if isinstance(spec, Limit) and spec.meter is not None and spec.meter not in events:
+            limits[name] = limit_spec(replace(spec, meter=None))
+            dropped.append(
+                f"limit {name!r} bills meter events named {spec.meter!r}, but no active meter "
+                "has that event name"
+            )
+    return (replace(price, limits=limits), dropped) if dropped else (price, [])
+
+
 def catalog_to_plans(live: LiveCatalog, config: Config) -> ImportResult:
     """Plan files for every active product the diff can identify (by plan key, or through a
     price's lookup key), with its active prices that have lookup keys."""
@@ -82,6 +100,7 @@ def catalog_to_plans(live: LiveCatalog, config: Config) -> ImportResult:
     lost: list[str] = []
     objects = _objects(live, skipped)
     meters = {o.key: o.alias for o in objects if o.kind == "meter" and o.alias}
+    events = {o.key for o in objects if o.kind == "meter"}
     taken: set[str] = {p.key for p in live.products if p.key}
     for product in sorted(live.products, key=lambda p: (p.key or "", p.created, p.id)):
         if not product.active:
@@ -96,7 +115,10 @@ def catalog_to_plans(live: LiveCatalog, config: Config) -> ImportResult:
             if price.metadata_errors:
                 skipped.append(f"price {price.id}: {'; '.join(price.metadata_errors)}")
                 continue
-            prices.append(price)
+            model, dropped = _declared_meters(price.price, events)
+            shown = f"price {model.lookup_key} ({price.id})"
+            lost.extend(f"{shown}: {item}" for item in dropped)
+            prices.append(replace(price, price=model))
         key = product.key
         if key is None:
             if not prices:

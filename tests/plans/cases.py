@@ -32,6 +32,7 @@ def one(name: str, text: str, *expected: str) -> Case:
 
 P = "product:\n  key: basic\n  name: Basic\n"
 PRICE = "prices:\n  - lookup_key: basic_monthly\n    amount: 1000\n    currency: usd\n    recurring: {interval: month}\n"
+METERS = "meters:\n  - {key: api_calls, event_name: api_request, display_name: API, formula: sum}\n"
 
 CASES: list[Case] = [
     one(
@@ -461,6 +462,32 @@ CASES: list[Case] = [
         "empty_unit_label",
         'product:\n  key: basic\n  name: Basic\n  unit_label: ""\n',
         "plans/basic.yaml:4:15: product.unit_label: must not be empty",
+    ),
+    Case(
+        "limit_meter_undeclared",
+        {
+            "basic.yaml": P + "limits:\n  api-calls: {value: 100, meter: api_requests}\n" + PRICE,
+            "billing.yaml": METERS,
+        },
+        [
+            "plans/basic.yaml:5:34: limits.api-calls.meter: no meter has the event name 'api_requests' (declare it under meters:)"
+        ],
+    ),
+    Case(
+        "limit_meter_names_a_key",
+        {
+            "basic.yaml": P
+            + "prices:\n  - lookup_key: a\n    amount: 1000\n    currency: usd\n    recurring: {interval: month}\n    limits:\n      calls: {per_unit: 10, meter: api_calls}\n",
+            "billing.yaml": METERS,
+        },
+        [
+            "plans/basic.yaml:10:36: prices[0].limits.calls.meter: 'api_calls' is a meter's key; a limit names its meter by event name ('api_request')"
+        ],
+    ),
+    one(
+        "limit_meter_without_objects_file",
+        P + "limits:\n  tokens: {value: 5, reset: month, meter: tokens}\n" + PRICE,
+        "plans/basic.yaml:5:43: limits.tokens.meter: no meter has the event name 'tokens' (declare it under meters:)",
     ),
     one(
         "shippable_text",

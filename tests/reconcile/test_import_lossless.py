@@ -240,3 +240,46 @@ def test_import_stops_on_a_value_the_plan_files_cannot_hold(
     assert f"dropped: {dropped}" in err
     assert (out_dir / "boxed.yaml").exists()
     assert run("validate", str(out_dir))[0] == 0
+
+
+def test_a_limit_metered_to_no_active_meter_is_a_loss_and_dropped_files_validate(
+    run: Run, stripe_client: stripe.StripeClient, tmp_path: Path
+) -> None:
+    stripe_client.v1.billing.meters.create(
+        params={
+            "display_name": "API calls",
+            "event_name": "api_call",
+            "default_aggregation": {"formula": "sum"},
+        }
+    )
+    metered = _create_product(stripe_client, {"name": "Metered", "metadata": {"plan-key": "team"}})
+    price = _create_price(
+        stripe_client,
+        metered,
+        {
+            "lookup_key": "team_monthly",
+            "currency": "usd",
+            "unit_amount": 900,
+            "recurring": {"interval": "month"},
+            "metadata": {
+                "limits:api-calls": "value=100;meter=api_call",
+                "limits:tokens": "value=5;reset=month;meter=tokens_gone",
+            },
+        },
+    )
+    out_dir = tmp_path / "imported"
+    code, _, err = run("import", "--out", str(out_dir))
+    dropped = (
+        f"price team_monthly ({price}): limit 'tokens' bills meter events named 'tokens_gone', "
+        "but no active meter has that event name"
+    )
+    assert code == 1
+    assert f"nothing was written:\n  {dropped}\n--allow-loss writes" in err
+    code, _, err = run("import", "--out", str(out_dir), "--allow-loss")
+    assert code == 0, err
+    assert f"dropped: {dropped}" in err
+    text = (out_dir / "team.yaml").read_text()
+    assert "api-calls:\n    value: 100\n    meter: api_call\n" in text
+    assert "tokens:\n    value: 5\n    reset: month\n" in text
+    assert "tokens_gone" not in text
+    assert run("validate", str(out_dir))[0] == 0

@@ -26,6 +26,10 @@ from tests.runtime.conftest import TEST_KEY, make_billing, plans_folder, push_pl
 ROOT = Path(__file__).resolve().parents[2]
 FILES = {
     "reconciler.yaml": "default_plan: free\n",
+    # The limit names the meter by event name; the test creates it in the emulator.
+    "billing.yaml": """meters:
+  - {key: api_requests, event_name: api_requests, display_name: API requests, formula: sum}
+""",
     "free.yaml": """product: {key: free, name: Free}
 limits: {api-calls: {value: unlimited, meter: api_requests}, seats: 1}
 prices:
