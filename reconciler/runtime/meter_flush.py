@@ -3,7 +3,10 @@ events (orchestration over the store and the runtime's Stripe boundary).
 
 Each pass takes, per entity and meter, everything consumed since the last pass as one batch
 (so usage is aggregated per customer and meter over the flush interval), sends it as one meter
-event named `rcn-<sha256(entity, meter, batch number)>`, and marks it flushed. A sender killed
+event named `rcn-<sha256(entity, meter, batch number, batch nonce)>`, and marks it flushed.
+The nonce is drawn when the batch is made, so a store wiped and refilled (its batch numbers
+starting again) never reuses the name of an event Stripe already holds, which Stripe would
+refuse as a duplicate and so lose that usage. A sender killed
 after taking a batch leaves it in the store with its value, timestamp and number: the next
 pass (after the lease) resends the same event, which Stripe refuses as a duplicate if the
 first send arrived, so usage is never lost and never billed twice (within Stripe's 24-hour
@@ -34,8 +37,11 @@ DEFAULT_LEASE_SECONDS = 30.0
 
 
 def event_identifier(batch: UsageBatch) -> str:
-    """The meter event's identifier: the same for every send of one batch."""
+    """The meter event's identifier: the same for every send of one batch, and new for a batch
+    made after the store was wiped (its nonce)."""
     name = f"{batch.entity_id}\x00{batch.meter}\x00{batch.seq}"
+    if batch.nonce:
+        name += f"\x00{batch.nonce}"
     return "rcn-" + hashlib.sha256(name.encode()).hexdigest()[:40]
 
 

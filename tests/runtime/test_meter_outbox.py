@@ -3,10 +3,16 @@ atomic step as the counter, batches taken, leased, resent and finished."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
+import redis
 
 from reconciler.errors import LimitExceeded
-from reconciler.runtime.store import Store
+from reconciler.runtime.meter_flush import event_identifier
+from reconciler.runtime.store import Store, open_store
 from reconciler.runtime.store.base import MeterUsage, UsageBatch
 
 
@@ -60,4 +66,47 @@ def test_a_batch_whose_sender_died_is_resent_unchanged_after_its_lease(store: St
             deadline_passed = again
             break
     assert deadline_passed == taken
-    assert deadline_passed[0] == UsageBatch("e1", "api", 1, 6, taken[0].timestamp)
+    assert deadline_passed[0] == UsageBatch("e1", "api", 1, 6, taken[0].timestamp, taken[0].nonce)
+    assert len(taken[0].nonce) == 16
+
+
+def _batch_then_wipe(store: Store, wipe: Callable[[], Store]) -> tuple[UsageBatch, UsageBatch]:
+    count(store, "e1", 2)
+    (before,) = store.take_usage_batches("e1", "sender", 30)
+    store.finish_usage_batch(before)
+    fresh = wipe()  # the store lost everything: seq counts from 1 again
+    count(fresh, "e1", 2)
+    (after,) = fresh.take_usage_batches("e1", "sender", 30)
+    return before, after
+
+
+def test_a_batch_made_after_redis_was_wiped_gets_a_new_name(
+    redis_store: Store, redis_url: str
+) -> None:
+    def wipe() -> Store:
+        redis.Redis.from_url(redis_url).flushdb()
+        return redis_store
+
+    before, after = _batch_then_wipe(redis_store, wipe)
+    assert (after.seq, after.value) == (before.seq, before.value) == (1, 2)
+    assert after.nonce != before.nonce
+    assert event_identifier(after) != event_identifier(before)
+
+
+def test_a_batch_made_after_the_sqlite_file_was_lost_gets_a_new_name(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    store = open_store(f"sqlite:///{path}")
+
+    def wipe() -> Store:
+        store.close()
+        path.unlink()
+        return open_store(f"sqlite:///{path}")
+
+    before, after = _batch_then_wipe(store, wipe)
+    assert (after.seq, after.value) == (before.seq, before.value) == (1, 2)
+    assert event_identifier(after) != event_identifier(before)
+
+
+def test_a_batch_made_before_nonces_keeps_its_name() -> None:
+    old = UsageBatch("e1", "api", 1, 6, 1_700_000_000)
+    assert event_identifier(old) == "rcn-" + hashlib.sha256(b"e1\x00api\x001").hexdigest()[:40]

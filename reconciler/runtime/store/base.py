@@ -51,14 +51,17 @@ class Taken:
 @dataclass(frozen=True)
 class UsageBatch:
     """Metered usage of one entity taken for sending as one meter event: `seq` numbers the
-    entity's batches on that meter, so (entity, meter, seq) names exactly one event, and a
-    batch resent after a crash carries the same value, timestamp and name."""
+    entity's batches on that meter, and `nonce` is drawn when the batch is made, so (entity,
+    meter, seq, nonce) names exactly one event even after the store was wiped and `seq`
+    started again; a batch resent after a crash carries the same value, timestamp and name.
+    Batches made before nonces existed have nonce "" (their names stay as they were)."""
 
     entity_id: str
     meter: str
     seq: int
     value: int
     timestamp: int
+    nonce: str = ""
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,8 @@ class Store(Protocol):
     ) -> list[UsageBatch]:
         """Atomically, per meter of the entity: a batch left by a sender whose lease ran out
         (or by `owner`) is leased to `owner` again as it was; else the pending usage, if
-        any, becomes a new batch leased to `owner`. A batch another sender holds is left."""
+        any, becomes a new batch leased to `owner`, with a fresh random nonce. A batch another
+        sender holds is left."""
 
     def finish_usage_batch(self, batch: UsageBatch) -> None:
         """The batch was sent: drop it and count it as flushed (no-op if already done)."""
@@ -222,6 +226,12 @@ os.register_at_fork(after_in_child=_new_op_prefix)
 def new_op_id() -> str:
     """A fresh operation id for `consume`, unique across processes."""
     return f"{_op_prefix}-{next(_op_counter)}"
+
+
+def new_nonce() -> str:
+    """A batch's nonce: random, so a batch made after the store was wiped (its `seq` counting
+    from 1 again) never takes the name of one sent before."""
+    return uuid.uuid4().hex[:16]
 
 
 def check_amount(amount: int) -> None:

@@ -45,8 +45,10 @@ end
 return {1, used}
 """
 
-# KEYS[1] the entity's meter outbox, KEYS[2] the outbox set; ARGV owner, lease (ms), entity.
-# Returns {meter, seq, value, timestamp} per batch leased to the owner (see Store).
+# KEYS[1] the entity's meter outbox, KEYS[2] the outbox set; ARGV owner, lease (ms), entity,
+# a nonce for new batches. Returns {meter, seq, value, timestamp, nonce} per batch leased to
+# the owner (see Store). A batch is `seq|value|ts|owner|lease|nonce` (no `|nonce` when made
+# before nonces existed).
 TAKE_BATCHES = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -64,20 +66,22 @@ local out = {}
 for _, m in ipairs(order) do
   local b = redis.call('HGET', KEYS[1], 'batch:' .. m)
   if b then
-    local seq, value, ts, owner, lease = string.match(b, '^(%d+)|(%d+)|(%d+)|([^|]*)|(%d+)$')
+    local seq, value, ts, owner, lease, nonce =
+      string.match(b, '^(%d+)|(%d+)|(%d+)|([^|]*)|(%d+)|?([^|]*)$')
     if owner == ARGV[1] or tonumber(lease) <= now then
-      redis.call('HSET', KEYS[1], 'batch:' .. m,
-        table.concat({seq, value, ts, ARGV[1], now + tonumber(ARGV[2])}, '|'))
-      table.insert(out, {m, seq, value, ts})
+      local row = {seq, value, ts, ARGV[1], now + tonumber(ARGV[2])}
+      if nonce ~= '' then table.insert(row, nonce) end
+      redis.call('HSET', KEYS[1], 'batch:' .. m, table.concat(row, '|'))
+      table.insert(out, {m, seq, value, ts, nonce})
     end
   else
     local pending = redis.call('HGET', KEYS[1], 'pending:' .. m)
     local seq = redis.call('HINCRBY', KEYS[1], 'seq:' .. m, 1)
     local ts = math.floor(now / 1000)
     redis.call('HSET', KEYS[1], 'batch:' .. m,
-      table.concat({seq, pending, ts, ARGV[1], now + tonumber(ARGV[2])}, '|'))
+      table.concat({seq, pending, ts, ARGV[1], now + tonumber(ARGV[2]), ARGV[4]}, '|'))
     redis.call('HSET', KEYS[1], 'pending:' .. m, 0)
-    table.insert(out, {m, tostring(seq), pending, tostring(ts)})
+    table.insert(out, {m, tostring(seq), pending, tostring(ts), ARGV[4]})
   end
 end
 if #order == 0 then redis.call('SREM', KEYS[2], ARGV[3]) end

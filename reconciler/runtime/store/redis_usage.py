@@ -19,6 +19,7 @@ from reconciler.runtime.store.base import (
     UsageBatch,
     check_amount,
     meter_totals,
+    new_nonce,
     new_op_id,
 )
 from reconciler.runtime.store.redis_client import RedisConnection
@@ -83,9 +84,9 @@ class RedisUsage(RedisConnection):
     ) -> list[UsageBatch]:
         script = self._script(redis_scripts.TAKE_BATCHES)
         script_keys = [keys.meters_key(entity_id), keys.METER_OUTBOX_KEY]
-        args = [owner, max(1, int(lease_seconds * 1000)), entity_id]
+        args = [owner, max(1, int(lease_seconds * 1000)), entity_id, new_nonce()]
         rows = self._call(lambda: script(keys=script_keys, args=args))
-        return [UsageBatch(entity_id, m, int(s), int(v), int(t)) for m, s, v, t in rows]
+        return [UsageBatch(entity_id, m, int(s), int(v), int(t), n) for m, s, v, t, n in rows]
 
     def finish_usage_batch(self, batch: UsageBatch) -> None:
         script = self._script(redis_scripts.FINISH_BATCH)

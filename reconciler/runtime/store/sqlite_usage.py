@@ -15,6 +15,7 @@ from reconciler.runtime.store.base import (
     UsageBatch,
     check_amount,
     meter_totals,
+    new_nonce,
     new_op_id,
 )
 from reconciler.runtime.store.sqlite_file import LIVE, SqliteFile
@@ -99,6 +100,7 @@ class SqliteUsage(SqliteFile):
         # The same steps as the Redis script, in one write transaction.
         outbox = keys.meters_key(entity_id)
         taken: list[UsageBatch] = []
+        fresh = new_nonce()
         with self._write() as conn:
             now = time.time()
             fields = self._outbox(conn, entity_id)
@@ -110,17 +112,18 @@ class SqliteUsage(SqliteFile):
             for m in meters:
                 batch = fields.get(f"batch:{m}")
                 if batch is not None:
-                    seq, value, ts, holder, until = batch.split("|")
+                    seq, value, ts, holder, until, *rest = batch.split("|")
+                    nonce = rest[0] if rest else ""
                     if holder != owner and float(until) > now:
                         continue
                 else:
                     seq = str(int(fields.get(f"seq:{m}", "0")) + 1)
-                    value, ts = fields[f"pending:{m}"], str(int(now))
+                    value, ts, nonce = fields[f"pending:{m}"], str(int(now)), fresh
                     self._put(conn, keys.field_row(outbox, f"seq:{m}"), seq, None)
                     self._put(conn, keys.field_row(outbox, f"pending:{m}"), "0", None)
-                row = "|".join((seq, value, ts, owner, lease))
-                self._put(conn, keys.field_row(outbox, f"batch:{m}"), row, None)
-                taken.append(UsageBatch(entity_id, m, int(seq), int(value), int(ts)))
+                parts = (seq, value, ts, owner, lease, *((nonce,) if nonce else ()))
+                self._put(conn, keys.field_row(outbox, f"batch:{m}"), "|".join(parts), None)
+                taken.append(UsageBatch(entity_id, m, int(seq), int(value), int(ts), nonce))
             if not meters:
                 self._drop_from_outbox(conn, entity_id)
         return taken
