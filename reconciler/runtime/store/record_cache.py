@@ -81,14 +81,17 @@ class RecordCache(Generic[V]):
                 if key in self._reading:
                     self._touched[key] = self._seq
 
-    def flush(self, enabled: bool) -> None:
-        """Drop everything (the invalidation channel was lost or re-established) and refuse
-        every read under way; `enabled` says whether to cache from now on."""
+    def flush(self, enabled: bool | None = None) -> None:
+        """Drop everything (the invalidation channel was lost or re-established, or a
+        connection whose reads Redis tracked was lost) and refuse every read under way;
+        `enabled` says whether to cache from now on (None: as before, decided under the lock,
+        so a flush from a reading thread never re-enables a cache the listener turned off)."""
         with self._lock:
             self._seq += 1
             self._flushed_at = self._seq
             self._values.clear()
-            self.enabled = enabled
+            if enabled is not None:
+                self.enabled = enabled
 
     def __len__(self) -> int:
         return len(self._values)

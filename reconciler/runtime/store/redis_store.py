@@ -15,7 +15,7 @@ from reconciler.runtime.store.record_cache import DEFAULT_MAX_ENTRIES, RecordCac
 from reconciler.runtime.store.redis_client import CLUSTER_SCHEMES, mask_url
 from reconciler.runtime.store.redis_coordination import RedisCoordination
 from reconciler.runtime.store.redis_records import RedisRecords
-from reconciler.runtime.store.redis_tracking import TrackedReads
+from reconciler.runtime.store.redis_tracking import TrackedReads, Wait
 from reconciler.runtime.store.redis_usage import RedisUsage
 
 __all__ = ["CLUSTER_SCHEMES", "RedisStore", "mask_url"]
@@ -25,7 +25,9 @@ class RedisStore(RedisRecords, RedisUsage, RedisCoordination):
     """The runtime store on Redis or Redis Cluster (`redis+cluster://` / `rediss+cluster://`).
 
     `record_cache` keeps entity records in the process (at most `cache_entries`), invalidated
-    by Redis when any client writes them; it applies to single-node Redis only."""
+    by Redis when any client writes them; it applies to single-node Redis only.
+    `reconnect_wait(seconds)` is how its invalidation listener waits between reconnect
+    attempts while Redis is unreachable (tests pass one that does not sleep)."""
 
     def __init__(
         self,
@@ -33,12 +35,15 @@ class RedisStore(RedisRecords, RedisUsage, RedisCoordination):
         timeout_seconds: float = 2.0,
         record_cache: bool = True,
         cache_entries: int = DEFAULT_MAX_ENTRIES,
+        reconnect_wait: Wait | None = None,
     ) -> None:
         super().__init__(url, timeout_seconds)
         self.record_cache = RecordCache(cache_entries)
         self.tracking = None
         if record_cache and self._scheme not in CLUSTER_SCHEMES:
-            self.tracking = TrackedReads(self._client.connection_pool, self.record_cache)
+            self.tracking = TrackedReads(
+                self._client.connection_pool, self.record_cache, wait=reconnect_wait
+            )
 
     def close(self) -> None:
         if self.tracking is not None:
