@@ -66,6 +66,21 @@ def test_a_flush_refuses_reads_under_way_and_disabled_stores_nothing() -> None:
     assert cache.get("k") is None
 
 
+def test_a_flush_without_a_switch_keeps_the_cache_on_or_off() -> None:
+    cache: RecordCache[str] = RecordCache()
+    cache.flush()
+    cache.put("k", "v", cache.begin("k"))
+    assert cache.get("k") is None and cache.enabled is False
+    cache.flush(enabled=True)
+    ticket = cache.begin("k")
+    cache.put("k", "v", cache.begin("k"))
+    cache.flush()
+    cache.put("k", "v", ticket)
+    assert cache.get("k") is None and cache.enabled is True
+    cache.put("k", "v", cache.begin("k"))
+    assert cache.get("k") == "v"
+
+
 def test_memory_is_bounded_oldest_first() -> None:
     cache: RecordCache[int] = RecordCache(max_entries=3)
     cache.flush(enabled=True)

@@ -12,7 +12,8 @@ Redis 6. How it stays correct:
 - a read takes a `RecordCache` ticket first, so an invalidation that overtakes the reply is
   not lost (the reply is then not cached);
 - while the listener is disconnected nothing is cached or served from the cache (it is
-  flushed when the channel is lost and re-enabled once the listener has re-subscribed); each
+  flushed when the channel is lost, or has answered no PING for `SILENCE_SECONDS`, and
+  re-enabled once the listener has re-subscribed); each
   subscription starts a new generation, and reading connections of an earlier one are
   re-opened with the new redirect (a restarted server numbers clients from 1 again, so the
   listener's id alone could match a dead one's);
@@ -45,6 +46,7 @@ from reconciler.runtime.store.record_cache import RecordCache
 
 INVALIDATE_CHANNEL = "__redis__:invalidate"
 POLL_SECONDS = 1.0
+SILENCE_SECONDS = 3 * POLL_SECONDS  # no word from Redis this long: the listener is cut off
 # The project's one backoff (exponential, full jitter): after the n-th failed attempt in a
 # row, a random wait of at most min(5, 0.1 * 2 ** (n - 1)) seconds. The listener never gives
 # up: the cache stays off until it is back.
@@ -209,14 +211,28 @@ class TrackedReads:
         self._connected.set()
 
     def _serve(self, conn: Any) -> None:
-        """Apply invalidations until closed (returns) or the connection fails (raises)."""
-        next_sweep = time.monotonic() + POLL_SECONDS
+        """Apply invalidations until closed (returns) or the connection fails (raises). A
+        connection can die without the server closing it (a partition, a frozen host): after
+        a quiet second the listener sends PING, and when nothing at all comes back for
+        `SILENCE_SECONDS` it gives the connection up, as Redis's client-side caching guide
+        advises for the invalidation connection."""
+        heard = next_sweep = time.monotonic()
+        pinged = False
         while not self._closed.is_set():
             if conn.can_read(timeout=POLL_SECONDS):
                 self._apply(conn.read_response(push_request=True))
-            if time.monotonic() >= next_sweep:
+                heard, pinged = time.monotonic(), False
+            now = time.monotonic()
+            if now - heard >= SILENCE_SECONDS:
+                raise redis.exceptions.ConnectionError(
+                    f"no answer to PING for {SILENCE_SECONDS:.0f} s"
+                )
+            if not pinged and now - heard >= POLL_SECONDS:
+                conn.send_command("PING")
+                pinged = True
+            if now >= next_sweep:
                 self._sweep_idle()
-                next_sweep = time.monotonic() + POLL_SECONDS
+                next_sweep = now + POLL_SECONDS
 
     def _apply(self, message: Any) -> None:
         # RESP3 ["invalidate", [key, ...]] or RESP2 ["message", "__redis__:invalidate",
