@@ -1,6 +1,6 @@
 """`sync --all`: refresh the cached subscription of every mapped customer from one paged pass
 over `subscriptions.list(status=all)`, 100 per request, so the number of requests grows with
-N / 100, not N.
+N / 100, not N (plus one pass over the products, to know the add-ons).
 
 Subscriptions are grouped by customer; each customer that is its entity's current customer in
 the store gets the subscription the runtime's rule picks
@@ -26,8 +26,9 @@ from reconciler.backfill.calls import ApiCaller
 from reconciler.backfill.report import Report, Tally
 from reconciler.backfill.shard import Shard
 from reconciler.errors import ReconcilerError
+from reconciler.metadata import ADD_ON_KEY
 from reconciler.runtime.store.base import Store, held
-from reconciler.runtime.subscriptions import summarize
+from reconciler.runtime.subscriptions import AddOn, add_on_products, summarize
 from reconciler.stripe_client import stripe_errors
 
 OUTCOMES = ("updated", "unchanged", "unmapped", "other_shard", "failed")
@@ -59,8 +60,23 @@ def subscriptions_by_customer(
     return grouped
 
 
+def add_on_test(client: stripe.StripeClient, caller: ApiCaller) -> AddOn:
+    """Which subscription items are add-ons: those of the products marked `add-on` (one
+    paged pass over the products, 100 per request)."""
+    with stripe_errors("listing products"):
+        products = caller.list_all(client.v1.products, {}, "GET /v1/products")
+        marked = {
+            str(p["id"]) for p in products if (p.get("metadata") or {}).get(ADD_ON_KEY) == "true"
+        }
+    return add_on_products(marked)
+
+
 def _refresh_one(
-    store: Store, shard: Shard, customer_id: str, subscriptions: Sequence[Mapping[str, Any]]
+    store: Store,
+    shard: Shard,
+    customer_id: str,
+    subscriptions: Sequence[Mapping[str, Any]],
+    add_on: AddOn,
 ) -> str:
     entity = store.entity_for_customer(customer_id)
     if entity is None:
@@ -71,7 +87,7 @@ def _refresh_one(
     if record.customer_id != customer_id:
         # The entity now maps to another customer: this one's subscriptions are not its own.
         return "unmapped"
-    chosen = summarize(subscriptions)
+    chosen = summarize(subscriptions, add_on)
     if record.subscription == chosen:
         return "unchanged"
     with held(store, sync_lock(customer_id)):
@@ -91,13 +107,14 @@ def sync_all(
     """Refresh every mapped customer's cache (see the module docstring); returns the tally by
     customer and the number of subscriptions read. Raises `StripeCallError` when the list
     cannot be read to the end (a partial list would cache wrong answers)."""
+    add_on = add_on_test(client, caller)
     grouped = subscriptions_by_customer(client, caller, listed)
     tally = Tally(OUTCOMES)
 
     def work(item: tuple[str, list[dict[str, Any]]]) -> None:
         customer_id, subscriptions = item
         try:
-            tally.add(_refresh_one(store, shard, customer_id, subscriptions))
+            tally.add(_refresh_one(store, shard, customer_id, subscriptions, add_on))
         except ReconcilerError as exc:
             tally.fail(customer_id, str(exc))
         written(1)

@@ -43,7 +43,13 @@ from reconciler.runtime.resolved import ResolvedMemo
 from reconciler.runtime.store import EntityRecord, Store, open_store, record_cache_enabled
 from reconciler.runtime.store.base import StaleRecord, new_op_id
 from reconciler.runtime.stripe_calls import CheckoutSession, RuntimeStripe
-from reconciler.runtime.subscriptions import ACCESS_STATUSES, NONE
+from reconciler.runtime.subscriptions import (
+    ACCESS_STATUSES,
+    NONE,
+    AddOn,
+    add_on_products,
+    no_add_ons,
+)
 from reconciler.runtime.sync_queue import SyncQueue, enqueue_event
 from reconciler.runtime.webhooks import WebhookResult, process, verify
 from reconciler.stripe_catalog import read_live_catalog, read_price
@@ -173,7 +179,15 @@ class Billing:
     def sync(self, stripe_customer_id: str) -> dict[str, Any]:
         """Re-read the customer's subscriptions (all statuses), cache the one that governs
         access (rule in `reconciler.runtime.subscriptions`) for its entity, and return it."""
-        return sync_customer(self.store, self.stripe, stripe_customer_id)
+        return sync_customer(self.store, self.stripe, stripe_customer_id, self._add_on())
+
+    def _add_on(self) -> AddOn:
+        """Which subscription items are add-ons, from the catalog (none when it cannot be
+        read: the newest subscription then governs, as before add-ons)."""
+        view = self._view_or_none()
+        if view is None:
+            return no_add_ons
+        return add_on_products({p.product_id for p in view.prices if p.grant.add_on})
 
     def get_subscription(self, entity_id: str) -> dict[str, Any]:
         """The cached subscription; `{"status": "none"}` without a customer or a cache entry."""

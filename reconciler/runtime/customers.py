@@ -15,7 +15,7 @@ from reconciler.model import Config, Mode
 from reconciler.runtime.catalog import PlanPrice
 from reconciler.runtime.store.base import Store, held
 from reconciler.runtime.stripe_calls import ENTITY_ID_KEY, RuntimeStripe
-from reconciler.runtime.subscriptions import summarize
+from reconciler.runtime.subscriptions import AddOn, no_add_ons, summarize
 
 
 def customer_lock(entity_id: str) -> str:
@@ -59,14 +59,16 @@ def require_customer(store: Store, entity_id: str) -> str:
     return customer
 
 
-def sync_customer(store: Store, stripe: RuntimeStripe, customer_id: str) -> dict[str, Any]:
+def sync_customer(
+    store: Store, stripe: RuntimeStripe, customer_id: str, add_on: AddOn = no_add_ons
+) -> dict[str, Any]:
     """Re-read the customer's subscriptions and cache the governing one for its entity (found
     in the store, else by the customer's `metadata.entityId`; without either nothing is cached).
 
     A lock per customer orders concurrent syncs: the later one reads Stripe after the earlier
     one wrote, so an older answer never overwrites a newer one."""
     with held(store, f"lock:sync:{customer_id}"):
-        chosen = summarize(stripe.list_subscriptions(customer_id))
+        chosen = summarize(stripe.list_subscriptions(customer_id), add_on)
         entity = store.entity_for_customer(customer_id)
         if entity is None:
             entity = stripe.customer_entity(customer_id)

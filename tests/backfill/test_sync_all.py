@@ -76,9 +76,9 @@ def test_sync_all_pages_subscriptions_and_caches_the_runtime_choice(
         "failed": 0,
         "subscriptions": 140,
     }
-    # 140 subscriptions: two list requests, and nothing else.
-    assert emulator.counters()["by_route"] == {"GET /v1/subscriptions": 2}
-    assert summary["requests"] == 2
+    # 140 subscriptions: two list requests, and one for the products (which are add-ons).
+    assert emulator.counters()["by_route"] == {"GET /v1/products": 1, "GET /v1/subscriptions": 2}
+    assert summary["requests"] == 3
 
     runtime = RuntimeStripe(stripe_client)
     for entity, customer in mapped.items():

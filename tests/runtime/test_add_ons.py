@@ -144,3 +144,25 @@ def test_a_monthly_limit_on_a_yearly_price_resets_at_each_month_boundary(
     now[0] = float(emulator.advance(40 * 86_400))
     assert billing.usage("org_2", "credits")["used"] == 10
     assert billing.usage("org_2", "api-calls")["used"] == 0
+
+
+def test_a_newer_add_on_subscription_does_not_govern(
+    emulator: EmulatorControl, plans: Plans, price_ids: dict[str, str], redis_store: Store
+) -> None:
+    billing = make_billing(emulator, plans, redis_store)
+    customer = billing.create_stripe_customer("org_3")
+    client = billing.stripe.client
+    base = subscribe(client, customer, [{"price": price_ids["team_monthly"]}])
+    emulator.advance(3600)  # the credit packs come an hour later, on their own subscription
+    subscribe(client, customer, [{"price": price_ids["credits_monthly"], "quantity": 2}])
+    billing.sync(customer)
+    governing = billing.get_subscription("org_3")
+    assert (governing["subscription_id"], governing["price_id"]) == (
+        base,
+        price_ids["team_monthly"],
+    )
+    assert billing.entitlements("org_3")["limits"] == {
+        "seats": 2,
+        "credits": 2000,
+        "api-calls": 100,
+    }

@@ -8,7 +8,13 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.runtime.subscriptions import ACCESS_STATUSES, governing, summarize
+from reconciler.runtime.subscriptions import (
+    ACCESS_STATUSES,
+    add_on_products,
+    governing,
+    item_product,
+    summarize,
+)
 
 STATUSES = [
     "active",
@@ -133,3 +139,53 @@ def test_items_of_every_granting_subscription_are_kept_governing_first() -> None
         {"price_id": "price_seat", "quantity": 3},
         {"price_id": "price_credits", "quantity": 2},
     ]
+
+
+def _item(price: str, product: str, start: int, quantity: int = 1) -> dict[str, Any]:
+    return {
+        "price": {"id": price, "product": product},
+        "quantity": quantity,
+        "current_period_start": start,
+        "current_period_end": start + 30 * 86_400,
+    }
+
+
+ADD_ONS = add_on_products({"prod_pack"})
+
+
+def test_an_add_on_on_a_subscription_of_its_own_never_governs() -> None:
+    base = sub("sub_base", "active", 100, items={"data": [_item("price_team", "prod_team", 100)]})
+    pack = sub("sub_pack", "active", 500, items={"data": [_item("price_pack", "prod_pack", 500)]})
+    assert picked(governing([base, pack], ADD_ONS)) == "sub_base"
+    assert picked(governing([base, pack])) == "sub_pack"  # without knowing the add-ons
+    summary = summarize([pack, base], ADD_ONS)
+    assert (summary["subscription_id"], summary["price_id"]) == ("sub_base", "price_team")
+    assert (summary["current_period_start"], summary["items"]) == (
+        100,
+        [{"price_id": "price_team", "quantity": 1}, {"price_id": "price_pack", "quantity": 1}],
+    )
+    # A canceled base plan does not govern over an active add-on: access comes first.
+    ended = {**base, "status": "canceled"}
+    assert picked(governing([ended, pack], ADD_ONS)) == "sub_pack"
+
+
+def test_the_governing_item_is_the_first_base_item() -> None:
+    both = sub(
+        "sub_1",
+        "active",
+        100,
+        items={
+            "data": [
+                _item("price_pack", "prod_pack", 100, 2),
+                _item("price_team", "prod_team", 100),
+            ]
+        },
+    )
+    assert summarize([both], ADD_ONS)["price_id"] == "price_team"
+    assert summarize([both])["price_id"] == "price_pack"
+    only_packs = sub(
+        "sub_2", "active", 100, items={"data": [_item("price_pack", "prod_pack", 100)]}
+    )
+    assert summarize([only_packs], ADD_ONS)["price_id"] == "price_pack"
+    assert item_product({"price": {"id": "p", "product": {"id": "prod_x"}}}) == "prod_x"
+    assert item_product({"price": "price_only_an_id"}) is None
