@@ -64,6 +64,18 @@ def _meter_of(terms: Mapping[str, Any]) -> str | None:
     return str(meter) if meter else None
 
 
+def stranded_meter(held: LivePrice, outcomes: Mapping[str, MeterOutcome]) -> str | None:
+    """The event name of the meter `held` bills against when that meter is not the one its
+    event name keeps after the apply (a price no plan declares cannot follow it); else None."""
+    event = _meter_of(held.price.terms)
+    if event is None or held.meter_id is None:
+        return None
+    outcome = outcomes.get(event)
+    if outcome is None or outcome.kept_id == held.meter_id:
+        return None
+    return event
+
+
 def follow_reason(
     declared: Price, held: LivePrice, outcomes: Mapping[str, MeterOutcome]
 ) -> tuple[str, str] | None:

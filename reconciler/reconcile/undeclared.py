@@ -58,7 +58,16 @@ def undeclared_price(
         return
     orphan = not lookup_key
     if not (options.prune or orphan):
-        out.notes.append(Notice(f"price:{shown}", price.id, "not declared; --prune archives it"))
+        why = "not declared; --prune archives it"
+        from reconciler.reconcile.meters import stranded_meter
+
+        event = stranded_meter(price, out.meters)
+        if event is not None:
+            why += (
+                f"; it bills against meter {price.meter_id}, which no longer receives "
+                f"{event} usage after this plan: declare it to move it to the new meter"
+            )
+        out.notes.append(Notice(f"price:{shown}", price.id, why))
         return
     product_key = owner.key if owner is not None and owner.key else price.product_id
     before = live_price_state(price, product_key)

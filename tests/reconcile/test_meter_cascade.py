@@ -218,3 +218,19 @@ def test_a_price_that_changes_too_keeps_its_own_reason_and_follows_the_meter() -
         "reaches only the new meter, so it is no longer billed to them "
         "(--migrate-subscribers moves them)",
     ]
+
+
+def test_an_undeclared_price_left_on_the_replaced_meter_is_noted() -> None:
+    usage, other = live_usage_price("mtr_1"), price("pro_weekly", 1500)
+    plan = plan_for([live_meter("mtr_1")], usage, formula="count", usage_price=other)
+    assert sorted(c.key for c in plan.changes) == ["meter:api_call", "price:pro_weekly"]
+    (note,) = plan.notes
+    assert (note.key, note.stripe_id, note.message) == (
+        "price:api_usage",
+        "price_api_usage",
+        "not declared; --prune archives it; it bills against meter mtr_1, which no longer "
+        "receives api_call usage after this plan: declare it to move it to the new meter",
+    )
+    kept = plan_for([live_meter("mtr_1")], usage, usage_price=other)
+    (plain,) = kept.notes
+    assert plain.message == "not declared; --prune archives it"
