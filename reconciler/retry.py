@@ -124,7 +124,8 @@ def call_with_retry(
             return fn()
         except Exception as exc:
             limit = policy.max_connect_attempts if cannot_connect(exc) else policy.max_attempts
-            if attempt >= min(limit, policy.max_attempts) or not should_retry(exc):
+            limit = min(limit, policy.max_attempts)
+            if attempt >= limit or not should_retry(exc):
                 raise
             delay = max(policy.delay(attempt), _retry_after(exc))
             log.warning(

@@ -133,3 +133,20 @@ def test_failure_reason() -> None:
         "cannot connect to the Stripe API (no answer in time): check STRIPE_API_BASE and the network"
     )
     assert failure_reason(KeyError("x")) == "KeyError: 'x'"
+
+
+def test_the_retry_log_names_the_attempts_that_will_really_be_made(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    refused = connection_error("HTTPConnectionPool: NewConnectionError: Connection refused")
+    calls = []
+
+    def fn() -> None:
+        calls.append(1)
+        raise refused
+
+    policy = RetryPolicy(max_attempts=2, max_connect_attempts=3, base_delay=0.0)
+    with caplog.at_level("WARNING", logger="reconciler.retry"), pytest.raises(type(refused)):
+        call_with_retry(fn, policy, sleep=lambda _: None)
+    assert len(calls) == 2
+    assert [r.getMessage().rsplit("(", 1)[1] for r in caplog.records] == ["attempt 2 of at most 2)"]
