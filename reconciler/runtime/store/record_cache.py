@@ -10,6 +10,10 @@ copy forever. So a reader takes a ticket (`begin`) before reading, and `put` sto
 no invalidation of that key, and no flush, happened since the ticket was taken.
 
 Memory is bounded by `max_entries`: when full, the oldest stored record is evicted first.
+
+A child made by `fork()` starts with this cache empty and off, and a lock of its own (the
+parent's could be held by a thread the child does not have): what the parent cached was
+kept true by the parent's invalidations, which the child does not receive.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from typing import Generic, TypeVar
+
+from reconciler.runtime.store.after_fork import renew_after_fork
 
 V = TypeVar("V")
 
@@ -36,6 +42,19 @@ class RecordCache(Generic[V]):
         self._flushed_at = 0
         self._reading: dict[str, int] = {}  # key -> readers holding a ticket
         self._touched: dict[str, int] = {}  # key -> seq of its last invalidation while read
+        renew_after_fork(self)
+
+    def after_fork_in_child(self) -> None:
+        """In a forked child: nothing cached, nothing enabled, no reads under way (their
+        threads stayed in the parent); the store turns the cache on when it can keep it
+        true in this process."""
+        self._lock = threading.Lock()
+        self.enabled = False
+        self._values = {}
+        self._reading = {}
+        self._touched = {}
+        self._seq += 1
+        self._flushed_at = self._seq
 
     def get(self, key: str) -> V | None:
         """The cached value, or None (the hot path: one dict lookup)."""

@@ -103,6 +103,8 @@ class RedisRecords(RedisConnection):
         commands = [("HMGET", key, *_RECORD_FIELDS) for key in names]
         cache = self.record_cache
         if self.tracking is None or not cache.enabled:
+            if self.tracking is not None:
+                self.tracking.listen()  # a forked child's starts on its first read
             return [decode_record(c, s) for c, s in self._call(lambda: self._pipelined(commands))]
         tickets = [cache.begin(key) for key in names]
         try:

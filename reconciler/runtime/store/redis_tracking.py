@@ -28,6 +28,10 @@ connection it ever made until that one is released to it, so taking them from it
 its capacity (redis/redis-py#1247). Reconnect attempts back off (`RECONNECT_POLICY`); the wait
 between them is injectable, so tests drive many attempts without sleeping.
 
+After `fork()` the child has no listener (threads do not survive a fork) and holds copies of
+the parent's sockets: it drops them unused and starts a listener of its own on its first
+read (`after_fork_in_child`); its cache is off until that listener has subscribed.
+
 Only single-node Redis is tracked; on a cluster the store reads without a cache.
 """
 
@@ -42,6 +46,7 @@ from typing import Any
 import redis
 
 from reconciler.retry import RetryPolicy
+from reconciler.runtime.store.after_fork import renew_after_fork
 from reconciler.runtime.store.record_cache import RecordCache
 
 INVALIDATE_CHANNEL = "__redis__:invalidate"
@@ -74,6 +79,7 @@ class TrackedReads:
         self.cache = cache
         self._pool = pool
         self._reconnect = reconnect
+        self._given_wait = wait
         self._idle: list[Any] = []
         self._idle_lock = threading.Lock()
         # (generation, listener client id) while subscribed, None otherwise: one attribute,
@@ -83,14 +89,55 @@ class TrackedReads:
         self._closed = threading.Event()
         self._connected = threading.Event()
         self._wait: Wait = wait if wait is not None else self._closed.wait
-        self._thread = threading.Thread(
-            target=self._listen, name="reconciler-invalidations", daemon=True
-        )
-        self._thread.start()
+        self._listener: Any | None = None  # the listener's connection while it has one
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        renew_after_fork(self)
+        self.listen()
+
+    def listen(self) -> None:
+        """Start the listener unless it runs (or the store is closed): when made, and in a
+        forked child on its first uncached read."""
+        if self._thread is not None:
+            return
+        with self._start_lock:
+            if self._thread is None and not self._closed.is_set():
+                self._thread = threading.Thread(
+                    target=self._listen, name="reconciler-invalidations", daemon=True
+                )
+                self._thread.start()
 
     def wait_connected(self, timeout: float) -> bool:
-        """True once the listener is subscribed (tests and benchmarks wait for it)."""
+        """True once the listener is subscribed (tests and benchmarks wait for it); starts
+        it when it has not started (a forked child before its first read)."""
+        self.listen()
         return self._connected.wait(timeout)
+
+    def after_fork_in_child(self) -> None:
+        """In a forked child: the listener thread stayed in the parent, and the listener's
+        connection and the idle reading ones are the parent's sockets, of which this process
+        holds copies of the descriptors. Close the copies without a word on the sockets
+        (nothing sent, not even QUIT: the parent still uses them; redis-py's `disconnect`
+        shuts a socket down only in the process that opened it, redis/redis-py#863), forget
+        the subscription, and renew the locks and events (another thread may have held
+        them at the fork). The cache stays off (`RecordCache.after_fork_in_child`) until
+        this process's own listener, started by `listen` on first use, has subscribed."""
+        inherited = [*self._idle, self._listener]
+        closed = self._closed.is_set()
+        self._closed = threading.Event()
+        if closed:
+            self._closed.set()
+        self._connected = threading.Event()
+        self._wait = self._given_wait if self._given_wait is not None else self._closed.wait
+        self._idle_lock = threading.Lock()
+        self._start_lock = threading.Lock()
+        self._idle = []
+        self._listener = None
+        self._subscription = None
+        self._thread = None
+        for conn in inherited:
+            if conn is not None:
+                conn.disconnect()
 
     def _new_connection(self) -> Any:
         """A connection as the pool would make it, but not counted against its capacity."""
@@ -171,7 +218,7 @@ class TrackedReads:
     def _listen(self) -> None:
         failures = 0
         while not self._closed.is_set():
-            conn = self._new_connection()
+            conn = self._listener = self._new_connection()
             try:
                 self._subscribe(conn)
                 if failures:
@@ -190,6 +237,7 @@ class TrackedReads:
                 self._connected.clear()
                 self._subscription = None
                 self.cache.flush(enabled=False)
+                self._listener = None
                 conn.disconnect()
             if not self._closed.is_set():
                 self._wait(self._reconnect.delay(min(max(failures, 1), _MAX_EXPONENT)))

@@ -4,6 +4,9 @@ store's parts share (`sqlite_records.py`, `sqlite_usage.py`, `sqlite_coordinatio
 
 Keys are the same strings as in Redis (`keys.py`); a Redis hash field is a row of its own.
 A row with `expires_at` in the past reads as absent (`LIVE`) and is swept when a store opens.
+
+A child made by `fork()` never uses the parent's connections: it closes its copies of them
+(`after_fork_in_child`) and each of its threads opens its own.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TypeVar
 
 from reconciler.errors import OutcomeUnknown, StoreUnavailable
+from reconciler.runtime.store.after_fork import renew_after_fork
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -47,6 +51,10 @@ class SqliteFile:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        # id(connection) -> calls under way on it; a forked child leaves those connections be
+        self._in_call: dict[int, int] = {}
+        self._left_in_parent: list[sqlite3.Connection] = []
+        renew_after_fork(self)
         try:
             # One level only (the default `.reconciler/`): never a whole missing tree.
             self.path.parent.mkdir(exist_ok=True)
@@ -80,6 +88,42 @@ class SqliteFile:
         return conn
 
     @contextmanager
+    def _using(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection, counted as in use while the block runs."""
+        conn = self._conn()
+        key, calls = id(conn), self._in_call
+        calls[key] = calls.get(key, 0) + 1  # only this thread touches its connection's key
+        try:
+            yield conn
+        finally:
+            if calls[key] == 1:
+                del calls[key]
+            else:
+                calls[key] -= 1
+
+    def after_fork_in_child(self) -> None:
+        """In a forked child: never use a connection opened before the fork
+        (https://www.sqlite.org/howtocorrupt.html, "Carrying an open database connection
+        across a fork()"), and close the copies, so that SQLite's per-process record of the
+        file's locks, copied from the parent, does not mislead the connections the child
+        opens. SQLite's own `test/fork-test.c` states the child may `sqlite3_close` them
+        "as long as there were no pending write transactions when the fork() occurred":
+        every transaction here runs inside `_using`, so a connection no thread was inside
+        has none. One a thread was inside is left untouched (it may be mid-write, and its
+        mutex stays held in the child). The child's threads then open their own."""
+        inherited, busy = self._connections, set(self._in_call)
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._connections = []
+        self._in_call = {}
+        for conn in inherited:
+            if id(conn) in busy:
+                self._left_in_parent.append(conn)  # collecting it would close it
+                continue
+            with suppress(sqlite3.Error):
+                conn.close()
+
+    @contextmanager
     def _errors(self) -> Iterator[None]:
         try:
             yield
@@ -91,8 +135,7 @@ class SqliteFile:
         """One write transaction, holding the database's write lock from its first read.
         With `op_id`, a COMMIT that fails and leaves no transaction to roll back raises
         `OutcomeUnknown`: SQLite may have made it durable before reporting the error."""
-        with self._errors():
-            conn = self._conn()
+        with self._errors(), self._using() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -114,8 +157,8 @@ class SqliteFile:
                 ) from exc
 
     def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        with self._errors():
-            return fn(self._conn())
+        with self._errors(), self._using() as conn:
+            return fn(conn)
 
     def _get(self, key: str) -> str | None:
         def run(conn: sqlite3.Connection) -> str | None:
