@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 from reconciler.emulator.events import emit
 from reconciler.emulator.invoices import collect, create_invoice
-from reconciler.emulator.periods import next_period_end
+from reconciler.emulator.periods import add_interval, next_period_end
 from reconciler.emulator.store import StripeObject
+from reconciler.emulator.trials import warn, warn_if_due, warning_at
 
 if TYPE_CHECKING:
     from reconciler.emulator.router import Call
@@ -46,6 +47,7 @@ def begin(emulator: Emulator, subscription: StripeObject, call: Call | None) -> 
     else:
         subscription["status"] = "incomplete"
     emit(emulator, "customer.subscription.created", subscription, call)
+    warn_if_due(emulator, subscription, call)
     invoice = create_invoice(emulator, subscription, "subscription_create", call, trial)
     if trial or method is not None:
         paid = collect(emulator, invoice, method, call)
@@ -68,6 +70,21 @@ def end_subscription(
         }
     )
     emit(emulator, "customer.subscription.deleted", subscription, call)
+
+
+def end_trial_now(emulator: Emulator, subscription: StripeObject, call: Call | None) -> None:
+    """`trial_end=now` on a subscription in trial: the trial ends, a period starts now (the
+    new billing cycle anchor) and is invoiced and charged at once."""
+    now = emulator.clock.now()
+    recurring = subscription["items"]["data"][0]["price"]["recurring"]
+    end = add_interval(now, recurring["interval"], recurring["interval_count"])
+    subscription.update({"trial_end": now, "billing_cycle_anchor": now})
+    for item in subscription["items"]["data"]:
+        item["current_period_start"] = now
+        item["current_period_end"] = end
+    invoice = create_invoice(emulator, subscription, "subscription_update", call)
+    paid = collect(emulator, invoice, payment_method_for(emulator, subscription), call)
+    subscription["status"] = "active" if paid else "past_due"
 
 
 def _renew(emulator: Emulator, subscription: StripeObject) -> bool:
@@ -115,24 +132,37 @@ def _expire_incomplete(emulator: Emulator, subscription: StripeObject, now: int)
         emit(emulator, "customer.subscription.updated", subscription, None, before)
 
 
+def _due(emulator: Emulator, target: int) -> list[tuple[int, bool, StripeObject]]:
+    """What comes due by `target`: (moment, is a renewal, subscription), where the other
+    kind is a trial's `customer.subscription.trial_will_end` warning still ahead."""
+    now = emulator.clock.now()
+    due: list[tuple[int, bool, StripeObject]] = []
+    for subscription in emulator.subscriptions.values():
+        if subscription["status"] not in _RENEWING:
+            continue
+        boundary = subscription["items"]["data"][0]["current_period_end"]
+        if boundary <= target:
+            due.append((boundary, True, subscription))
+        warning = warning_at(subscription)
+        if warning is not None and now < warning <= target:
+            due.append((warning, False, subscription))
+    return due
+
+
 def advance_clock(emulator: Emulator, seconds: int) -> int:
     """Move emulator time forward and bill everything that came due meanwhile."""
     target = emulator.clock.now() + seconds
     for _ in range(_MAX_RENEWALS):
-        due = [
-            subscription
-            for subscription in emulator.subscriptions.values()
-            if subscription["status"] in _RENEWING
-            and subscription["items"]["data"][0]["current_period_end"] <= target
-        ]
+        due = _due(emulator, target)
         if not due:
             break
-        # Process boundaries in time order so events come out in the order they happened.
-        earliest = min(due, key=lambda sub: sub["items"]["data"][0]["current_period_end"])
-        emulator.clock.offset += max(
-            earliest["items"]["data"][0]["current_period_end"] - emulator.clock.now(), 0
-        )
-        _renew(emulator, earliest)
+        # Process moments in time order so events come out in the order they happened.
+        moment, renewal, earliest = min(due, key=lambda found: found[:2])
+        emulator.clock.offset += max(moment - emulator.clock.now(), 0)
+        if renewal:
+            _renew(emulator, earliest)
+        else:
+            warn(emulator, earliest, None)
     emulator.clock.offset += max(target - emulator.clock.now(), 0)
     now = emulator.clock.now()
     for subscription in list(emulator.subscriptions.values()):

@@ -32,7 +32,8 @@ from reconciler.emulator.listing import (
 from reconciler.emulator.payment_methods import attach, check_attachable
 from reconciler.emulator.periods import line_amount
 from reconciler.emulator.store import StripeObject, new_id
-from reconciler.emulator.subscriptions import build_subscription
+from reconciler.emulator.subscription_build import build_subscription
+from reconciler.emulator.trials import days_to_trial_end
 
 if TYPE_CHECKING:
     from reconciler.emulator.router import Call, Router
@@ -302,7 +303,7 @@ def complete_session(
             emulator,
             customer,
             inputs["line_items"],
-            as_int(trial, "subscription_data[trial_period_days]") if trial else None,
+            days_to_trial_end(trial, emulator.clock.now(), "subscription_data[trial_period_days]"),
             {
                 "metadata": merge_metadata({}, data.get("metadata", {})),
                 "default_payment_method": method["id"],

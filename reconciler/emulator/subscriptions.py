@@ -1,14 +1,14 @@
 """Subscriptions: create, retrieve, update, cancel and list.
 
-Period fields live on the items (`items.data[].current_period_start/end`), as
-in today's API; each item embeds its full price object.
+The new object is built in `subscription_build`, trials are read and moved in
+`trials`, and billing (first invoice, renewals, the end of a trial) is `billing`'s.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconciler.emulator.billing import begin, end_subscription, snapshot
+from reconciler.emulator.billing import begin, end_subscription, end_trial_now, snapshot
 from reconciler.emulator.errors import StripeError, missing_parameter
 from reconciler.emulator.events import emit
 from reconciler.emulator.forms import (
@@ -17,19 +17,20 @@ from reconciler.emulator.forms import (
     SCALAR,
     STRINGS,
     as_bool,
-    as_int,
     merge_metadata,
     not_modelled,
 )
 from reconciler.emulator.listing import EXPAND_ONLY, LIST_PARAMS, list_answer, retriever
-from reconciler.emulator.periods import add_interval
-from reconciler.emulator.store import StripeObject, new_id, rollback
-from reconciler.emulator.subscription_items import (
-    ITEM_SPEC,
-    NEW_ITEM_SPEC,
-    new_item,
-    recurring_price,
-    update_items,
+from reconciler.emulator.store import StripeObject, rollback
+from reconciler.emulator.subscription_build import build_subscription, combine_currencies
+from reconciler.emulator.subscription_items import ITEM_SPEC, NEW_ITEM_SPEC, update_items
+from reconciler.emulator.trials import (
+    NOW,
+    parse_trial_end,
+    requested_trial_end,
+    set_trial_end,
+    warn,
+    warn_if_due,
 )
 
 if TYPE_CHECKING:
@@ -73,12 +74,12 @@ _CREATE: dict[str, Any] = {
     "customer": SCALAR,
     "trial_period_days": SCALAR,
     "currency": SCALAR,
+    "trial_end": SCALAR,
     **not_modelled(
         "backdate_start_date",
         "billing_cycle_anchor_config",
         "billing_mode",
         "customer_account",
-        "trial_end",
     ),
 }
 _UPDATE: dict[str, Any] = {
@@ -121,130 +122,6 @@ _STATUSES = (
 )
 
 
-# A subscription in these statuses no longer holds its customer's currency.
-_ENDED = ("canceled", "incomplete_expired")
-
-
-def require_one_currency(
-    emulator: Emulator, customer_id: str, currency: str, own_id: str | None = None
-) -> None:
-    """Refuse a subscription in `currency` when the customer has another one that has not
-    ended in another currency. docs.stripe.com/invoicing/multi-currency-customers: "You
-    can't have two active subscriptions with different currencies." The wording is Stripe's
-    answer as users quote it (undocumented in the API reference); which statuses count as
-    active is undocumented (here: all but canceled and incomplete_expired)."""
-    for other in emulator.subscriptions.having(customer_id):
-        if (
-            other["id"] != own_id
-            and other["status"] not in _ENDED
-            and other["currency"] != currency
-        ):
-            raise combine_currencies(other["currency"])
-
-
-def combine_currencies(held: str) -> StripeError:
-    return StripeError(
-        400,
-        "You cannot combine currencies on a single customer. This customer has an active "
-        "subscription, subscription schedule, discount, quote, or invoice item with currency "
-        f"{held}.",
-    )
-
-
-def build_subscription(
-    emulator: Emulator,
-    customer: StripeObject,
-    items: list[dict[str, Any]],
-    trial_days: int | None,
-    extra: dict[str, Any],
-) -> StripeObject:
-    """A new subscription object (not yet stored or billed)."""
-    if not items:
-        raise missing_parameter("items")
-    now = emulator.clock.now()
-    subscription_id = new_id("sub_")
-    first = recurring_price(emulator, items[0].get("price"), "items[0][price]")["recurring"]
-    trial_end = now + trial_days * 86400 if trial_days else None
-    anchor = trial_end or now
-    end = trial_end or add_interval(now, first["interval"], first["interval_count"])
-    built = [
-        new_item(emulator, subscription_id, spec, index, now, end)
-        for index, spec in enumerate(items)
-    ]
-    currency = built[0]["price"]["currency"]
-    mismatches = {
-        "currency": any(item["price"]["currency"] != currency for item in built),
-        "interval": any(
-            item["price"]["recurring"]["interval"] != first["interval"] for item in built
-        ),
-    }
-    for field in (name for name, found in mismatches.items() if found):
-        raise StripeError(
-            400,
-            "Currency and interval fields must match across all plans on this subscription. "
-            f"Found mismatch in {field} field.",
-            param="items",
-        )
-    require_one_currency(emulator, customer["id"], currency)
-    return {
-        "id": subscription_id,
-        "object": "subscription",
-        "application": None,
-        "application_fee_percent": None,
-        "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
-        "billing_cycle_anchor": anchor,
-        "billing_cycle_anchor_config": None,
-        "billing_mode": {"type": "classic"},
-        "billing_thresholds": None,
-        "cancel_at": None,
-        "cancel_at_period_end": False,
-        "canceled_at": None,
-        "cancellation_details": {"comment": None, "feedback": None, "reason": None},
-        "collection_method": "charge_automatically",
-        "created": now,
-        "currency": built[0]["price"]["currency"],
-        "customer": customer["id"],
-        "customer_account": None,
-        "days_until_due": None,
-        "default_payment_method": None,
-        "default_source": None,
-        "default_tax_rates": [],
-        "description": None,
-        "discounts": [],
-        "ended_at": None,
-        "invoice_settings": {"account_tax_ids": None, "issuer": {"type": "self"}},
-        "items": {
-            "object": "list",
-            "data": built,
-            "has_more": False,
-            "url": f"/v1/subscription_items?subscription={subscription_id}",
-        },
-        "latest_invoice": None,
-        "livemode": False,
-        "metadata": {},
-        "next_pending_invoice_item_invoice": None,
-        "on_behalf_of": None,
-        "pause_collection": None,
-        "payment_settings": {
-            "payment_method_options": None,
-            "payment_method_types": None,
-            "save_default_payment_method": "off",
-        },
-        "pending_invoice_item_interval": None,
-        "pending_setup_intent": None,
-        "pending_update": None,
-        "schedule": None,
-        "start_date": now,
-        "status": "incomplete",
-        "test_clock": None,
-        "transfer_data": None,
-        "trial_end": trial_end,
-        "trial_settings": {"end_behavior": {"missing_payment_method": "create_invoice"}},
-        "trial_start": now if trial_end else None,
-        **extra,
-    }
-
-
 def _default_method(emulator: Emulator, customer_id: str, method_id: Any) -> str | None:
     if method_id in (None, ""):
         return None
@@ -264,12 +141,11 @@ def create_subscription(emulator: Emulator, call: Call) -> Any:
     if not params.get("customer"):
         raise missing_parameter("customer")
     customer = emulator.require("customers", params["customer"], "customer")
-    trial = params.get("trial_period_days")
     subscription = build_subscription(
         emulator,
         customer,
         list(params.get("items") or []),
-        as_int(trial, "trial_period_days") if trial not in (None, "") else None,
+        requested_trial_end(emulator, params),
         {
             "metadata": merge_metadata({}, params.get("metadata", {})),
             "description": params.get("description") or None,
@@ -314,13 +190,24 @@ def change_subscription(
         )
     before = snapshot(subscription)
     with rollback(subscription, snapshot):
-        _apply_update(emulator, subscription, params)
+        trial = _apply_update(emulator, subscription, params)
+    if trial == NOW:
+        end_trial_now(emulator, subscription, call)
     if subscription != before:
         emit(emulator, "customer.subscription.updated", subscription, call, before)
+    if trial == NOW:
+        # Stripe sends it "when a trial is ended immediately (using trial_end=now)" too.
+        warn(emulator, subscription, call)
+    elif trial is not None:
+        warn_if_due(emulator, subscription, call)
     return subscription
 
 
-def _apply_update(emulator: Emulator, subscription: StripeObject, params: dict[str, Any]) -> None:
+def _apply_update(
+    emulator: Emulator, subscription: StripeObject, params: dict[str, Any]
+) -> int | str | None:
+    """Change the subscription in place; answers what became of its trial: a new end,
+    `NOW` (a trial under way to end at once, billed by the caller), or None."""
     if "items" in params:
         update_items(emulator, subscription, list(params["items"] or []))
         # The subscription itself holds its currency for the customer: moving its items to a
@@ -341,6 +228,14 @@ def _apply_update(emulator: Emulator, subscription: StripeObject, params: dict[s
         subscription["default_payment_method"] = _default_method(
             emulator, subscription["customer"], params["default_payment_method"]
         )
+    if params.get("trial_end") in (None, ""):
+        return None
+    end = parse_trial_end(params["trial_end"], emulator.clock.now())
+    if end == NOW:
+        # Ending a trial that is not under way changes nothing (undocumented).
+        return NOW if subscription["status"] == "trialing" else None
+    set_trial_end(emulator, subscription, int(end))
+    return end
 
 
 def cancel_subscription(emulator: Emulator, call: Call) -> Any:
