@@ -228,21 +228,24 @@ def _check_meter(emulator: Emulator, recurring: dict[str, Any], name: Namer) -> 
 
 
 def create_price(emulator: Emulator, call: Call) -> Any:
-    from reconciler.emulator.products import new_product
+    from reconciler.emulator.products import build_product
 
     params = call.params
     if params.get("product"):
         product_id = str(emulator.require("products", params["product"], "product")["id"])
+        price = create_price_for(emulator, product_id, params, call=call)
     elif isinstance(params.get("product_data"), dict):
-        if not params["product_data"].get("name"):
-            raise missing_parameter("product_data[name]")
-        product = new_product(emulator, new_id("prod_", 14), params["product_data"]["name"])
+        # The product and its price are made together or not at all.
+        product = build_product(emulator, params["product_data"], "product_data")
         emulator.products.add(product)
+        try:
+            price = create_price_for(emulator, product["id"], params, call=call)
+        except StripeError:
+            emulator.products.remove(product["id"])
+            raise
         emit(emulator, "product.created", product, call)
-        product_id = product["id"]
     else:
         raise missing_parameter("product")
-    price = create_price_for(emulator, product_id, params, call=call)
     emit(emulator, "price.created", price, call)
     return price
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
-from reconciler.emulator.errors import StripeError, missing_parameter
+from reconciler.emulator.errors import (
+    StripeError,
+    invalid_value,
+    missing_parameter,
+    unknown_parameter,
+)
 from reconciler.emulator.events import emit
 from reconciler.emulator.forms import (
     FREE,
@@ -24,7 +30,7 @@ from reconciler.emulator.listing import (
     retriever,
     search_answer,
 )
-from reconciler.emulator.price_inputs import DEFAULT_PRICE_DATA
+from reconciler.emulator.price_inputs import DEFAULT_PRICE_DATA, namer
 from reconciler.emulator.store import StripeObject, new_id, rollback
 
 if TYPE_CHECKING:
@@ -36,12 +42,14 @@ _PLAIN_FIELDS = (
     "description",
     "images",
     "marketing_features",
-    "package_dimensions",
-    "statement_descriptor",
     "tax_code",
     "unit_label",
     "url",
 )
+# `package_dimensions`: inches and ounces, "maximum precision is 2 decimal places".
+_DIMENSIONS = ("height", "length", "weight", "width")
+STATEMENT_DESCRIPTOR_MAX = 22
+_DESCRIPTOR_REFUSED = "<>\\\"'"
 _UPDATE: dict[str, Any] = {
     "name": SCALAR,
     "active": SCALAR,
@@ -49,6 +57,9 @@ _UPDATE: dict[str, Any] = {
     "default_price": SCALAR,
     "shippable": SCALAR,
     "expand": STRINGS,
+    "statement_descriptor": SCALAR,
+    # A hash, or "" to clear it: checked by `_dimensions`.
+    "package_dimensions": FREE,
     **{name: FREE for name in _PLAIN_FIELDS},
     **not_modelled("tax_details"),
 }
@@ -102,36 +113,98 @@ def new_product(emulator: Emulator, product_id: str, name: str) -> StripeObject:
     }
 
 
-def _apply(emulator: Emulator, product: StripeObject, params: dict[str, Any]) -> None:
+def build_product(emulator: Emulator, params: dict[str, Any], prefix: str = "") -> StripeObject:
+    """A new product from create parameters, not yet stored: `POST /v1/products`, and a
+    price's `product_data` (`prefix="product_data"`), which takes a subset of them."""
+    name = namer(prefix)
+    if not params.get("name"):
+        raise missing_parameter(name("name"))
+    product_id = str(params.get("id") or new_id("prod_", 14))
+    if product_id in emulator.products:
+        raise StripeError(
+            400, "Product already exists.", code="resource_already_exists", param=name("id")
+        )
+    product = new_product(emulator, product_id, str(params["name"]))
+    _apply(emulator, product, params, prefix)
+    return product
+
+
+def _apply(
+    emulator: Emulator, product: StripeObject, params: dict[str, Any], prefix: str = ""
+) -> None:
     """Copy settable fields from `params` onto `product` (create and update share it)."""
+    name = namer(prefix)
     if "name" in params:
         if not params["name"]:
-            raise StripeError(400, "You must supply a non-empty name.", param="name")
+            raise StripeError(400, "You must supply a non-empty name.", param=name("name"))
         product["name"] = params["name"]
     if "active" in params:
-        product["active"] = as_bool(params["active"], "active")
+        product["active"] = as_bool(params["active"], name("active"))
     if "shippable" in params:
-        product["shippable"] = as_bool(params["shippable"], "shippable")
+        product["shippable"] = as_bool(params["shippable"], name("shippable"))
     if "metadata" in params:
         product["metadata"] = merge_metadata(product["metadata"], params["metadata"])
-    for name in _PLAIN_FIELDS:
-        if name in params:
-            product[name] = params[name] if params[name] != "" else None
+    if "statement_descriptor" in params:
+        product["statement_descriptor"] = _descriptor(
+            params["statement_descriptor"], name("statement_descriptor")
+        )
+    if "package_dimensions" in params:
+        product["package_dimensions"] = _dimensions(
+            params["package_dimensions"], name("package_dimensions")
+        )
+    for field in _PLAIN_FIELDS:
+        if field in params:
+            product[field] = params[field] if params[field] != "" else None
+
+
+def _descriptor(value: str, param: str) -> str | None:
+    """At most 22 characters, none of `<`, `>`, `\\`, `"`, `'`, at least one letter (the
+    rules are Stripe's, the wording ours)."""
+    if value == "":
+        return None
+    if len(value) > STATEMENT_DESCRIPTOR_MAX:
+        raise invalid_value(
+            param, f"Invalid {param}: must be at most {STATEMENT_DESCRIPTOR_MAX} characters"
+        )
+    if any(char in _DESCRIPTOR_REFUSED for char in value):
+        raise invalid_value(
+            param, f"Invalid {param}: must not contain any of these characters: < > \\ \" '"
+        )
+    if not any(char.isalpha() for char in value):
+        raise invalid_value(param, f"Invalid {param}: must contain at least one letter")
+    return value
+
+
+def _dimensions(value: Any, param: str) -> dict[str, float] | None:
+    """`package_dimensions`: all four numbers, kept as floats; "" clears them."""
+    if value == "":
+        return None
+    if not isinstance(value, dict):
+        raise invalid_value(param, "Invalid object", "parameter_invalid_object")
+    for key in value:
+        if key not in _DIMENSIONS:
+            raise unknown_parameter(f"{param}[{key}]")
+    dimensions: dict[str, float] = {}
+    for key in _DIMENSIONS:
+        field = f"{param}[{key}]"
+        if value.get(key) in (None, ""):
+            raise missing_parameter(field)
+        text = str(value[key])
+        if not re.fullmatch(r"\d+(\.\d{1,2})?", text):
+            raise invalid_value(
+                field,
+                f"Invalid {field}: must be a non-negative number with at most 2 decimal places",
+            )
+        dimensions[key] = float(text)
+    return dimensions
 
 
 def create_product(emulator: Emulator, call: Call) -> Any:
     from reconciler.emulator.prices import create_price_for
 
     params = call.params
-    if not params.get("name"):
-        raise missing_parameter("name")
-    product_id = str(params.get("id") or new_id("prod_", 14))
-    if product_id in emulator.products:
-        raise StripeError(
-            400, "Product already exists.", code="resource_already_exists", param="id"
-        )
-    product = new_product(emulator, product_id, str(params["name"]))
-    _apply(emulator, product, params)
+    product = build_product(emulator, params)
+    product_id = product["id"]
     emulator.products.add(product)
     price = None
     if "default_price_data" in params:
