@@ -229,8 +229,8 @@ def test_import_stops_on_a_value_the_plan_files_cannot_hold(
     code, _, err = run("import", "--out", str(out_dir))
     dropped = (
         f"product boxed ({boxed}): package_dimensions = "
-        # as the emulator answers it (it keeps the form's strings)
-        "{'height': '1.5', 'length': '2', 'weight': '3', 'width': '4'}"
+        # as Stripe (and the emulator) answers it: floats
+        "{'height': 1.5, 'length': 2.0, 'weight': 3.0, 'width': 4.0}"
     )
     assert code == 1
     assert f"nothing was written:\n  {dropped}\n--allow-loss writes" in err
