@@ -204,3 +204,18 @@ def test_a_frozen_server_turns_the_cache_off_until_it_answers_again(
     finally:
         reader.close()
         admin.close()
+
+
+def test_a_store_closed_before_its_server_stops_logs_no_lost_channel(
+    restartable: RestartableRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    reader = RedisStore(restartable.url)
+    assert reader.tracking is not None and reader.tracking.wait_connected(5.0)
+    listener = reader.tracking._thread
+    assert listener is not None
+    with caplog.at_level("INFO", logger="reconciler.store"):
+        reader.close()
+        restartable.stop()  # within the listener's poll second: its read fails
+        listener.join(timeout=10)
+    assert not listener.is_alive()
+    assert [r.getMessage() for r in caplog.records] == []

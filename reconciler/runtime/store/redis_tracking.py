@@ -227,7 +227,8 @@ class TrackedReads:
                 self._serve(conn)
             except Exception as exc:  # the listener must outlive any failure
                 failures += 1
-                if failures == 1:
+                # A store closed while its server goes away (a shutdown) has lost nothing.
+                if failures == 1 and not self._closed.is_set():
                     log.warning(
                         "record cache off: invalidation channel lost (%s: %s); reconnecting",
                         type(exc).__name__,
