@@ -128,7 +128,14 @@ def attach_feature(emulator: Emulator, call: Call) -> Any:
     }
     emulator.product_features.add(attached)
     emulator.product_feature_owner[attached["id"]] = product["id"]
+    _announce(emulator, product["id"], call)
     return attached
+
+
+def _announce(emulator: Emulator, product_id: str, call: Call) -> None:
+    from reconciler.emulator.entitlement_summary import refresh_subscribers
+
+    refresh_subscribers(emulator, product_id, call)
 
 
 def _attached(emulator: Emulator, product_id: str) -> list[StripeObject]:
@@ -154,7 +161,8 @@ def retrieve_product_feature(emulator: Emulator, call: Call) -> Any:
 def detach_feature(emulator: Emulator, call: Call) -> Any:
     attached = _product_feature(emulator, call)
     emulator.product_features.remove(attached["id"])
-    del emulator.product_feature_owner[attached["id"]]
+    product_id = emulator.product_feature_owner.pop(attached["id"])
+    _announce(emulator, product_id, call)
     return {"id": attached["id"], "object": "product_feature", "deleted": True}
 
 

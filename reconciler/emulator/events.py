@@ -84,6 +84,11 @@ def emit(
         emulator.webhooks.enqueue(
             endpoint["url"], emulator.webhook_secrets[endpoint["id"]], payload
         )
+    if event_type.startswith("customer.subscription."):
+        # Every change to a subscription may change what its customer is entitled to.
+        from reconciler.emulator.entitlement_summary import refresh
+
+        refresh(emulator, str(obj["customer"]), call)
     return event
 
 

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from reconciler.emulator.entitlement_summary import remember_all
 from reconciler.emulator.state import COLLECTIONS, INCLUDABLE, Emulator
 
 _FORMAT = 1
@@ -72,3 +73,4 @@ def load(emulator: Emulator, path: Path) -> None:
         for attached in emulator.product_features.values():
             feature = attached["entitlement_feature"]
             attached["entitlement_feature"] = emulator.features.get(feature["id"]) or feature
+        remember_all(emulator)

@@ -98,6 +98,9 @@ class Emulator:
         # Checkout session id -> line items and subscription_data, which Stripe keeps hidden.
         self.checkout_inputs: dict[str, dict[str, Any]] = {}
         self.deleted_customers: set[str] = set()
+        # customer id -> the active entitlements last announced in an
+        # `entitlements.active_entitlement_summary.updated` event (none: no entry).
+        self.announced_entitlements: dict[str, list[StripeObject]] = {}
 
     def reset(self) -> None:
         """Everything `POST /_emulator/reset` promises: data, faults, counters, keys, clock."""
