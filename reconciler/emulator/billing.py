@@ -82,6 +82,8 @@ def end_trial_now(emulator: Emulator, subscription: StripeObject, call: Call | N
     for item in subscription["items"]["data"]:
         item["current_period_start"] = now
         item["current_period_end"] = end
+    if subscription["cancel_at_period_end"]:
+        subscription["cancel_at"] = end
     invoice = create_invoice(emulator, subscription, "subscription_update", call)
     paid = collect(emulator, invoice, payment_method_for(emulator, subscription), call)
     subscription["status"] = "active" if paid else "past_due"

@@ -85,6 +85,9 @@ def set_trial_end(emulator: Emulator, subscription: StripeObject, end: int) -> N
     subscription["billing_cycle_anchor"] = end
     for item in subscription["items"]["data"]:
         item["current_period_end"] = end
+    if subscription["cancel_at_period_end"]:
+        # A cancellation at the period's end moves with it.
+        subscription["cancel_at"] = end
 
 
 def warning_at(subscription: StripeObject) -> int | None:

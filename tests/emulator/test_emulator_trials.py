@@ -242,3 +242,19 @@ def test_trial_will_end_at_once_for_a_trial_of_three_days_or_less(
     sub = _create(client, monthly, trial_end=int(time.time()) + 2 * DAY)
     assert _events(client)[-6:-4] == ["customer.subscription.created", WARNING]
     assert client.v1.events.list(params={"type": WARNING}).data[0].data.object["id"] == sub.id
+
+
+@pytest.mark.emulator_only
+def test_a_cancellation_at_period_end_moves_with_the_trial(
+    client: stripe.StripeClient, control: EmulatorControl, monthly: stripe.Price
+) -> None:
+    sub = _create(client, monthly, trial_period_days=7, cancel_at_period_end=True)
+    assert sub.cancel_at == sub.created + 7 * DAY
+    later = sub.created + 20 * DAY
+    moved = client.v1.subscriptions.update(sub.id, params={"trial_end": later})
+    assert (moved.cancel_at, moved.cancel_at_period_end) == (later, True)
+    ended = client.v1.subscriptions.update(sub.id, params={"trial_end": "now"})
+    assert ended.cancel_at == _period(ended)[1]
+    control.advance(_period(ended)[1] - control.now() + 60)
+    gone = client.v1.subscriptions.retrieve(sub.id)
+    assert (gone.status, gone.ended_at) == ("canceled", _period(ended)[1])
