@@ -11,6 +11,7 @@ is pure Python with no dependencies and runs on every platform.
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from typing import Any
 
@@ -27,6 +28,14 @@ CONNECTION_LIMIT = 4000
 # Threads running the app; requests reach them complete, so this bounds work, not clients.
 THREADS = 8
 CLIENT_TIMEOUT_SECONDS = 60
+
+
+class Terminated(Exception):
+    """SIGTERM: a process manager (systemd, Kubernetes, a test) stopping the server."""
+
+
+def _terminated(_signum: int, _frame: Any) -> None:
+    raise Terminated
 
 
 def create_server(app: Any, host: str, port: int, client_timeout: int) -> Any:
@@ -112,7 +121,8 @@ def serve(
     environment: STRIPE_API_KEY, STRIPE_API_BASE, STRIPE_WEBHOOK_SECRET, REDIS_URL).
 
     A verified delivery is recorded and answered at once; the re-read of Stripe it calls for
-    is queued in the store and done by --readers threads at --stripe-rate."""
+    is queued in the store and done by --readers threads at --stripe-rate. SIGTERM or Ctrl-C
+    stops it cleanly: re-reads under way finish, the store is closed, exit status 0."""
     from reconciler.runtime.billing import Billing
     from reconciler.runtime.wsgi import make_app
 
@@ -143,11 +153,17 @@ def serve(
         f"({billing.store.description}, Stripe key {billing.settings.masked_key}, "
         f"re-reads at {queue.limiter.limit:g}/s)"
     )
+    # SIGTERM stops as Ctrl-C does: the server closes, each reader finishes the re-read it is
+    # doing (and logs it) and the store is closed, instead of the process dying mid-write.
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if main else None
     try:
         server.run()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Terminated):
         note("stopped")
     finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
         stop.set()
         server.close()
         for worker in workers:

@@ -179,9 +179,11 @@ def test_serve_answers_health_and_webhooks(
         assert store.get_subscription("u9") == {"status": "none"}
         store.close()
     finally:
-        process.terminate()
-        _, err = process.communicate(timeout=10)
+        process.terminate()  # SIGTERM: a clean stop, the reader's log line written
+        _, err = process.communicate(timeout=30)
     text = err.decode()
+    assert process.returncode == 0, text
+    assert "stopped" in text.splitlines()
     assert "serving webhooks on http://127.0.0.1:" in text
     assert "Stripe key sk_test_***, re-reads at 25/s)" in text  # a short key shows no characters
     assert TEST_KEY not in text and secret not in text
