@@ -30,14 +30,6 @@ THREADS = 8
 CLIENT_TIMEOUT_SECONDS = 60
 
 
-class Terminated(Exception):
-    """SIGTERM: a process manager (systemd, Kubernetes, a test) stopping the server."""
-
-
-def _terminated(_signum: int, _frame: Any) -> None:
-    raise Terminated
-
-
 def create_server(app: Any, host: str, port: int, client_timeout: int) -> Any:
     """A waitress server for `app` (not yet running; `.run()` serves, `.close()` stops)."""
     from waitress.server import create_server as waitress_server
@@ -153,14 +145,15 @@ def serve(
         f"({billing.store.description}, Stripe key {billing.settings.masked_key}, "
         f"re-reads at {queue.limiter.limit:g}/s)"
     )
-    # SIGTERM stops as Ctrl-C does: the server closes, each reader finishes the re-read it is
+    # SIGTERM (systemd, Kubernetes) stops as Ctrl-C does: KeyboardInterrupt, which waitress's
+    # loop lets through and answers by returning; then each reader finishes the re-read it is
     # doing (and logs it) and the store is closed, instead of the process dying mid-write.
     main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminated) if main else None
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if main else None
     try:
         server.run()
-    except (KeyboardInterrupt, Terminated):
-        note("stopped")
+    except KeyboardInterrupt:
+        pass  # raised outside waitress's loop
     finally:
         if main:
             signal.signal(signal.SIGTERM, previous)
@@ -169,4 +162,5 @@ def serve(
         for worker in workers:
             worker.join(timeout=5)
         billing.close()
+    note("stopped")
     return 0
