@@ -22,7 +22,11 @@ from typing import Any
 import pytest
 import stripe
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -69,18 +73,28 @@ def browser() -> Iterator[WebDriver]:
 
 
 def shows(browser: WebDriver, css: str, text: str) -> None:
-    """Wait until the element at `css` reads `text`: after a click the browser may still
-    hold the previous page, whose elements go stale when the next one loads."""
+    """Wait until the element at `css` reads `text` on a completely loaded page: after a click
+    the browser may still hold the previous page, whose elements go stale when the next one
+    loads."""
     ignored = (NoSuchElementException, StaleElementReferenceException)
     WebDriverWait(browser, 10, ignored_exceptions=ignored).until(
         lambda b: b.find_element(By.CSS_SELECTOR, css).text == text
+        and b.execute_script("return document.readyState") == "complete"
     )
 
 
 def type_into(browser: WebDriver, css: str, text: str) -> None:
-    field = browser.find_element(By.CSS_SELECTOR, css)
-    field.clear()
-    field.send_keys(text)
+    """Type `text` into the field at `css`, again until the field holds it: Chromium reports a
+    field of a document being replaced as "Node with given id does not belong to the
+    document" (a plain WebDriverException), seen once after a page's form was answered."""
+
+    def typed(b: WebDriver) -> bool:
+        field = b.find_element(By.CSS_SELECTOR, css)
+        field.clear()
+        field.send_keys(text)
+        return field.get_attribute("value") == text
+
+    WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,)).until(typed)
 
 
 @dataclass
