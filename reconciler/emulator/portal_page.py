@@ -214,7 +214,12 @@ def _update(
             raise StripeError(400, "The quantity must be at least 1.")
         change["quantity"] = form["quantity"]
     if len(change) > 1:
-        change_subscription(emulator, sub, {"items": [change]}, None)
+        params: dict[str, Any] = {"items": [change]}
+        if sub["status"] == "trialing":
+            # "Customer modifications to a trialing subscription will end the free trial and
+            # create an invoice for immediate payment" (customer-management, limitations).
+            params["trial_end"] = "now"
+        change_subscription(emulator, sub, params, None)
 
 
 def _cancel(

@@ -112,3 +112,26 @@ def test_a_subscription_of_one_licensed_product_can_be_updated(
     assert "class='update'" in html
     assert _post(f"{url}/update", {"subscription": sub_id, "quantity": "4"})[0] == 200
     assert client.v1.subscriptions.retrieve(sub_id)["items"].data[0].quantity == 4
+
+
+def test_an_update_in_the_portal_ends_a_trial_and_invoices_at_once(
+    client: stripe.StripeClient,
+) -> None:
+    """Customer portal limitations: "Customer modifications to a trialing subscription will
+    end the free trial and create an invoice for immediate payment"."""
+    url, sub_id = _portal(client, [_price(client, "Team")])
+    far = int(client.v1.subscriptions.retrieve(sub_id)["items"].data[0].current_period_end)
+    client.v1.subscriptions.update(sub_id, params={"trial_end": far + 86_400 * 10})
+    trialing = client.v1.subscriptions.retrieve(sub_id)
+    assert (trialing.status, trialing.trial_end) == ("trialing", far + 86_400 * 10)
+    invoices_before = len(client.v1.invoices.list(params={"subscription": sub_id}).data)
+
+    assert _post(f"{url}/update", {"subscription": sub_id, "quantity": "3"})[0] == 200
+    updated = client.v1.subscriptions.retrieve(sub_id)
+    assert (updated.status, updated["items"].data[0].quantity) == ("active", 3)
+    assert updated.trial_end == updated.billing_cycle_anchor
+    assert updated.trial_end is not None and updated.trial_end < far
+    invoices = client.v1.invoices.list(params={"subscription": sub_id}).data
+    assert len(invoices) == invoices_before + 1
+    assert (invoices[0].billing_reason, invoices[0].status) == ("subscription_update", "paid")
+    assert invoices[0].amount_paid == 1500
