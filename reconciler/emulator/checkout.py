@@ -9,18 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.billing import begin
+from reconciler.emulator.checkout_params import CREATE, LIST
 from reconciler.emulator.errors import StripeError, missing_parameter
 from reconciler.emulator.events import emit
 from reconciler.emulator.forms import (
-    FREE,
-    METADATA,
-    SCALAR,
-    STRINGS,
     as_bool,
     as_int,
     as_str_list,
     merge_metadata,
-    not_modelled,
 )
 from reconciler.emulator.listing import (
     EXPAND_ONLY,
@@ -39,96 +35,6 @@ if TYPE_CHECKING:
     from reconciler.emulator.router import Call, Router
     from reconciler.emulator.state import Emulator
 
-_LINE_ITEM: dict[str, Any] = {
-    "price": SCALAR,
-    "quantity": SCALAR,
-    "adjustable_quantity": FREE,
-    **not_modelled("metadata", "price_data", "tax_rates"),
-}
-_SUBSCRIPTION_DATA: dict[str, Any] = {
-    "trial_period_days": SCALAR,
-    "trial_settings": {"end_behavior": {"missing_payment_method": SCALAR}},
-    "metadata": METADATA,
-    "description": SCALAR,
-    **not_modelled(
-        "application_fee_percent",
-        "billing_cycle_anchor",
-        "billing_cycle_anchor_config",
-        "billing_mode",
-        "default_tax_rates",
-        "invoice_settings",
-        "on_behalf_of",
-        "pending_invoice_item_interval",
-        "proration_behavior",
-        "transfer_data",
-        "trial_end",
-    ),
-}
-# API 2026-09-30.endive removed `payment_method_types`: it is now an unknown parameter.
-_CREATE: dict[str, Any] = {
-    "mode": SCALAR,
-    "customer": SCALAR,
-    "customer_email": SCALAR,
-    "line_items": [_LINE_ITEM],
-    "success_url": SCALAR,
-    "cancel_url": SCALAR,
-    "client_reference_id": SCALAR,
-    "metadata": METADATA,
-    "allow_promotion_codes": SCALAR,
-    "allowed_payment_method_types": STRINGS,
-    "excluded_payment_method_types": STRINGS,
-    "automatic_tax": {"enabled": SCALAR, "liability": {"type": SCALAR, "account": SCALAR}},
-    "subscription_data": _SUBSCRIPTION_DATA,
-    "billing_address_collection": SCALAR,
-    "locale": SCALAR,
-    "ui_mode": SCALAR,
-    "customer_creation": SCALAR,
-    "expires_at": SCALAR,
-    "expand": STRINGS,
-    **not_modelled(
-        "adaptive_pricing",
-        "after_expiration",
-        "branding_settings",
-        "consent_collection",
-        "currency",
-        "custom_fields",
-        "custom_text",
-        "customer_account",
-        "customer_update",
-        "discounts",
-        "integration_identifier",
-        "invoice_creation",
-        "managed_payments",
-        "name_collection",
-        "optional_items",
-        "origin_context",
-        "payment_intent_data",
-        "payment_method_collection",
-        "payment_method_configuration",
-        "payment_method_data",
-        "payment_method_options",
-        "permissions",
-        "phone_number_collection",
-        "redirect_on_completion",
-        "return_url",
-        "saved_payment_method_options",
-        "setup_intent_data",
-        "shipping_address_collection",
-        "shipping_options",
-        "submit_type",
-        "tax_id_collection",
-        "wallet_options",
-    ),
-}
-_LIST: dict[str, Any] = {
-    **LIST_PARAMS,
-    "customer": SCALAR,
-    "subscription": SCALAR,
-    "status": SCALAR,
-    "payment_intent": SCALAR,
-    "created": FREE,
-    **not_modelled("customer_account", "customer_details", "payment_link"),
-}
 _MODES = ("payment", "setup", "subscription")
 
 
@@ -383,14 +289,14 @@ def register(router: Router) -> None:
         "POST",
         "/v1/checkout/sessions",
         create_session,
-        params=_CREATE,
+        params=CREATE,
         sdk="checkout.SessionCreateParams",
     )
     router.add(
         "GET",
         "/v1/checkout/sessions",
         list_sessions,
-        params=_LIST,
+        params=LIST,
         sdk="checkout.SessionListParams",
     )
     router.add(
