@@ -126,15 +126,21 @@ def _feature(raw: Mapping[str, Any]) -> LiveObject:
 
 def _product_feature(raw: Mapping[str, Any], product: LiveProduct) -> LiveObject:
     feature = raw["entitlement_feature"]
+    mine = _managed(dict(feature.get("metadata") or {}))
+    return _attachment(raw["id"], product, feature["lookup_key"], mine)
+
+
+def _attachment(
+    attachment_id: str, product: LiveProduct, lookup_key: str, feature_managed: bool
+) -> LiveObject:
     product_key = product.key or product.id
-    terms = {"product": product_key, "entitlement_feature": feature["lookup_key"]}
     return LiveObject(
         kind="product_feature",
-        id=raw["id"],
-        key=f"{product_key}/{feature['lookup_key']}",
-        terms=terms,
+        id=attachment_id,
+        key=f"{product_key}/{lookup_key}",
+        terms={"product": product_key, "entitlement_feature": lookup_key},
         # An attachment is the tool's when its product and its feature are.
-        managed=product.managed and _managed(dict(feature.get("metadata") or {})),
+        managed=product.managed and feature_managed,
         active=True,
         created=0,
         owner_id=product.id,
@@ -211,16 +217,8 @@ def recorded_attachments(
 def _recorded_attachment(product: LiveProduct, feature: LiveObject) -> LiveObject:
     """An attachment known from the product's marker, not read: its id is not Stripe's, which
     is harmless because a vouched-for attachment is always one the plan keeps unchanged."""
-    return LiveObject(
-        kind="product_feature",
-        id=f"recorded:{product.id}:{feature.id}",
-        key=f"{product.key}/{feature.key}",
-        terms={"product": product.key, "entitlement_feature": feature.key},
-        managed=product.managed and feature.managed,
-        active=True,
-        created=0,
-        owner_id=product.id,
-    )
+    attachment_id = f"recorded:{product.id}:{feature.id}"
+    return _attachment(attachment_id, product, feature.key, feature.managed)
 
 
 class _ProductFeatures:

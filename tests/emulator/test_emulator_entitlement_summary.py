@@ -6,12 +6,13 @@ import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import pytest
 import stripe
 
 from reconciler.testing import EmulatorControl
+from tests.emulator.helpers import new_customer
 from tests.emulator.test_emulator_webhooks import Receiver
 
 # Stripe updates entitlements asynchronously; the emulator at once, so these need it.
@@ -47,16 +48,6 @@ def _price(client: stripe.StripeClient, *features: stripe.entitlements.Feature) 
     )
 
 
-def _customer(client: stripe.StripeClient, card: bool = True) -> stripe.Customer:
-    params: dict[str, Any] = {}
-    if card:
-        params = {
-            "payment_method": "pm_card_visa",
-            "invoice_settings": {"default_payment_method": "pm_card_visa"},
-        }
-    return client.v1.customers.create(params=params)  # type: ignore[arg-type]
-
-
 def _summaries(client: stripe.StripeClient) -> list[stripe.Event]:
     return list(reversed(client.v1.events.list(params={"type": EVENT, "limit": 100}).data))
 
@@ -72,7 +63,7 @@ def test_sent_when_the_set_of_features_changes(client: stripe.StripeClient) -> N
         _price(client, seats, sso),
         _price(client, seats),
     )
-    customer = _customer(client)
+    customer = new_customer(client)
     sub = client.v1.subscriptions.create(
         params={"customer": customer.id, "items": [{"price": basic.id}]}
     )
@@ -113,7 +104,7 @@ def test_sent_when_the_set_of_features_changes(client: stripe.StripeClient) -> N
 
 def test_not_sent_for_features_already_held_elsewhere(client: stripe.StripeClient) -> None:
     seats = _feature(client, "seats")
-    customer = _customer(client)
+    customer = new_customer(client)
     first = client.v1.subscriptions.create(
         params={"customer": customer.id, "items": [{"price": _price(client, seats).id}]}
     )
@@ -126,7 +117,7 @@ def test_not_sent_for_features_already_held_elsewhere(client: stripe.StripeClien
 
 def test_not_sent_for_a_subscription_that_never_entitles(client: stripe.StripeClient) -> None:
     seats = _feature(client, "seats")
-    customer = _customer(client, card=False)
+    customer = new_customer(client, card=False)
     sub = client.v1.subscriptions.create(
         params={"customer": customer.id, "items": [{"price": _price(client, seats).id}]}
     )
@@ -140,7 +131,7 @@ def test_sent_when_a_feature_is_attached_to_a_subscribed_product(
 ) -> None:
     seats, sso = _feature(client, "seats"), _feature(client, "sso")
     price = _price(client, seats)
-    customer = _customer(client)
+    customer = new_customer(client)
     client.v1.subscriptions.create(params={"customer": customer.id, "items": [{"price": price.id}]})
     attached = client.v1.products.features.create(
         str(price.product), params={"entitlement_feature": sso.id}
@@ -159,7 +150,7 @@ def test_delivered_to_webhook_endpoints(
     )
     assert endpoint.secret is not None
     seats = _feature(client, "seats")
-    customer = _customer(client)
+    customer = new_customer(client)
     client.v1.subscriptions.create(
         params={"customer": customer.id, "items": [{"price": _price(client, seats).id}]}
     )
@@ -181,7 +172,7 @@ def test_a_reloaded_emulator_remembers_what_it_announced(tmp_path: Path) -> None
     with run_in_thread() as first:
         client = client_for(first.url)
         seats = _feature(client, "seats")
-        customer = _customer(client)
+        customer = new_customer(client)
         sub = client.v1.subscriptions.create(
             params={"customer": customer.id, "items": [{"price": _price(client, seats).id}]}
         )

@@ -2,46 +2,24 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 import stripe
 
 from reconciler.testing import EmulatorControl
+from tests.emulator.helpers import event_types, monthly_price, new_customer
 
 DAY = 86400
 
 
 @pytest.fixture
 def monthly(client: stripe.StripeClient) -> stripe.Price:
-    return client.v1.prices.create(
-        params={
-            "product_data": {"name": f"Subs {uuid.uuid4().hex[:8]}"},
-            "currency": "usd",
-            "unit_amount": 1500,
-            "recurring": {"interval": "month"},
-        }
-    )
-
-
-def _customer(client: stripe.StripeClient, card: bool = True) -> stripe.Customer:
-    params: dict[str, Any] = {"email": f"sub-{uuid.uuid4().hex[:8]}@example.com"}
-    if card:
-        params.update(
-            payment_method="pm_card_visa",
-            invoice_settings={"default_payment_method": "pm_card_visa"},
-        )
-    return client.v1.customers.create(params=params)  # type: ignore[arg-type]
-
-
-def _events(client: stripe.StripeClient) -> list[str]:
-    listed = client.v1.events.list(params={"limit": 100})
-    return [event.type for event in reversed(listed.data)]
+    return monthly_price(client)
 
 
 def test_active_subscription_shape(client: stripe.StripeClient, monthly: stripe.Price) -> None:
-    customer = _customer(client)
+    customer = new_customer(client)
     sub = client.v1.subscriptions.create(
         params={
             "customer": customer.id,
@@ -73,7 +51,7 @@ def test_trial_status_and_incomplete_without_card(
 ) -> None:
     trial = client.v1.subscriptions.create(
         params={
-            "customer": _customer(client).id,
+            "customer": new_customer(client).id,
             "items": [{"price": monthly.id}],
             "trial_period_days": 14,
         }
@@ -87,7 +65,7 @@ def test_trial_status_and_incomplete_without_card(
 @pytest.mark.emulator_only
 def test_no_card_means_incomplete(client: stripe.StripeClient, monthly: stripe.Price) -> None:
     sub = client.v1.subscriptions.create(
-        params={"customer": _customer(client, card=False).id, "items": [{"price": monthly.id}]}
+        params={"customer": new_customer(client, card=False).id, "items": [{"price": monthly.id}]}
     )
     assert sub.status == "incomplete"
 
@@ -98,7 +76,7 @@ def test_one_time_price_is_refused(client: stripe.StripeClient) -> None:
     )
     with pytest.raises(stripe.InvalidRequestError) as caught:
         client.v1.subscriptions.create(
-            params={"customer": _customer(client).id, "items": [{"price": once.id}]}
+            params={"customer": new_customer(client).id, "items": [{"price": once.id}]}
         )
     assert caught.value.user_message == (
         "The price specified is set to `type=one_time` but this field only accepts prices "
@@ -110,7 +88,7 @@ def test_update_swaps_price_and_schedules_cancel(
     client: stripe.StripeClient, monthly: stripe.Price
 ) -> None:
     sub = client.v1.subscriptions.create(
-        params={"customer": _customer(client).id, "items": [{"price": monthly.id}]}
+        params={"customer": new_customer(client).id, "items": [{"price": monthly.id}]}
     )
     better = client.v1.prices.create(
         params={
@@ -138,7 +116,7 @@ def test_update_swaps_price_and_schedules_cancel(
 
 def test_cancel_now(client: stripe.StripeClient, monthly: stripe.Price) -> None:
     sub = client.v1.subscriptions.create(
-        params={"customer": _customer(client).id, "items": [{"price": monthly.id}]}
+        params={"customer": new_customer(client).id, "items": [{"price": monthly.id}]}
     )
     canceled = client.v1.subscriptions.cancel(sub.id)
     assert canceled.status == "canceled"
@@ -149,7 +127,7 @@ def test_cancel_now(client: stripe.StripeClient, monthly: stripe.Price) -> None:
 def test_list_filters_and_default_excludes_canceled(
     client: stripe.StripeClient, monthly: stripe.Price
 ) -> None:
-    customer = _customer(client)
+    customer = new_customer(client)
     live = client.v1.subscriptions.create(
         params={"customer": customer.id, "items": [{"price": monthly.id}]}
     )
@@ -191,7 +169,7 @@ def test_clock_renews_and_invoices(
     client: stripe.StripeClient, control: EmulatorControl, monthly: stripe.Price
 ) -> None:
     sub = client.v1.subscriptions.create(
-        params={"customer": _customer(client).id, "items": [{"price": monthly.id}]}
+        params={"customer": new_customer(client).id, "items": [{"price": monthly.id}]}
     )
     end = sub["items"].data[0].current_period_end
     control.advance(end - control.now() + 60)
@@ -199,7 +177,7 @@ def test_clock_renews_and_invoices(
     assert renewed.status == "active"
     assert renewed["items"].data[0].current_period_start == end
     assert renewed.latest_invoice != sub.latest_invoice
-    assert _events(client)[-5:] == [
+    assert event_types(client)[-5:] == [
         "invoice.created",
         "invoice.finalized",
         "invoice.paid",
@@ -214,7 +192,7 @@ def test_trial_ends_into_active(
 ) -> None:
     sub = client.v1.subscriptions.create(
         params={
-            "customer": _customer(client).id,
+            "customer": new_customer(client).id,
             "items": [{"price": monthly.id}],
             "trial_period_days": 7,
         }
@@ -232,7 +210,7 @@ def test_cancel_at_period_end_takes_effect(
 ) -> None:
     sub = client.v1.subscriptions.create(
         params={
-            "customer": _customer(client).id,
+            "customer": new_customer(client).id,
             "items": [{"price": monthly.id}],
             "cancel_at_period_end": True,
         }
@@ -242,20 +220,20 @@ def test_cancel_at_period_end_takes_effect(
     control.advance(40 * DAY)
     ended = client.v1.subscriptions.retrieve(sub.id)
     assert (ended.status, ended.ended_at) == ("canceled", end)
-    assert _events(client)[-1] == "customer.subscription.deleted"
+    assert event_types(client)[-1] == "customer.subscription.deleted"
 
 
 @pytest.mark.emulator_only
 def test_no_card_at_renewal_goes_past_due(
     client: stripe.StripeClient, control: EmulatorControl, monthly: stripe.Price
 ) -> None:
-    customer = _customer(client, card=False)
+    customer = new_customer(client, card=False)
     sub = client.v1.subscriptions.create(
         params={"customer": customer.id, "items": [{"price": monthly.id}], "trial_period_days": 3}
     )
     control.advance(3 * DAY + 5)
     assert client.v1.subscriptions.retrieve(sub.id).status == "past_due"
-    assert "invoice.payment_failed" in _events(client)
+    assert "invoice.payment_failed" in event_types(client)
 
 
 @pytest.mark.emulator_only
@@ -287,7 +265,7 @@ def test_a_customer_cannot_combine_currencies(
             "recurring": {"interval": "month"},
         }
     )
-    customer = _customer(client)
+    customer = new_customer(client)
     sub = client.v1.subscriptions.create(
         params={"customer": customer.id, "items": [{"price": monthly.id}]}
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import calendar
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 import stripe
 
 from reconciler.testing import EmulatorControl
+from tests.emulator.helpers import event_types, monthly_price, new_customer
 
 DAY = 86400
 WARNING = "customer.subscription.trial_will_end"
@@ -19,33 +19,11 @@ WARNING = "customer.subscription.trial_will_end"
 
 @pytest.fixture
 def monthly(client: stripe.StripeClient) -> stripe.Price:
-    return client.v1.prices.create(
-        params={
-            "product_data": {"name": f"Trials {uuid.uuid4().hex[:8]}"},
-            "currency": "usd",
-            "unit_amount": 1500,
-            "recurring": {"interval": "month"},
-        }
-    )
-
-
-def _customer(client: stripe.StripeClient, card: bool = True) -> stripe.Customer:
-    params: dict[str, Any] = {"email": f"trial-{uuid.uuid4().hex[:8]}@example.com"}
-    if card:
-        params.update(
-            payment_method="pm_card_visa",
-            invoice_settings={"default_payment_method": "pm_card_visa"},
-        )
-    return client.v1.customers.create(params=params)  # type: ignore[arg-type]
-
-
-def _events(client: stripe.StripeClient) -> list[str]:
-    listed = client.v1.events.list(params={"limit": 100})
-    return [event.type for event in reversed(listed.data)]
+    return monthly_price(client)
 
 
 def _create(client: stripe.StripeClient, price: stripe.Price, **extra: Any) -> stripe.Subscription:
-    params: dict[str, Any] = {"customer": _customer(client).id, "items": [{"price": price.id}]}
+    params: dict[str, Any] = {"customer": new_customer(client).id, "items": [{"price": price.id}]}
     return client.v1.subscriptions.create(params={**params, **extra})  # type: ignore[arg-type]
 
 
@@ -91,7 +69,7 @@ def test_trial_end_now_on_create_means_no_trial(
 def test_trial_end_must_be_a_timestamp_in_the_future_within_two_years(
     client: stripe.StripeClient, monthly: stripe.Price
 ) -> None:
-    customer = _customer(client).id
+    customer = new_customer(client).id
     base: dict[str, Any] = {"customer": customer, "items": [{"price": monthly.id}]}
     now = int(time.time())
     for value in (now - 60, "tomorrow"):
@@ -155,7 +133,7 @@ def test_update_now_ends_the_trial_and_bills(
         "paid",
         now,
     )
-    assert _events(client)[-6:] == [
+    assert event_types(client)[-6:] == [
         "invoice.created",
         "invoice.finalized",
         "invoice.paid",
@@ -183,7 +161,7 @@ def test_update_now_without_a_trial_changes_nothing(
     sub = _create(client, monthly)
     same = client.v1.subscriptions.update(sub.id, params={"trial_end": "now"})
     assert (same.status, same.trial_end, _period(same)) == ("active", None, _period(sub))
-    assert "customer.subscription.updated" not in _events(client)
+    assert "customer.subscription.updated" not in event_types(client)
 
 
 @pytest.mark.emulator_only
@@ -220,10 +198,10 @@ def test_trial_will_end_three_days_before_the_trial_ends(
     client: stripe.StripeClient, control: EmulatorControl, monthly: stripe.Price
 ) -> None:
     sub = _create(client, monthly, trial_period_days=10)
-    assert WARNING not in _events(client)
+    assert WARNING not in event_types(client)
     hour = 3600
     control.advance(sub.created + 7 * DAY - hour - control.now())
-    assert WARNING not in _events(client)
+    assert WARNING not in event_types(client)
     control.advance(2 * hour)
     warning = client.v1.events.list(params={"type": WARNING}).data
     assert [(event.created, event.data.object["id"]) for event in warning] == [
@@ -231,7 +209,7 @@ def test_trial_will_end_three_days_before_the_trial_ends(
     ]
     assert warning[0].data.object["status"] == "trialing"
     control.advance(3 * DAY)
-    assert _events(client)[-1] == "customer.subscription.updated"
+    assert event_types(client)[-1] == "customer.subscription.updated"
     assert len(client.v1.events.list(params={"type": WARNING}).data) == 1
 
 
@@ -240,7 +218,7 @@ def test_trial_will_end_at_once_for_a_trial_of_three_days_or_less(
     client: stripe.StripeClient, monthly: stripe.Price
 ) -> None:
     sub = _create(client, monthly, trial_end=int(time.time()) + 2 * DAY)
-    assert _events(client)[-6:-4] == ["customer.subscription.created", WARNING]
+    assert event_types(client)[-6:-4] == ["customer.subscription.created", WARNING]
     assert client.v1.events.list(params={"type": WARNING}).data[0].data.object["id"] == sub.id
 
 

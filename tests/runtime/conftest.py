@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import stripe
 
 from reconciler.cli.serve import create_server
@@ -18,6 +19,7 @@ from reconciler.model import Plans
 from reconciler.plans import load_plans
 from reconciler.runtime.billing import Billing
 from reconciler.runtime.store import Store
+from reconciler.runtime.store.redis_store import RedisStore
 from reconciler.runtime.wsgi import make_app
 from reconciler.stripe_client import StripeSettings
 from reconciler.testing import EmulatorControl
@@ -130,3 +132,19 @@ def served(
     finally:
         server.close()
         server.task_dispatcher.shutdown()
+
+
+@pytest.fixture
+def reader(redis_url: str) -> Iterator[RedisStore]:
+    """A Redis store with the record cache on, its invalidation listener subscribed."""
+    redis.Redis.from_url(redis_url).flushdb()
+    store = RedisStore(redis_url)
+    assert store.tracking is not None and store.tracking.wait_connected(5.0)
+    yield store
+    store.close()
+
+
+def hmget_calls(url: str) -> int:
+    """HMGETs the server has answered: a record read that missed the record cache."""
+    stats = redis.Redis.from_url(url).info("commandstats")
+    return int(stats.get("cmdstat_hmget", {}).get("calls", 0))

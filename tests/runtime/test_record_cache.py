@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import redis
 
 from reconciler.runtime.store import EntityRecord, keys, open_store, record_cache_enabled
@@ -16,6 +14,7 @@ from reconciler.runtime.store.record_cache import RecordCache
 from reconciler.runtime.store.redis_store import RedisStore
 from reconciler.runtime.store.sqlite_store import SqliteStore
 from reconciler.testing import eventually
+from tests.runtime.conftest import hmget_calls
 
 SUB = {"subscription_id": "sub_1", "status": "active", "price_id": "price_1"}
 
@@ -98,20 +97,6 @@ def test_the_switch_reads_off_values() -> None:
 
 
 # Redis -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def reader(redis_url: str) -> Iterator[RedisStore]:
-    redis.Redis.from_url(redis_url).flushdb()
-    store = RedisStore(redis_url)
-    assert store.tracking is not None and store.tracking.wait_connected(5.0)
-    yield store
-    store.close()
-
-
-def hmget_calls(url: str) -> int:
-    stats = redis.Redis.from_url(url).info("commandstats")
-    return int(stats.get("cmdstat_hmget", {}).get("calls", 0))
 
 
 def test_a_cached_record_is_served_without_a_round_trip(reader: RedisStore, redis_url: str) -> None:

@@ -10,11 +10,10 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 import redis
 
 from reconciler.runtime.store import EntityRecord, keys, open_store
@@ -22,6 +21,7 @@ from reconciler.runtime.store.record_cache import RecordCache
 from reconciler.runtime.store.redis_store import RedisStore
 from reconciler.runtime.store.sqlite_store import SqliteStore
 from reconciler.testing import eventually
+from tests.runtime.conftest import hmget_calls
 
 SUB = {"subscription_id": "sub_1", "status": "active", "price_id": "price_1"}
 CANCELED = {**SUB, "status": "canceled"}
@@ -73,20 +73,6 @@ def _writer(fd: int) -> Callable[[str], None]:
         os.write(fd, (text + "\n").encode())
 
     return say
-
-
-@pytest.fixture
-def reader(redis_url: str) -> Iterator[RedisStore]:
-    redis.Redis.from_url(redis_url).flushdb()
-    store = RedisStore(redis_url)
-    assert store.tracking is not None and store.tracking.wait_connected(5.0)
-    yield store
-    store.close()
-
-
-def hmget_calls(url: str) -> int:
-    stats = redis.Redis.from_url(url).info("commandstats")
-    return int(stats.get("cmdstat_hmget", {}).get("calls", 0))
 
 
 def test_a_forked_child_listens_itself_and_leaves_the_parents_sockets(
