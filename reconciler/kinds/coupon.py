@@ -15,6 +15,7 @@ from typing import Any
 from reconciler.kinds.field import Codec, Field, Flag, Lowercase, Mutability, Record, RelPath
 from reconciler.kinds.kind import Kind, PlanKey, register_kind
 from reconciler.kinds.meter import KEY_SCHEMA, Nested
+from reconciler.kinds.rules import Rules
 
 DURATIONS = ("forever", "once", "repeating")
 _POSITIVE: Mapping[str, Any] = {"type": "integer", "minimum": 1}
@@ -57,6 +58,16 @@ def _discount(document: Mapping[str, Any]) -> Iterator[tuple[RelPath, str]]:
 COUPON = register_kind(
     Kind(
         name="coupon",
+        rules=Rules(
+            noun="coupon",
+            create_phase=3,
+            update_phase=3,
+            retire="never",
+            replacement="release_key",
+            prunable=False,
+            kept_because="Stripe cannot archive a coupon and reconciler never deletes",
+            replacement_note="the new coupon takes over the plan key; the old one stays redeemable",
+        ),
         fields=(
             Field("name", schema={"type": "string", "minLength": 1}, unset=""),
             Field(
@@ -131,6 +142,13 @@ def _minimum(document: Mapping[str, Any]) -> Iterator[tuple[RelPath, str]]:
 PROMOTION_CODE = register_kind(
     Kind(
         name="promotion_code",
+        rules=Rules(
+            noun="promotion code",
+            create_phase=4,
+            update_phase=4,
+            follows="coupon",
+            follow_note="its coupon {key} is replaced, and a code keeps its coupon",
+        ),
         fields=(
             Field(
                 "code",

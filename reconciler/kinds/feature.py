@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from reconciler.kinds.field import Field, Mutability
 from reconciler.kinds.kind import Kind, register_kind
+from reconciler.kinds.rules import Rules
 
 MAX_LENGTH = 80
 
 FEATURE = register_kind(
     Kind(
         name="feature",
+        rules=Rules(noun="feature", create_phase=1),
         fields=(
             Field(
                 "lookup_key",
@@ -34,6 +36,9 @@ FEATURE = register_kind(
 PRODUCT_FEATURE = register_kind(
     Kind(
         name="product_feature",
+        rules=Rules(
+            noun="product feature", create_phase=3, update_phase=3, retire="detach", metadata=False
+        ),
         fields=(
             Field("product", schema={"type": "string"}, mutability=Mutability.REPLACE),
             Field(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.kinds.field import Field, RelPath, dig, empty
+from reconciler.kinds.rules import Rules
 
 # A limit across fields: the problems in one plan-file object, each located in it.
 KindCheck = Callable[[Mapping[str, Any]], Iterator[tuple[RelPath, str]]]
@@ -59,6 +60,8 @@ class Kind:
     normalize: Callable[[Terms], Terms] = lambda terms: terms
     # Parameters a create sends that no field holds (derived from the terms).
     create_extra: Callable[[Mapping[str, Any]], dict[str, Any]] = lambda terms: {}
+    # How the one reconcile engine treats the kind (`rules.py`).
+    rules: Rules = field(default_factory=lambda: Rules(noun="object"))
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)

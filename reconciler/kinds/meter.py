@@ -13,6 +13,7 @@ from typing import Any
 
 from reconciler.kinds.field import Codec, Field, Mutability
 from reconciler.kinds.kind import Kind, PlanKey, register_kind
+from reconciler.kinds.rules import Rules
 
 FORMULAS = ("count", "last", "sum")
 TIME_WINDOWS = ("day", "hour")
@@ -45,6 +46,13 @@ def _text(limit: int) -> Mapping[str, Any]:
 METER = register_kind(
     Kind(
         name="meter",
+        rules=Rules(
+            noun="meter",
+            metadata=False,
+            prunable=False,
+            kept_because="a meter carries no ownership marker, so reconciler leaves it active",
+            replacement_note="a new meter takes over event name {key}; the old one is deactivated",
+        ),
         fields=(
             Field(
                 "event_name",

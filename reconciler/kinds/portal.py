@@ -15,6 +15,7 @@ from typing import Any
 from reconciler.kinds.field import Codec, Field, Flag, Record
 from reconciler.kinds.kind import Kind, PlanKey, register_kind
 from reconciler.kinds.meter import Nested
+from reconciler.kinds.rules import Rules
 
 CANCEL_MODES = ("at_period_end", "immediately")
 PRORATIONS = ("always_invoice", "create_prorations", "none")
@@ -106,6 +107,7 @@ FEATURES = Record(
 PORTAL_CONFIGURATION = register_kind(
     Kind(
         name="portal_configuration",
+        rules=Rules(noun="portal configuration", create_phase=6, update_phase=6),
         fields=(
             Field("default_return_url", schema=_URL, unset=""),
             Field(

@@ -28,6 +28,7 @@ from reconciler.kinds.field import (
     too_long,
 )
 from reconciler.kinds.kind import Kind, PlanKey, Terms, register_kind
+from reconciler.kinds.rules import Rules
 
 MAX_LOOKUP_KEY_LENGTH = 200
 # "Maximum of three years interval allowed (3 years, 36 months, or 156 weeks)" (the pinned
@@ -232,6 +233,20 @@ CURRENCY_OPTION = Record(
 PRICE = register_kind(
     Kind(
         name="price",
+        rules=Rules(
+            noun="price",
+            rank=1,
+            create_phase=2,
+            update_phase=3,
+            deactivate_phase=7,
+            replace_phase=4,
+            retire="archive",
+            retire_phase=7,
+            replacement="transfer",
+            parent="product",
+            json_identity="lookup_key",
+            grants=True,
+        ),
         fields=(
             Field(
                 "lookup_key",

@@ -21,6 +21,8 @@ from reconciler.kinds.field import (
     too_long,
 )
 from reconciler.kinds.kind import Kind, PlanKey, register_kind
+from reconciler.kinds.rules import LateField, Rules
+from reconciler.metadata import ATTACHED_FEATURES_KEY
 
 PRORATION_BEHAVIORS = ("create_prorations", "none", "always_invoice")
 # docs.stripe.com/api/products/create: statement_descriptor, images, marketing_features.
@@ -84,6 +86,30 @@ def _feature_name(value: Any) -> Problems:
 PRODUCT = register_kind(
     Kind(
         name="product",
+        rules=Rules(
+            noun="product",
+            rank=0,
+            retire="archive",
+            railed=False,
+            late=(
+                LateField(
+                    "default_price",
+                    5,
+                    "set default price",
+                    "unset default price",
+                    "default_price",
+                    "default",
+                ),
+                LateField(
+                    f"metadata.{ATTACHED_FEATURES_KEY}",
+                    9,
+                    "record attached features",
+                    "record attached features",
+                    "update",
+                    "marker",
+                ),
+            ),
+        ),
         fields=(
             Field("name", schema={"type": "string", "minLength": 1}, default=""),
             Field("description", schema={"type": "string", "minLength": 1}, unset=""),

@@ -21,81 +21,57 @@ import stripe
 
 from reconciler import stripe_catalog as catalog
 from reconciler.errors import ApplyFailed, ReconcilerError
-from reconciler.metadata import ATTACHED_FEATURES_KEY
-from reconciler.reconcile.changes import (
-    ArchivePrice,
-    ArchiveProduct,
-    Change,
-    CreatePrice,
-    CreateProduct,
-    ObjectChange,
-    ReplacePrice,
-    UpdatePrice,
-    UpdateProduct,
-)
+from reconciler.kinds import KINDS
+from reconciler.kinds.rules import LateField, Rules
+from reconciler.metadata import MANAGED_BY_KEY, PRODUCT_KEY_KEY
+from reconciler.reconcile.changes import Change
 from reconciler.reconcile.plan import Plan
 from reconciler.stripe_catalog import LiveCatalog
+from reconciler.stripe_catalog.dispatch import create, retire, set_default, update
 
 Progress = Callable[[str], None]
 
 
 @dataclass
 class _Context:
-    """Ids learned while applying: products and prices created earlier in the same run."""
+    """Ids learned while applying: objects created earlier in the same run, by kind and key."""
 
     client: stripe.StripeClient
     live: LiveCatalog
     fingerprint: str
-    product_ids: dict[str, str] = field(default_factory=dict)
-    price_ids: dict[str, str] = field(default_factory=dict)
-    # (kind, key) -> id of account-level objects created earlier in the run.
-    object_ids: dict[tuple[str, str], str] = field(default_factory=dict)
+    ids: dict[tuple[str, str], str] = field(default_factory=dict)
     writes: int = 0
 
     def key(self, change: Change, step: str) -> str:
         digest = hashlib.sha256(f"{self.fingerprint}\0{change.key}\0{step}".encode()).hexdigest()
         return f"reconciler-{digest[:40]}"
 
-    def product_id(self, change: Change) -> str:
-        known = getattr(change, "product_id", None)
-        if change.product_key in self.product_ids:
-            return self.product_ids[change.product_key]
-        if known:
-            return str(known)
-        live = self.live.product_by_key(change.product_key)
-        if live is None:
-            raise ReconcilerError(f"no Stripe product for {change.product_key!r}")
-        return live.id
-
-    def with_meter_id(self, state: dict[str, Any]) -> dict[str, Any]:
-        """A price state whose meter (named by event name) is its Stripe id."""
-        recurring = state.get("recurring")
-        if not recurring or not recurring.get("meter"):
-            return state
-        meter = self.resolve("meter", str(recurring["meter"]))
-        return {**state, "recurring": {**recurring, "meter": meter}}
-
     def resolve(self, kind: str, key: str) -> str:
         """The Stripe id of the object a plan key names (created in this run, or live)."""
-        if kind == "price":
-            return self.price_id(key)
-        if kind == "product":
-            known = self.product_ids.get(key) or getattr(self.live.product_by_key(key), "id", None)
-        else:
-            known = self.object_ids.get((kind, key)) or next(
-                (o.id for o in self.live.objects_of(kind) if o.key == key and o.active), None
-            )
+        known = self.ids.get((kind, key)) or self.live.find_id(kind, key)
         if known is None:
-            raise ReconcilerError(f"no Stripe {kind.replace('_', ' ')} for {key!r}")
-        return str(known)
+            named = KINDS[kind].rules.json_identity
+            if named:
+                shown = named.replace("_", " ")
+                raise ReconcilerError(f"no active Stripe {kind} with {shown} {key!r}")
+            raise ReconcilerError(f"no Stripe {KINDS[kind].rules.noun} for {key!r}")
+        return known
 
-    def price_id(self, lookup_key: str) -> str:
-        if lookup_key in self.price_ids:
-            return self.price_ids[lookup_key]
-        live = self.live.active_price_by_lookup_key(lookup_key)
-        if live is None:
-            raise ReconcilerError(f"no active Stripe price with lookup key {lookup_key!r}")
-        return live.id
+    def own_id(self, change: Change) -> str:
+        """The Stripe id of the object a change acts on (made earlier in this run, or live)."""
+        made = self.ids.get((change.kind, change.identity))
+        return made or change.stripe_id or self.resolve(change.kind, change.identity)
+
+    def parent_id(self, change: Change) -> str | None:
+        """The Stripe id of the object a change's object belongs to (a price's product)."""
+        parent = KINDS[change.kind].rules.parent
+        if parent is None:
+            return None
+        return (
+            self.ids.get((parent, change.group))
+            or change.group_id
+            or self.resolve(parent, change.group)
+        )
 
 
 @dataclass(frozen=True)
@@ -116,158 +92,186 @@ class ApplyReport:
     writes: int
 
 
-def _after(change: Change) -> dict[str, Any]:
-    return dict(change.after or {})
+def _get(state: dict[str, Any], path: str) -> Any:
+    head, _, rest = path.partition(".")
+    value = state.get(head)
+    return (value or {}).get(rest) if rest else value
+
+
+def _put(state: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """`state` with the field at `path` set to `value` (None: absent, for a metadata key)."""
+    head, _, rest = path.partition(".")
+    if not rest:
+        return {**state, head: value}
+    if head not in state:
+        return state
+    inner = {k: v for k, v in (state.get(head) or {}).items() if k != rest}
+    if value is not None:
+        inner[rest] = value
+    return {**state, head: dict(sorted(inner.items()))}
+
+
+def _early(after: dict[str, Any], base: dict[str, Any] | None, rules: Rules) -> dict[str, Any]:
+    """The state written by the object's own step: every late field kept at its `base` value
+    (absent for a create), written by its own later step."""
+    state = after
+    for late in rules.late:
+        state = _put(state, late.path, _get(base, late.path) if base is not None else None)
+    return state
+
+
+def _late_steps(
+    change: Change, rules: Rules, early: dict[str, Any], after: dict[str, Any]
+) -> Iterator[Step]:
+    for late in rules.late:
+        wanted = _get(after, late.path)
+        if wanted == _get(early, late.path):
+            continue
+        name = late.set_step if wanted else late.unset_step
+        yield Step(late.phase, change, name, _late_writer(change, late, early, after))
+
+
+def _late_writer(
+    change: Change, late: LateField, early: dict[str, Any], after: dict[str, Any]
+) -> Callable[[_Context], None]:
+    wanted = _get(after, late.path)
+
+    def write(ctx: _Context) -> None:
+        own, key = ctx.own_id(change), ctx.key(change, late.tag)
+        if late.writer == "default_price":
+            target = ctx.resolve("price", str(wanted)) if wanted else None
+            set_default(ctx.client, own, target, key)
+        else:
+            update(ctx.client, change.kind, own, early, after, ctx.resolve, key)
+
+    return write
+
+
+def _creator(
+    change: Change, state: dict[str, Any], takes_over: bool = False
+) -> Callable[[_Context], None]:
+    def create_it(ctx: _Context) -> None:
+        ctx.ids[(change.kind, change.identity)] = create(
+            ctx.client,
+            change.kind,
+            state,
+            ctx.resolve,
+            ctx.key(change, "create"),
+            ctx.parent_id(change),
+            takes_over,
+        )
+
+    return create_it
 
 
 def _steps(change: Change) -> Iterator[Step]:
-    """The steps of one change, each tagged with the phase that orders it."""
-    after, before = _after(change), dict(change.before or {})
-    if isinstance(change, CreateProduct):
-        unmarked = _with_marker(after, None)
+    """The steps of one change, each tagged with the phase that orders it, as the change's
+    kind declares them (`reconciler.kinds.rules`)."""
+    rules = KINDS[change.kind].rules
+    after, before = dict(change.after or {}), dict(change.before or {})
+    noun = rules.noun
+    if change.action == "create":
+        early = _early(after, None, rules)
+        yield Step(rules.create_phase, change, f"create {noun}", _creator(change, early))
+        yield from _late_steps(change, rules, early, after)
+    elif change.action in ("update", "adopt"):
+        early = _early(after, before, rules)
+        deactivates = rules.deactivate_phase is not None and after.get("active") is False
+        phase = rules.deactivate_phase if deactivates else rules.update_phase
+        tag = change.action
 
-        def create_product(ctx: _Context) -> None:
-            ctx.product_ids[change.product_key] = catalog.create_product(
-                ctx.client, unmarked, ctx.key(change, "create")
-            )
-
-        yield Step(0, change, "create product", create_product)
-        if after.get("default_price"):
-            yield Step(5, change, "set default price", _default_step(change, after))
-        if unmarked != after:
-            yield Step(9, change, "record attached features", _marker_step(change, unmarked))
-    elif isinstance(change, UpdateProduct):
-        # The attachment marker is written last, once every attachment is made or removed.
-        early = _with_marker(after, _marker(before))
-
-        def update_product(ctx: _Context) -> None:
-            catalog.update_product(
-                ctx.client, change.product_id, before, early, ctx.key(change, "update")
-            )
-
-        if {k: v for k, v in before.items() if k != "default_price"} != {
-            k: v for k, v in early.items() if k != "default_price"
-        }:
-            yield Step(1, change, "update product", update_product)
-        if after.get("default_price") != before.get("default_price"):
-            yield Step(5, change, "set default price", _default_step(change, after))
-        if early != after:
-            yield Step(9, change, "record attached features", _marker_step(change, early))
-    elif isinstance(change, CreatePrice):
-
-        def create_price(ctx: _Context) -> None:
-            ctx.price_ids[change.lookup_key] = catalog.create_price(
+        def update_it(ctx: _Context) -> None:
+            update(
                 ctx.client,
-                ctx.product_id(change),
-                ctx.with_meter_id(after),
-                ctx.key(change, "create"),
+                change.kind,
+                ctx.own_id(change),
+                before,
+                early,
+                ctx.resolve,
+                ctx.key(change, tag),
             )
 
-        yield Step(2, change, "create price", create_price)
-    elif isinstance(change, UpdatePrice):
+        if early != before:
+            yield Step(int(phase or 0), change, f"{change.action} {noun}", update_it)
+        yield from _late_steps(change, rules, early, after)
+    elif change.action == "replace":
+        yield from _replace_steps(change, rules, before, after)
+    elif change.action == "archive":
+        yield from _late_steps(change, rules, before, after)
+        owner = change.owner_id
 
-        def update_price(ctx: _Context) -> None:
-            catalog.update_price(
-                ctx.client, change.price_id, before, after, ctx.key(change, "update")
+        def retire_it(ctx: _Context) -> None:
+            tag = "archive" if rules.retire == "archive" else "retire"
+            retire(ctx.client, change.kind, str(change.stripe_id), owner, ctx.key(change, tag))
+
+        yield Step(rules.retire_phase, change, rules.retire_step(), retire_it)
+
+
+def _replace_steps(
+    change: Change, rules: Rules, before: dict[str, Any], after: dict[str, Any]
+) -> Iterator[Step]:
+    """A new object takes over the old one's identity, as the kind's `replacement` says."""
+    phase = rules.replace_phase if rules.replace_phase is not None else rules.create_phase
+    old_id, noun = str(change.stripe_id), rules.noun
+    if rules.replacement == "retire_first":
+
+        def retire_old(ctx: _Context) -> None:
+            retire(ctx.client, change.kind, old_id, "", ctx.key(change, "retire"))
+
+        yield Step(phase, change, f"retire the old {noun}", retire_old)
+        yield Step(phase, change, f"create replacement {noun}", _creator(change, after))
+    elif rules.replacement == "release_key":
+        yield Step(phase, change, f"create replacement {noun}", _creator(change, after))
+        kept = {
+            k: v
+            for k, v in before.get("metadata", {}).items()
+            if k not in (MANAGED_BY_KEY, PRODUCT_KEY_KEY)
+        }
+
+        def release(ctx: _Context) -> None:
+            released = {**before, "metadata": kept}
+            update(
+                ctx.client,
+                change.kind,
+                old_id,
+                before,
+                released,
+                ctx.resolve,
+                ctx.key(change, "release"),
             )
 
-        # Deactivating waits for the default price to move; everything else goes early.
-        yield Step(7 if not after["active"] else 3, change, "update price", update_price)
-    elif isinstance(change, ReplacePrice):
-        yield from _replace_steps(change, after)
-    elif isinstance(change, ArchivePrice):
-
-        def archive_price(ctx: _Context) -> None:
-            catalog.archive(ctx.client, "price", change.price_id, ctx.key(change, "archive"))
-
-        yield Step(7, change, "archive price", archive_price)
-    elif isinstance(change, ObjectChange):
-        from reconciler.reconcile.apply_objects import object_steps
-
-        yield from object_steps(change)
-    elif isinstance(change, ArchiveProduct):
-
-        def archive_product(ctx: _Context) -> None:
-            catalog.archive(ctx.client, "product", change.product_id, ctx.key(change, "archive"))
-
-        if before.get("default_price") and not after.get("default_price"):
-            yield Step(5, change, "unset default price", _default_step(change, after))
-        yield Step(8, change, "archive product", archive_product)
+        yield Step(phase, change, f"release the old {noun}'s plan key", release)
+    else:
+        yield from _transfer_steps(change, rules, phase, after)
 
 
-def _marker(state: dict[str, Any]) -> str | None:
-    return (state.get("metadata") or {}).get(ATTACHED_FEATURES_KEY)
-
-
-def _with_marker(state: dict[str, Any], marker: str | None) -> dict[str, Any]:
-    """A product state whose attachment marker is `marker` (None: without one)."""
-    metadata = {
-        k: v for k, v in (state.get("metadata") or {}).items() if k != ATTACHED_FEATURES_KEY
-    }
-    if marker is not None:
-        metadata[ATTACHED_FEATURES_KEY] = marker
-    return {**state, "metadata": dict(sorted(metadata.items()))} if "metadata" in state else state
-
-
-def _marker_step(change: Change, before: dict[str, Any]) -> Callable[[_Context], None]:
-    """Write the product's attachment marker (its only difference from `before`)."""
-    after = _after(change)
-
-    def record(ctx: _Context) -> None:
-        catalog.update_product(
-            ctx.client, ctx.product_id(change), before, after, ctx.key(change, "marker")
-        )
-
-    return record
-
-
-def _default_step(change: Change, after: dict[str, Any]) -> Callable[[_Context], None]:
-    """Set the product's default price to the one the plan names, or unset it (None)."""
-    name = after.get("default_price")
-
-    def set_default(ctx: _Context) -> None:
-        catalog.set_default_price(
-            ctx.client,
-            ctx.product_id(change),
-            ctx.price_id(str(name)) if name else None,
-            ctx.key(change, "default"),
-        )
-
-    return set_default
-
-
-def _replace_steps(change: ReplacePrice, after: dict[str, Any]) -> Iterator[Step]:
-    def create_new(ctx: _Context) -> None:
-        ctx.price_ids[change.lookup_key] = catalog.create_price(
-            ctx.client,
-            ctx.product_id(change),
-            ctx.with_meter_id(after),
-            ctx.key(change, "create"),
-            transfer_lookup_key=True,
-        )
-
-    yield Step(4, change, "create replacement price", create_new)
-    if change.moves_default:
+def _transfer_steps(
+    change: Change, rules: Rules, phase: int, after: dict[str, Any]
+) -> Iterator[Step]:
+    """The new object takes over the identity, then the roles the old one had (its parent's
+    default, its subscribers) as the change carries them, then the old one is archived."""
+    carried = change.carried
+    noun, old_id = rules.noun, str(change.stripe_id)
+    yield Step(phase, change, f"create replacement {noun}", _creator(change, after, True))
+    if carried is not None and carried.moves_default:
 
         def move_default(ctx: _Context) -> None:
-            catalog.set_default_price(
-                ctx.client,
-                ctx.product_id(change),
-                ctx.price_ids[change.lookup_key],
-                ctx.key(change, "default"),
-            )
+            new_id = ctx.ids[(change.kind, change.identity)]
+            parent = ctx.parent_id(change)
+            set_default(ctx.client, str(parent), new_id, ctx.key(change, "default"))
 
-        yield Step(5, change, "move default price", move_default)
-    if change.migrate_subscribers:
+        yield Step(5, change, f"move default {noun}", move_default)
+    if carried is not None and carried.migrate_subscribers:
+        proration = carried.proration_behavior
 
         def migrate(ctx: _Context) -> None:
-            new_id = ctx.price_ids[change.lookup_key]
-            for ref in catalog.subscription_items(ctx.client, change.old_price_id):
+            new_id = ctx.ids[(change.kind, change.identity)]
+            for ref in catalog.subscription_items(ctx.client, old_id):
                 catalog.move_subscription_item(
                     ctx.client,
                     ref,
                     new_id,
-                    change.proration_behavior,
+                    proration,
                     ctx.key(change, f"migrate {ref.subscription_id}"),
                 )
                 ctx.writes += 1
@@ -275,10 +279,10 @@ def _replace_steps(change: ReplacePrice, after: dict[str, Any]) -> Iterator[Step
         yield Step(6, change, "move subscribers", migrate)
 
     def archive_old(ctx: _Context) -> None:
-        catalog.archive(ctx.client, "price", change.old_price_id, ctx.key(change, "archive"))
+        retire(ctx.client, change.kind, old_id, "", ctx.key(change, "archive"))
 
-    if change.archive_old:
-        yield Step(7, change, "archive old price", archive_old)
+    if carried is None or carried.archive_old:
+        yield Step(rules.retire_phase, change, f"archive old {noun}", archive_old)
 
 
 def plan_steps(plan: Plan) -> tuple[Step, ...]:

@@ -1,30 +1,22 @@
 """Change values: what a plan would do to one Stripe object, with no presentation code.
 
-Every change has an action (Terraform's symbols: create, update, replace, archive), a kind
-(product or price), a stable key, the normalized state before and after, and the fields that
-differ. Before/after states are plain JSON values (see `reconciler.reconcile.state`), so a plan
-serializes, fingerprints and applies from the same data.
+Every change has an action (Terraform's symbols: create, update, replace, archive; and adopt,
+which writes the tool's identity onto an object made by hand), a kind, a stable key, the
+normalized state before and after, and the fields that differ. Before/after states are plain
+JSON values (see `reconciler.reconcile.state`), so a plan serializes, fingerprints and applies
+from the same data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 from deepdiff import DeepDiff
 
-Action = Literal["create", "update", "replace", "archive"]
-Kind = Literal[
-    "product",
-    "price",
-    "meter",
-    "coupon",
-    "promotion_code",
-    "feature",
-    "product_feature",
-    "portal_configuration",
-]
+Action = Literal["create", "update", "replace", "archive", "adopt"]
+Kind = str  # a registered kind's name (`reconciler.kinds.KINDS`)
 State = Mapping[str, Any]
 
 
@@ -48,154 +40,59 @@ class EntitlementImpact:
     changed: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
-class Change:
-    """Base of every change; subclasses fix `action` and `kind` and add their identities."""
+@dataclass(frozen=True)
+class Carried:
+    """What a replacement carries over from the old object besides its identity (a kind whose
+    replacement `transfer`s it: a price's default-price role and subscribers), and whether the
+    old one is archived after."""
 
-    action: ClassVar[Action]
-    kind: ClassVar[Kind]
-    product_key: str
-    before: State | None = None
-    after: State | None = None
-    fields: tuple[FieldChange, ...] = ()
-    reason: str = ""  # for display only; decisions never read it
-
-    @property
-    def key(self) -> str:
-        """The stable identity shown to users and used to sort and fingerprint."""
-        return f"product:{self.product_key}"
-
-
-@dataclass(frozen=True, kw_only=True)
-class PriceChange(Change):
-    lookup_key: str
-    # The Stripe id of the declared product when it already exists; None when this plan
-    # creates it (apply then uses the id it just got).
-    product_id: str | None = None
-
-    @property
-    def key(self) -> str:
-        return f"price:{self.lookup_key}" if self.lookup_key else "price:"
-
-
-@dataclass(frozen=True, kw_only=True)
-class CreateProduct(Change):
-    action: ClassVar[Action] = "create"
-    kind: ClassVar[Kind] = "product"
-
-
-@dataclass(frozen=True, kw_only=True)
-class UpdateProduct(Change):
-    action: ClassVar[Action] = "update"
-    kind: ClassVar[Kind] = "product"
-    product_id: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class ArchiveProduct(Change):
-    action: ClassVar[Action] = "archive"
-    kind: ClassVar[Kind] = "product"
-    product_id: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class CreatePrice(PriceChange):
-    action: ClassVar[Action] = "create"
-    kind: ClassVar[Kind] = "price"
-
-
-@dataclass(frozen=True, kw_only=True)
-class UpdatePrice(PriceChange):
-    action: ClassVar[Action] = "update"
-    kind: ClassVar[Kind] = "price"
-    price_id: str
-    impact: EntitlementImpact | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class ReplacePrice(PriceChange):
-    """Stripe forbids changing amounts, currency, interval or tiers in place: create the new
-    price taking over the lookup key, move the product's default if it pointed at the old
-    one, optionally move subscribers, then archive the old price."""
-
-    action: ClassVar[Action] = "replace"
-    kind: ClassVar[Kind] = "price"
-    old_price_id: str
     moves_default: bool = False
     # False when the old price is the default of a product no plan declares (left alone
     # without --prune): Stripe refuses to archive it, so it stays active without its lookup key.
     archive_old: bool = True
     migrate_subscribers: bool = False
     proration_behavior: str = "create_prorations"
-    impact: EntitlementImpact | None = None
     # The event name of the meter this plan replaces (or an earlier apply replaced) when that
-    # is what forces this replacement: the old price bills against the old meter, and Stripe
-    # cannot move a price to another meter. None when the price's own fields force it.
+    # is what forces this replacement (Stripe cannot move a price to another meter); None when
+    # the object's own fields force it.
     follows_meter: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
-class ArchivePrice(PriceChange):
-    action: ClassVar[Action] = "archive"
-    kind: ClassVar[Kind] = "price"
-    price_id: str
-    # True for the old price of a replacement an earlier apply did not finish (it lost its
-    # lookup key to the new price but is still active): finishing that replacement is not a
-    # new destructive change, so the safety rail does not count it.
+class Change:
+    """One change to one Stripe object, for every kind: its action, kind and identity (the
+    product key, lookup key, event name, code, ...; "" for an object that lost it), the
+    product it belongs to (`group`: a product's own key, a price's product, "" for
+    account-level objects), the Stripe object it acts on (the old one of a replacement), the
+    normalized states before and after and the fields that differ. What differs per kind is in
+    the kind's declaration (`reconciler.kinds.rules`), never here."""
+
+    action: Action
+    kind: Kind
+    identity: str
+    group: str = ""
+    stripe_id: str | None = None
+    # The Stripe id of the product it belongs to (a price's product; a product's own id), when
+    # it exists already (None when this plan creates it: apply uses the id it just got).
+    group_id: str | None = None
+    # The object it hangs from, where Stripe names it in the call (a product feature's product).
+    owner_id: str = ""
+    before: State | None = None
+    after: State | None = None
+    fields: tuple[FieldChange, ...] = ()
+    reason: str = ""  # for display only; decisions never read it
+    impact: EntitlementImpact | None = None
+    carried: Carried | None = None
+    # True for the old object of a replacement an earlier apply did not finish (it lost its
+    # identity to the new one but is still active): finishing it is not a new destructive
+    # change, so the safety rail does not count it.
     finishes_replacement: bool = False
 
     @property
     def key(self) -> str:
-        # An orphan left by an interrupted replacement has no lookup key: its id identifies it.
-        return f"price:{self.lookup_key}" if self.lookup_key else f"price:({self.price_id})"
-
-
-@dataclass(frozen=True, kw_only=True)
-class ObjectChange(Change):
-    """A change to an account-level object (meter, coupon, promotion code, Entitlements
-    feature, product feature); `object_key` is its identity (see `AccountObject`)."""
-
-    object_kind: Kind
-    object_key: str
-    product_key: str = ""
-
-    @property
-    def kind(self) -> Kind:  # type: ignore[override]
-        return self.object_kind
-
-    @property
-    def key(self) -> str:
-        return f"{self.object_kind}:{self.object_key}"
-
-
-@dataclass(frozen=True, kw_only=True)
-class CreateObject(ObjectChange):
-    action: ClassVar[Action] = "create"
-
-
-@dataclass(frozen=True, kw_only=True)
-class UpdateObject(ObjectChange):
-    action: ClassVar[Action] = "update"
-    object_id: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class ReplaceObject(ObjectChange):
-    """Stripe cannot change these fields in place: create a new object and retire the old
-    one (deactivate a meter or promotion code; a coupon, which Stripe cannot archive, loses
-    its plan key and stays redeemable)."""
-
-    action: ClassVar[Action] = "replace"
-    object_id: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class ArchiveObject(ObjectChange):
-    """Retire an object no plan declares (with --prune): deactivate, or detach a feature."""
-
-    action: ClassVar[Action] = "archive"
-    object_id: str
-    owner_id: str = ""  # a product feature's product
+        """The stable label shown to users and used to sort and fingerprint: `kind:identity`,
+        or `kind:(stripe id)` for an object without one."""
+        return f"{self.kind}:{self.identity or f'({self.stripe_id})'}"
 
 
 @dataclass(frozen=True)
@@ -273,24 +170,14 @@ def as_dict(fields: tuple[FieldChange, ...]) -> list[dict[str, Any]]:
 
 
 __all__ = [
-    "ArchiveObject",
-    "ArchivePrice",
-    "ArchiveProduct",
+    "Action",
+    "Carried",
     "Change",
-    "CreateObject",
-    "CreatePrice",
-    "CreateProduct",
     "EntitlementImpact",
     "FieldChange",
     "Note",
     "Notice",
-    "ObjectChange",
-    "ReplaceObject",
-    "ReplacePrice",
     "Unmanaged",
-    "UpdateObject",
-    "UpdatePrice",
-    "UpdateProduct",
     "as_dict",
     "changed_paths",
     "field_changes",

@@ -8,15 +8,7 @@ managed objects are archived only with `--prune`.
 from __future__ import annotations
 
 from reconciler.model import Catalog, Config, Price, Product
-from reconciler.reconcile.changes import (
-    CreatePrice,
-    CreateProduct,
-    ReplacePrice,
-    Unmanaged,
-    UpdatePrice,
-    UpdateProduct,
-    field_changes,
-)
+from reconciler.reconcile.changes import Carried, Change, Unmanaged, field_changes
 from reconciler.reconcile.meters import follow_reason, meter_outcomes
 from reconciler.reconcile.objects import diff_objects, managed_objects
 from reconciler.reconcile.plan import DiffOptions, Plan
@@ -53,7 +45,8 @@ def diff(
     # replacement left active (they lost their lookup key): after a kill mid-replacement the
     # catalog holds both prices of each pair, which must not make the rerun look larger.
     managed = sum(1 for p in live.prices if p.managed and p.price.active and p.price.lookup_key)
-    return Plan(tuple(out.changes), tuple(out.notes), options, managed, managed_objects(live))
+    bases = {"price": managed, **managed_objects(live)}
+    return Plan(tuple(out.changes), tuple(out.notes), options, bases)
 
 
 def _match_product(product: Product, live: LiveCatalog) -> LiveProduct | None:
@@ -94,7 +87,14 @@ def _diff_product(
     after = dict(desired_product_state(product))
     if current is None:
         out.changes.append(
-            CreateProduct(product_key=product.key, after=after, fields=field_changes(None, after))
+            Change(
+                action="create",
+                kind="product",
+                identity=product.key,
+                group=product.key,
+                after=after,
+                fields=field_changes(None, after),
+            )
         )
     else:
         before = live_product_state(current, live)
@@ -102,9 +102,13 @@ def _diff_product(
         if fields:
             reason = "adopt" if not current.managed else ""
             out.changes.append(
-                UpdateProduct(
-                    product_key=product.key,
-                    product_id=current.id,
+                Change(
+                    action="update",
+                    kind="product",
+                    identity=product.key,
+                    group=product.key,
+                    group_id=current.id,
+                    stripe_id=current.id,
                     before=before,
                     after=after,
                     fields=fields,
@@ -134,10 +138,12 @@ def _diff_price(
     held = _holder(price.lookup_key, live)
     if held is None:
         out.changes.append(
-            CreatePrice(
-                product_key=product.key,
-                lookup_key=price.lookup_key,
-                product_id=owner.id if owner else None,
+            Change(
+                action="create",
+                kind="price",
+                identity=price.lookup_key,
+                group=product.key,
+                group_id=owner.id if owner else None,
                 after=after,
                 fields=field_changes(None, after),
             )
@@ -155,7 +161,7 @@ def _diff_price(
     follows = follow_reason(price, held, out.meters)
     if not fields and follows is None:
         return
-    if needs_replacement(before, after) or follows is not None:
+    if needs_replacement("price", before, after) or follows is not None:
         is_default = owner is not None and owner.default_price_id == held.id
         stays = _default_stays(held, owner, live, options, out.desired)
         reasons = [follows[1]] if follows is not None else []
@@ -164,31 +170,38 @@ def _diff_price(
                 f"the old price stays active: it is the default price of product {stays}, "
                 "which no plan declares (--prune archives that product and its prices)"
             )
+        carried = Carried(
+            moves_default=is_default and product.default_price == price.lookup_key,
+            archive_old=stays is None,
+            migrate_subscribers=options.migrate_subscribers,
+            proration_behavior=product.proration_behavior,
+            follows_meter=follows[0] if follows is not None else None,
+        )
         out.changes.append(
-            ReplacePrice(
-                product_key=product.key,
-                lookup_key=price.lookup_key,
-                old_price_id=held.id,
-                product_id=owner.id if owner else None,
+            Change(
+                action="replace",
+                kind="price",
+                identity=price.lookup_key,
+                group=product.key,
+                stripe_id=held.id,
+                group_id=owner.id if owner else None,
                 before=before,
                 after=after,
                 fields=fields,
-                moves_default=is_default and product.default_price == price.lookup_key,
-                archive_old=stays is None,
                 reason="; ".join(reasons),
-                migrate_subscribers=options.migrate_subscribers,
-                proration_behavior=product.proration_behavior,
-                follows_meter=follows[0] if follows is not None else None,
+                carried=carried,
             )
         )
         return
     reason = "adopt" if not held.managed else ""
     out.changes.append(
-        UpdatePrice(
-            product_key=product.key,
-            lookup_key=price.lookup_key,
-            product_id=held.product_id,
-            price_id=held.id,
+        Change(
+            action="update",
+            kind="price",
+            identity=price.lookup_key,
+            group=product.key,
+            group_id=held.product_id,
+            stripe_id=held.id,
             before=before,
             after=after,
             fields=fields,

@@ -14,9 +14,10 @@ from typing import Any
 import stripe
 
 from reconciler import stripe_catalog
+from reconciler.kinds import KINDS
 from reconciler.metadata import format_feature, format_limit, parse_price_metadata
 from reconciler.model import UNLIMITED, Config, FeatureValue, LimitSpec, as_limit
-from reconciler.reconcile.changes import Change, EntitlementImpact, ReplacePrice, UpdatePrice
+from reconciler.reconcile.changes import Change, EntitlementImpact
 from reconciler.reconcile.plan import Plan
 
 
@@ -75,13 +76,15 @@ def entitlement_delta(
 
 def counted_price(change: Change, config: Config) -> str | None:
     """The price whose subscribers a change affects, when its impact is worth counting."""
-    if isinstance(change, ReplacePrice):
-        return change.old_price_id
-    if isinstance(change, UpdatePrice):
+    if not KINDS[change.kind].rules.grants or change.stripe_id is None:
+        return None
+    if change.action == "replace":
+        return change.stripe_id
+    if change.action == "update":
         before = (change.before or {}).get("metadata")
         after = (change.after or {}).get("metadata")
         if any(entitlement_delta(before, after, config)):
-            return change.price_id
+            return change.stripe_id
     return None
 
 
@@ -93,8 +96,9 @@ def with_impact(plan: Plan, counts: Mapping[str, int], config: Config) -> Plan:
         if price_id is None or price_id not in counts:
             changes.append(change)
             continue
-        assert isinstance(change, UpdatePrice | ReplacePrice)
-        moves = isinstance(change, UpdatePrice) or change.migrate_subscribers
+        moves = change.action == "update" or (
+            change.carried is not None and change.carried.migrate_subscribers
+        )
         delta = entitlement_delta(
             (change.before or {}).get("metadata"), (change.after or {}).get("metadata"), config
         )
@@ -122,14 +126,14 @@ def currency_refusal(plan: Plan) -> str | None:
     currency-for-an-invoice-or-customer-in-stripe-billing). Needs the counts of `with_impact`."""
     problems = []
     for change in plan.changes:
-        if not (isinstance(change, ReplacePrice) and change.migrate_subscribers):
+        if not (change.carried is not None and change.carried.migrate_subscribers):
             continue
         old = (change.before or {}).get("currency")
         new = (change.after or {}).get("currency")
         count = change.impact.subscriptions if change.impact else 0
         if old != new and count:
             problems.append(
-                f"price {change.lookup_key}: {count} subscription(s) cannot move from {old} "
+                f"price {change.identity}: {count} subscription(s) cannot move from {old} "
                 f"to {new}"
             )
     if not problems:

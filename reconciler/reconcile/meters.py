@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from reconciler.kinds import METER
 from reconciler.model import Catalog, Price
-from reconciler.reconcile.objects import desired_state, live_state, match_live
+from reconciler.reconcile.state import desired_state, live_state, match_live
 from reconciler.stripe_catalog.live import LiveCatalog, LiveObject, LivePrice
 
 # Why a declared meter gets a new Stripe meter in this plan: its immutable fields differ

@@ -1,12 +1,11 @@
 """The pure diff of account-level objects: declared objects + live objects -> change values.
 
-Every kind follows the product and price rules: an object is matched by its identity (see
-`AccountObject`), an unmanaged match is only noted unless `--adopt` takes it over, a field
-Stripe cannot change in place plans a replacement (with the fields that force it), and a
-managed object no plan declares is retired only with `--prune` (never deleted). Two kinds
-bend a rule because Stripe does: a meter has no metadata, so its declared event name is its
-ownership and an undeclared meter is only noted; a coupon cannot be archived, so an undeclared
-one is only noted and a replaced one loses its plan key.
+An object is matched by its identity (see `AccountObject`), an unmanaged match is only noted
+unless `--adopt` takes it over, a field Stripe cannot change in place plans a replacement (with
+the fields that force it), and a managed object no plan declares is retired only with
+`--prune` (never deleted). Where Stripe bends a rule for a kind (a meter has no metadata, a
+coupon cannot be archived, a promotion code keeps its coupon), the kind's declaration says so
+(`reconciler.kinds.rules`) and this module reads it.
 """
 
 from __future__ import annotations
@@ -15,78 +14,39 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.kinds import KINDS
-from reconciler.metadata import MANAGED_BY_KEY, MANAGED_BY_VALUE, PRODUCT_KEY_KEY
 from reconciler.model import AccountObject, Catalog
-from reconciler.reconcile.changes import (
-    ArchiveObject,
-    CreateObject,
-    Kind,
-    Notice,
-    ReplaceObject,
-    ReplacePrice,
-    Unmanaged,
-    UpdateObject,
-    field_changes,
-)
+from reconciler.reconcile.changes import Change, Notice, Unmanaged, field_changes
 from reconciler.reconcile.plan import DiffOptions
+from reconciler.reconcile.state import desired_state, live_state, match_live
 from reconciler.reconcile.undeclared import Collector
 from reconciler.stripe_catalog.live import LiveCatalog, LiveObject
 
-# Diff order; apply orders by phase.
-OBJECT_KINDS: tuple[Kind, ...] = (
-    "meter",
-    "feature",
-    "product_feature",
-    "coupon",
-    "promotion_code",
-    "portal_configuration",
-)
-# Kinds whose objects carry metadata (the ownership marker among it).
-WITH_METADATA = frozenset({"coupon", "promotion_code", "feature", "portal_configuration"})
-# Kinds --prune retires: meters are noted (no marker proves they are ours), coupons too (Stripe
-# has no archive for them; reconciler never deletes).
-RETIRABLE = frozenset({"promotion_code", "feature", "product_feature", "portal_configuration"})
 ADOPT_HINT = "not managed by reconciler; --adopt takes it over"
 
 
-def desired_state(obj: AccountObject) -> dict[str, Any]:
-    """What the plan pushes for one object: its terms, and metadata with the markers."""
-    state = dict(obj.terms)
-    if obj.kind in WITH_METADATA:
-        metadata = {**obj.metadata, MANAGED_BY_KEY: MANAGED_BY_VALUE}
-        if obj.kind == "coupon":
-            metadata[PRODUCT_KEY_KEY] = obj.key
-        state["metadata"] = dict(sorted(metadata.items()))
-    return state
-
-
-def live_state(obj: LiveObject) -> dict[str, Any]:
-    state = dict(obj.terms)
-    if obj.metadata is not None:
-        state["metadata"] = dict(sorted(obj.metadata.items()))
-    return state
-
-
-def match_live(key: str, candidates: Mapping[str, list[LiveObject]]) -> LiveObject | None:
-    """The live object for a declared key: active before inactive, managed first, newest."""
-    found = sorted(candidates.get(key, ()), key=lambda o: (not o.active, not o.managed, -o.created))
-    return found[0] if found else None
+def account_kinds() -> tuple[str, ...]:
+    """The account-level kinds in diff order: by the phase their objects are created in (the
+    kinds they name first), then by name."""
+    ranked = (k for k in KINDS if KINDS[k].rules.rank >= 2)
+    return tuple(sorted(ranked, key=lambda k: (KINDS[k].rules.create_phase, k)))
 
 
 def diff_objects(desired: Catalog, live: LiveCatalog, options: DiffOptions, out: Collector) -> None:
     """Append the changes and notes of every account-level kind to `out`."""
-    replaced: set[str] = set()  # coupons this plan replaces: their codes move with them
+    replaced: set[tuple[str, str]] = set()  # (kind, key) this plan replaces: followers follow
     # Prices this plan replaces (lookup key -> old id): the portal must name the new ones.
-    renewed = {c.lookup_key: c.old_price_id for c in out.changes if isinstance(c, ReplacePrice)}
-    for kind in OBJECT_KINDS:
+    renewed = {
+        c.identity: str(c.stripe_id)
+        for c in out.changes
+        if c.action == "replace" and c.carried is not None
+    }
+    for kind in account_kinds():
         candidates: dict[str, list[LiveObject]] = {}
         for held in live.objects_of(kind):
             candidates.setdefault(held.key, []).append(held)
         matched: set[str] = set()
         for declared in desired.objects_of(kind):
             current = match_live(declared.key, candidates)
-            if current is not None and not current.active and kind != "meter":
-                current = None  # an archived object is not brought back: a new one is made
             _diff_one(declared, current, options, out, replaced, renewed)
             if current is not None:
                 matched.add(current.id)
@@ -100,16 +60,23 @@ def _diff_one(
     current: LiveObject | None,
     options: DiffOptions,
     out: Collector,
-    replaced: set[str],
+    replaced: set[tuple[str, str]],
     renewed: Mapping[str, str],
 ) -> None:
-    kind: Any = obj.kind
+    kind = obj.kind
+    rules = KINDS[kind].rules
     after = desired_state(obj)
-    if current is None or (kind == "meter" and not current.active):
-        change = CreateObject(
-            object_kind=kind, object_key=obj.key, after=after, fields=field_changes(None, after)
+    if current is None or not current.active:
+        # An archived object is not brought back: a new one is made.
+        out.changes.append(
+            Change(
+                action="create",
+                kind=kind,
+                identity=obj.key,
+                after=after,
+                fields=field_changes(None, after),
+            )
         )
-        out.changes.append(change)
         return
     if not current.managed and not options.adopt:
         out.notes.append(Unmanaged(kind, obj.key, current.id, ADOPT_HINT))
@@ -117,23 +84,23 @@ def _diff_one(
     before, relisted = _old_prices_named(live_state(current), renewed)
     fields = field_changes(before, after)
     forced = KINDS[kind].forcing(before, after)
-    moving = kind == "promotion_code" and obj.terms["coupon"] in replaced
+    followed = rules.follows
+    moving = followed is not None and (followed, str(obj.terms.get(followed))) in replaced
     if not fields and not moving:
         return
     if forced or moving:
-        reason = f"Stripe cannot change {', '.join(forced)} on a {kind.replace('_', ' ')}"
-        if kind == "meter":
-            reason += f": a new meter takes over event name {obj.key}; the old one is deactivated"
-        elif kind == "coupon":
-            replaced.add(obj.key)
-            reason += ": the new coupon takes over the plan key; the old one stays redeemable"
+        reason = f"Stripe cannot change {', '.join(forced)} on a {rules.noun}"
+        if rules.replacement_note:
+            reason += ": " + rules.replacement_note.format(key=obj.key)
+        replaced.add((kind, obj.key))
         if moving and not forced:
-            reason = f"its coupon {obj.terms['coupon']} is replaced, and a code keeps its coupon"
+            reason = rules.follow_note.format(key=obj.terms[str(followed)])
         out.changes.append(
-            ReplaceObject(
-                object_kind=kind,
-                object_key=obj.key,
-                object_id=current.id,
+            Change(
+                action="replace",
+                kind=kind,
+                identity=obj.key,
+                stripe_id=current.id,
                 before=before,
                 after=after,
                 fields=fields,
@@ -148,10 +115,11 @@ def _diff_one(
         listed += "the new price" if len(relisted) == 1 else "the new prices"
         reason = "; ".join(r for r in (reason, listed) if r)
     out.changes.append(
-        UpdateObject(
-            object_kind=kind,
-            object_key=obj.key,
-            object_id=current.id,
+        Change(
+            action="update",
+            kind=kind,
+            identity=obj.key,
+            stripe_id=current.id,
             before=before,
             after=after,
             fields=fields,
@@ -177,28 +145,25 @@ def _old_prices_named(
 
 
 def _undeclared(obj: LiveObject, options: DiffOptions, out: Collector) -> None:
-    kind: Any = obj.kind
+    kind = obj.kind
+    rules = KINDS[kind].rules
     if not obj.managed:
         return
     label = f"{kind}:{obj.key}"
-    if kind not in RETIRABLE:
-        why = (
-            "Stripe cannot archive a coupon and reconciler never deletes"
-            if kind == "coupon"
-            else "a meter carries no ownership marker, so reconciler leaves it active"
-        )
-        out.notes.append(Notice(label, obj.id, f"not declared; {why}"))
+    if not rules.prunable:
+        out.notes.append(Notice(label, obj.id, f"not declared; {rules.kept_because}"))
         return
     if not options.prune:
         out.notes.append(Notice(label, obj.id, "not declared; --prune retires it"))
         return
     before = live_state(obj)
-    after = {**before, "active": False} if kind != "product_feature" else {}
+    after = {**before, "active": False} if rules.retire != "detach" else {}
     out.changes.append(
-        ArchiveObject(
-            object_kind=kind,
-            object_key=obj.key,
-            object_id=obj.id,
+        Change(
+            action="archive",
+            kind=kind,
+            identity=obj.key,
+            stripe_id=obj.id,
             owner_id=obj.owner_id or "",
             before=before,
             after=after,

@@ -9,26 +9,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.reconcile.changes import (
-    ArchiveObject,
-    ArchivePrice,
-    ArchiveProduct,
-    Change,
-    EntitlementImpact,
-    Note,
-    ObjectChange,
-    ReplaceObject,
-    ReplacePrice,
-    UpdatePrice,
-    UpdateProduct,
-    as_dict,
-)
+from reconciler.kinds import KINDS
+from reconciler.reconcile.changes import Change, EntitlementImpact, Note, as_dict
 
 # octoDNS's rail: refuse to archive or replace more than this share of the managed prices...
 MAX_DESTRUCTIVE_SHARE = 0.30
 # ...once there are at least this many (small catalogs change wholesale legitimately).
 MIN_PRICES_FOR_RAIL = 10
-ACTION_ORDER = {"create": 0, "update": 1, "replace": 2, "archive": 3}
+ACTION_ORDER = {"create": 0, "update": 1, "replace": 2, "archive": 3, "adopt": 4}
+# Counted in every summary; `adopt` only in plans that adopt (the summary of a plan without
+# adoptions reads as it always has).
+SUMMARY_ACTIONS = ("create", "update", "replace", "archive")
 
 
 @dataclass(frozen=True)
@@ -44,8 +35,8 @@ class DiffOptions:
 
 def sort_key(change: Change) -> tuple[int, str, str, int]:
     return (
-        {"product": 0, "price": 1}.get(change.kind, 2),
-        change.product_key,
+        KINDS[change.kind].rules.rank,
+        change.group,
         change.key,
         ACTION_ORDER[change.action],
     )
@@ -54,48 +45,37 @@ def sort_key(change: Change) -> tuple[int, str, str, int]:
 def change_record(change: Change) -> dict[str, Any]:
     """The change as JSON: what is fingerprinted (impact and reason excluded) plus those two."""
     record = identity_record(change)
-    impact = getattr(change, "impact", None)
+    impact = change.impact
     record["impact"] = impact_record(impact) if impact is not None else None
     record["reason"] = change.reason
-    if isinstance(change, ReplacePrice):
+    if change.carried is not None:
         # Explains the replacement; apply does the same steps either way.
-        record["follows_meter"] = change.follows_meter
+        record["follows_meter"] = change.carried.follows_meter
     return record
 
 
 def identity_record(change: Change) -> dict[str, Any]:
     """Everything apply acts on; subscriber counts and prose change over time and stay out."""
+    named = KINDS[change.kind].rules.json_identity
     record: dict[str, Any] = {
         "action": change.action,
         "kind": change.kind,
         "key": change.key,
-        "product_key": change.product_key,
-        "lookup_key": getattr(change, "lookup_key", None),
-        "stripe_id": stripe_id(change),
-        "product_id": getattr(change, "product_id", None),
+        "product_key": change.group,
+        "lookup_key": change.identity if named == "lookup_key" else None,
+        "stripe_id": change.stripe_id,
+        "product_id": change.group_id,
         "before": change.before,
         "after": change.after,
         "fields": as_dict(change.fields),
     }
-    if isinstance(change, ReplacePrice):
-        record["moves_default"] = change.moves_default
-        record["archive_old"] = change.archive_old
-        record["migrate_subscribers"] = change.migrate_subscribers
-        record["proration_behavior"] = change.proration_behavior
+    carried = change.carried
+    if carried is not None:
+        record["moves_default"] = carried.moves_default
+        record["archive_old"] = carried.archive_old
+        record["migrate_subscribers"] = carried.migrate_subscribers
+        record["proration_behavior"] = carried.proration_behavior
     return record
-
-
-def stripe_id(change: Change) -> str | None:
-    """The Stripe object a change acts on (the old price of a replacement); None for creates."""
-    if isinstance(change, UpdateProduct | ArchiveProduct):
-        return change.product_id
-    if isinstance(change, UpdatePrice | ArchivePrice):
-        return change.price_id
-    if isinstance(change, ReplacePrice):
-        return change.old_price_id
-    if isinstance(change, ObjectChange):
-        return getattr(change, "object_id", None)
-    return None
 
 
 def impact_record(impact: EntitlementImpact) -> dict[str, Any]:
@@ -133,10 +113,9 @@ class Plan:
     changes: tuple[Change, ...]
     notes: tuple[Note, ...] = ()
     options: DiffOptions = DiffOptions()
-    # Active managed prices in Stripe holding a lookup key: the safety rail's base.
-    managed_prices: int = 0
-    # Active managed account-level objects by kind: each kind's own rail base.
-    managed_objects: Mapping[str, int] = field(default_factory=dict)
+    # Active managed objects by kind (prices: those holding a lookup key): each railed kind's
+    # safety-rail base.
+    managed: Mapping[str, int] = field(default_factory=dict)
     fingerprint: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -150,38 +129,52 @@ class Plan:
         return bool(self.changes)
 
     def counts(self) -> dict[str, int]:
-        """How many changes of each action, every action present (zero included)."""
-        out = dict.fromkeys(ACTION_ORDER, 0)
+        """How many changes of each action, every action present (zero included); `adopt`
+        only when the plan adopts."""
+        out = dict.fromkeys(SUMMARY_ACTIONS, 0)
         for change in self.changes:
-            out[change.action] += 1
+            out[change.action] = out.get(change.action, 0) + 1
         return out
 
-    @property
-    def destructive(self) -> int:
-        """Managed prices this plan archives or replaces, not counting the old prices of
-        replacements an interrupted apply left to finish (the reviewed run counted them)."""
+    def adoptions(self) -> dict[str, int]:
+        """How many objects of each kind the plan adopts, in plan order of kinds."""
+        out: dict[str, int] = {}
+        for change in self.changes:
+            if change.action == "adopt":
+                out[change.kind] = out.get(change.kind, 0) + 1
+        return out
+
+    def destructive_of(self, kind: str) -> int:
+        """Managed objects of `kind` this plan archives or replaces, not counting the old
+        objects of replacements an interrupted apply left to finish (the reviewed run counted
+        them)."""
         return sum(
             1
             for c in self.changes
-            if isinstance(c, ReplacePrice)
-            or (isinstance(c, ArchivePrice) and not c.finishes_replacement)
+            if c.kind == kind
+            and (c.action == "replace" or (c.action == "archive" and not c.finishes_replacement))
         )
 
+    @property
+    def managed_prices(self) -> int:
+        """The price rail's base (plan JSON schema 1 names it)."""
+        return self.managed.get("price", 0)
+
+    @property
+    def destructive(self) -> int:
+        """The prices this plan archives or replaces (plan JSON schema 1 names it)."""
+        return self.destructive_of("price")
+
     def safety_problem(self) -> str | None:
-        """Why the rail refuses this plan without `--force`, or None when it passes. Prices
-        and each account-level kind have their own rail."""
-        rails = [(self.destructive, self.managed_prices, "prices")]
-        for kind, base in self.managed_objects.items():
-            touched = sum(
-                1
-                for c in self.changes
-                if isinstance(c, ArchiveObject | ReplaceObject) and c.kind == kind
-            )
-            rails.append((touched, base, f"{kind.replace('_', ' ')}s"))
-        for touched, base, noun in rails:
+        """Why the rail refuses this plan without `--force`, or None when it passes. Each
+        railed kind has its own rail; prices are checked first."""
+        railed = sorted((k for k in KINDS if KINDS[k].rules.railed), key=_rail_order)
+        for kind in railed:
+            touched, base = self.destructive_of(kind), self.managed.get(kind, 0)
             if base >= MIN_PRICES_FOR_RAIL and touched > base * MAX_DESTRUCTIVE_SHARE:
+                noun = KINDS[kind].rules.noun
                 return (
-                    f"this plan archives or replaces {touched} of {base} managed {noun} "
+                    f"this plan archives or replaces {touched} of {base} managed {noun}s "
                     f"({touched / base:.0%}, more than {MAX_DESTRUCTIVE_SHARE:.0%}); "
                     "review it and use --force"
                 )
@@ -190,7 +183,11 @@ class Plan:
     def with_changes(self, changes: tuple[Change, ...]) -> Plan:
         """The same plan with changes swapped (impact filled in); the fingerprint is unchanged
         because impact is not part of it."""
-        return Plan(changes, self.notes, self.options, self.managed_prices, self.managed_objects)
+        return Plan(changes, self.notes, self.options, self.managed)
+
+
+def _rail_order(kind: str) -> tuple[int, str]:
+    return (KINDS[kind].rules.rank, kind)
 
 
 def _note_key(note: Note) -> tuple[str, str, str]:

@@ -33,6 +33,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
             "migrate_subscribers": plan.options.migrate_subscribers,
         },
         "summary": plan.counts(),
+        **({"adoptions": plan.adoptions()} if plan.adoptions() else {}),
         "safety": {
             "managed_prices": plan.managed_prices,
             "archived_or_replaced": plan.destructive,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shlex
 
-from reconciler.reconcile.changes import CreateObject, CreatePrice, CreateProduct
 from reconciler.reconcile.plan import Plan
 from reconciler.reconcile.render_text import (
     SYMBOLS,
@@ -32,7 +31,7 @@ def render_markdown(plan: Plan, plans_path: str = "plans") -> str:
         lines.append(f"**{summary(plan)}**")
         lines += ["", "| | Object | Changes |", "|---|---|---|"]
         for change in plan.changes:
-            creating = isinstance(change, CreateProduct | CreatePrice | CreateObject)
+            creating = change.action == "create"
             parts = [f"`{_cell(field_line(f, creating))}`" for f in change.fields]
             parts += [_cell(line) for line in detail_lines(change)]
             lines.append(

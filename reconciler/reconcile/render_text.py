@@ -1,4 +1,5 @@
 """The plan as text, like Terraform's: `+` create, `~` update, `-/+` replace, `-` archive,
+`<-` adopt (an object made by hand takes the identity the plan files give it),
 each followed by `field: before -> after`. Renders only; every decision was made by the diff.
 """
 
@@ -7,25 +8,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from reconciler.kinds import KINDS
 from reconciler.reconcile.changes import (
-    ArchivePrice,
-    ArchiveProduct,
+    Carried,
     Change,
-    CreateObject,
-    CreatePrice,
-    CreateProduct,
     EntitlementImpact,
     FieldChange,
     Note,
-    ReplacePrice,
     Unmanaged,
-    UpdatePrice,
-    UpdateProduct,
 )
-from reconciler.reconcile.plan import Plan, stripe_id
+from reconciler.reconcile.plan import Plan
 from reconciler.reconcile.state import replacement_reasons
 
-SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "archive": "-"}
+SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "archive": "-", "adopt": "<-"}
 
 
 def value(raw: Any) -> str:
@@ -42,22 +37,11 @@ def field_line(item: FieldChange, creating: bool) -> str:
 
 
 def title(change: Change) -> str:
-    """`product pro (prod_123)` / `price pro_monthly (price_123)`: kind, key and Stripe id."""
+    """`product pro (prod_123)` / `price pro_monthly (price_123)`: kind, key and Stripe id
+    (shown once for an object known by its id alone)."""
     name = change.key.split(":", 1)[1]
-    stripe_id = _stripe_id(change)
-    return f"{change.kind} {name}" + (f" ({stripe_id})" if stripe_id else "")
-
-
-def _stripe_id(change: Change) -> str | None:
-    if isinstance(change, UpdateProduct | ArchiveProduct):
-        return change.product_id
-    if isinstance(change, UpdatePrice):
-        return change.price_id
-    if isinstance(change, ArchivePrice):
-        return None if change.key.endswith(")") else change.price_id
-    if isinstance(change, ReplacePrice):
-        return change.old_price_id
-    return stripe_id(change)
+    shown = change.stripe_id if not name.endswith(f"({change.stripe_id})") else None
+    return f"{change.kind} {name}" + (f" ({shown})" if shown else "")
 
 
 def impact_lines(impact: EntitlementImpact | None) -> list[str]:
@@ -78,29 +62,29 @@ def impact_lines(impact: EntitlementImpact | None) -> list[str]:
 def detail_lines(change: Change) -> list[str]:
     """What the change does beyond its fields, in words (shared with the markdown output)."""
     lines: list[str] = []
-    if isinstance(change, ReplacePrice):
-        forced = replacement_reasons(change.before or {}, change.after or {})
-        if forced or change.follows_meter is None:
+    carried = change.carried
+    if change.action == "replace" and carried is not None:
+        forced = replacement_reasons(change.kind, change.before or {}, change.after or {})
+        if forced or carried.follows_meter is None:
             lines.append(f"replaced because Stripe cannot change {', '.join(forced)} in place")
-        if change.moves_default:
+        if carried.moves_default:
             lines.append("the product's default price moves to the new price")
         subs = change.impact.subscriptions if change.impact is not None else None
-        if change.follows_meter is not None:
-            lines.extend(_meter_subscriber_lines(change, subs))
-        elif change.migrate_subscribers:
-            lines.append(f"subscribers move to the new price ({change.proration_behavior})")
+        if carried.follows_meter is not None:
+            lines.extend(_meter_subscriber_lines(carried, subs))
+        elif carried.migrate_subscribers:
+            lines.append(f"subscribers move to the new price ({carried.proration_behavior})")
         elif subs is not None:
             lines.append(
                 f"{subs} subscription(s) stay on the old price (--migrate-subscribers moves them)"
             )
     if change.reason:
         lines.append(f"reason: {change.reason}")
-    if isinstance(change, UpdatePrice | ReplacePrice):
-        lines.extend(impact_lines(change.impact))
+    lines.extend(impact_lines(change.impact))
     return lines
 
 
-def _meter_subscriber_lines(change: ReplacePrice, subs: int | None) -> list[str]:
+def _meter_subscriber_lines(change: Carried, subs: int | None) -> list[str]:
     """What happens to the subscribers of a price that follows its replaced meter: usage
     reported with the event name reaches only the active meter (a deactivated one accepts no
     events: docs.stripe.com/api/billing/meter/deactivate)."""
@@ -126,9 +110,20 @@ def note_line(note: Note) -> str:
 
 def summary(plan: Plan) -> str:
     counts = plan.counts()
-    return (
+    text = (
         f"Plan: {counts['create']} to create, {counts['update']} to update, "
-        f"{counts['replace']} to replace, {counts['archive']} to archive."
+        f"{counts['replace']} to replace, {counts['archive']} to archive"
+    )
+    adopted = plan.adoptions()
+    if adopted:
+        text += f", {counts['adopt']} to adopt ({adoption_counts(adopted)})"
+    return text + "."
+
+
+def adoption_counts(adopted: dict[str, int]) -> str:
+    """`4 products, 7 prices, 1 coupon`: the adoptions per kind, in plan order."""
+    return ", ".join(
+        f"{n} {KINDS[kind].rules.noun}{'s' if n != 1 else ''}" for kind, n in adopted.items()
     )
 
 
@@ -151,7 +146,7 @@ def render_text(plan: Plan) -> str:
     if not plan.has_changes:
         lines.append("No changes: Stripe matches the plan files.")
     for change in plan.changes:
-        creating = isinstance(change, CreateProduct | CreatePrice | CreateObject)
+        creating = change.action == "create"
         lines.append(f"{SYMBOLS[change.action]} {title(change)}")
         lines.extend(f"    {field_line(f, creating)}" for f in change.fields)
         lines.extend(f"    # {line}" for line in detail_lines(change))

@@ -8,9 +8,10 @@ delete and unparsable values show up as differences instead of being defaulted a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from reconciler.kinds import PRICE
+from reconciler.kinds import KINDS
 from reconciler.metadata import (
     ADD_ON_KEY,
     ATTACHED_FEATURES_KEY,
@@ -20,9 +21,9 @@ from reconciler.metadata import (
     price_metadata,
     product_metadata,
 )
-from reconciler.model import Config, Price, Product
+from reconciler.model import AccountObject, Config, Price, Product
 from reconciler.reconcile.changes import State
-from reconciler.stripe_catalog.live import LiveCatalog, LivePrice, LiveProduct
+from reconciler.stripe_catalog.live import LiveCatalog, LiveObject, LivePrice, LiveProduct
 
 
 def _terms(price: Price, product_key: str) -> dict[str, Any]:
@@ -82,13 +83,41 @@ def default_price_name(product: LiveProduct, live: LiveCatalog) -> str | None:
     return f"({product.default_price_id})"
 
 
-def replacement_reasons(before: State, after: State) -> tuple[str, ...]:
-    """The differing fields that need a new price: another product, or a field the price
-    declaration says Stripe cannot change in place (in that change's direction)."""
-    moved = ("product",) if before["product"] != after["product"] else ()
-    return tuple(sorted((*moved, *PRICE.forcing(before, after))))
+def desired_state(obj: AccountObject) -> dict[str, Any]:
+    """What the plan pushes for one account-level object: its terms, and metadata with the
+    ownership marker where the kind carries metadata (a coupon's plan key too: Stripe's id of
+    a coupon made by the tool is its own)."""
+    state = dict(obj.terms)
+    if KINDS[obj.kind].rules.metadata:
+        metadata = {**obj.metadata, MANAGED_BY_KEY: MANAGED_BY_VALUE}
+        if KINDS[obj.kind].rules.replacement == "release_key":
+            metadata[PRODUCT_KEY_KEY] = obj.key
+        state["metadata"] = dict(sorted(metadata.items()))
+    return state
 
 
-def needs_replacement(before: State, after: State) -> bool:
-    """True when the price moves to another product or a field Stripe cannot update differs."""
-    return bool(replacement_reasons(before, after))
+def live_state(obj: LiveObject) -> dict[str, Any]:
+    state = dict(obj.terms)
+    if obj.metadata is not None:
+        state["metadata"] = dict(sorted(obj.metadata.items()))
+    return state
+
+
+def match_live(key: str, candidates: Mapping[str, list[LiveObject]]) -> LiveObject | None:
+    """The live object for a declared key: active before inactive, managed first, newest."""
+    found = sorted(candidates.get(key, ()), key=lambda o: (not o.active, not o.managed, -o.created))
+    return found[0] if found else None
+
+
+def replacement_reasons(kind: str, before: State, after: State) -> tuple[str, ...]:
+    """The differing fields that need a new object: another parent (a price moved to another
+    product), or a field the kind's declaration says Stripe cannot change in place (in that
+    change's direction)."""
+    parent = KINDS[kind].rules.parent
+    moved = (parent,) if parent and before.get(parent) != after.get(parent) else ()
+    return tuple(sorted((*moved, *KINDS[kind].forcing(before, after))))
+
+
+def needs_replacement(kind: str, before: State, after: State) -> bool:
+    """True when the object moves to another parent or a field Stripe cannot update differs."""
+    return bool(replacement_reasons(kind, before, after))

@@ -5,24 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from reconciler.model import Catalog
-from reconciler.reconcile.changes import (
-    ArchivePrice,
-    ArchiveProduct,
-    Change,
-    Note,
-    Notice,
-    Unmanaged,
-    field_changes,
-)
+from reconciler.reconcile.changes import Change, Note, Notice, Unmanaged, field_changes
+from reconciler.reconcile.meters import MeterOutcome, stranded_meter
 from reconciler.reconcile.plan import DiffOptions
 from reconciler.reconcile.state import live_price_state, live_product_state
 from reconciler.stripe_catalog.live import LiveCatalog, LivePrice, LiveProduct
-
-if TYPE_CHECKING:  # meters.py builds on objects.py, which builds on this module
-    from reconciler.reconcile.meters import MeterOutcome
 
 
 @dataclass
@@ -59,8 +48,6 @@ def undeclared_price(
     orphan = not lookup_key
     if not (options.prune or orphan):
         why = "not declared; --prune archives it"
-        from reconciler.reconcile.meters import stranded_meter
-
         event = stranded_meter(price, out.meters)
         if event is not None:
             why += (
@@ -74,11 +61,13 @@ def undeclared_price(
     after = {**before, "active": False}
     reason = "left active by an interrupted replacement" if orphan else "not declared"
     out.changes.append(
-        ArchivePrice(
-            product_key=product_key,
-            lookup_key=lookup_key,
-            product_id=price.product_id,
-            price_id=price.id,
+        Change(
+            action="archive",
+            kind="price",
+            identity=lookup_key,
+            group=product_key,
+            group_id=price.product_id,
+            stripe_id=price.id,
             before=before,
             after=after,
             fields=field_changes(before, after),
@@ -116,9 +105,13 @@ def undeclared_product(
     # Its default price is unset first, so every managed price of it can be archived.
     after = {**before, "active": False, "default_price": None}
     out.changes.append(
-        ArchiveProduct(
-            product_key=shown,
-            product_id=product.id,
+        Change(
+            action="archive",
+            kind="product",
+            identity=shown,
+            group=shown,
+            group_id=product.id,
+            stripe_id=product.id,
             before=before,
             after=after,
             fields=field_changes(before, after),

@@ -124,6 +124,15 @@ class LiveCatalog:
     def objects_of(self, kind: str) -> tuple[LiveObject, ...]:
         return tuple(o for o in self.objects if o.kind == kind)
 
+    def find_id(self, kind: str, key: str) -> str | None:
+        """The Stripe id of the object a plan key names (a product's plan key, the lookup key
+        of an active price, the identity of an active account-level object), or None."""
+        if kind == "product":
+            return getattr(self.product_by_key(key), "id", None)
+        if kind == "price":
+            return getattr(self.active_price_by_lookup_key(key), "id", None)
+        return next((o.id for o in self.objects_of(kind) if o.key == key and o.active), None)
+
 
 def normalize_price(raw: Mapping[str, Any], config: Config) -> LivePrice:
     """A Stripe price (as a plain dict) in the plan model."""

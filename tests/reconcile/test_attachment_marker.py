@@ -11,7 +11,7 @@ import stripe
 
 from reconciler.metadata import ATTACHED_FEATURES_KEY, attachment_marker
 from reconciler.reconcile.apply import plan_steps
-from reconciler.reconcile.changes import ArchiveObject, CreateObject, CreateProduct
+from reconciler.reconcile.changes import Change
 from reconciler.reconcile.plan import Plan
 from reconciler.stripe_catalog.live import LiveObject, LiveProduct
 from reconciler.stripe_catalog.read_objects import recorded_attachments
@@ -73,16 +73,18 @@ def test_apply_records_the_marker_after_attaching_and_detaching() -> None:
     after = {"name": "Pro", "metadata": {ATTACHED_FEATURES_KEY: "sso", "plan-key": "pro"}}
     plan = Plan(
         (
-            CreateProduct(product_key="pro", after=after),
-            CreateObject(
-                object_kind="product_feature",
-                object_key="pro/sso",
+            Change(action="create", kind="product", identity="pro", group="pro", after=after),
+            Change(
+                action="create",
+                kind="product_feature",
+                identity="pro/sso",
                 after={"product": "pro", "entitlement_feature": "sso"},
             ),
-            ArchiveObject(
-                object_kind="product_feature",
-                object_key="pro/old",
-                object_id="prodft_1",
+            Change(
+                action="archive",
+                kind="product_feature",
+                identity="pro/old",
+                stripe_id="prodft_1",
                 owner_id="prod_1",
                 before={"product": "pro", "entitlement_feature": "old"},
                 after={},

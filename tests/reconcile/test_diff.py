@@ -5,18 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.model import Catalog
-from reconciler.reconcile.changes import (
-    ArchivePrice,
-    ArchiveProduct,
-    CreatePrice,
-    CreateProduct,
-    FieldChange,
-    Notice,
-    ReplacePrice,
-    Unmanaged,
-    UpdatePrice,
-    UpdateProduct,
-)
+from reconciler.reconcile.changes import Carried, Change, FieldChange, Notice, Unmanaged
 from reconciler.reconcile.diff import diff
 from reconciler.reconcile.plan import DiffOptions, Plan
 from tests.reconcile.helpers import (
@@ -49,18 +38,18 @@ def test_in_sync_catalog_has_no_changes_and_no_notes() -> None:
 
 def test_empty_account_creates_products_then_prices_sorted() -> None:
     plan = plan_for(CATALOG, [], [])
-    assert [(type(c).__name__, c.key) for c in plan.changes] == [
-        ("CreateProduct", "product:pro"),
-        ("CreatePrice", "price:pro_monthly"),
-        ("CreatePrice", "price:pro_yearly"),
+    assert [((c.action, c.kind), c.key) for c in plan.changes] == [
+        (("create", "product"), "product:pro"),
+        (("create", "price"), "price:pro_monthly"),
+        (("create", "price"), "price:pro_yearly"),
     ]
     create = plan.changes[0]
-    assert isinstance(create, CreateProduct)
+    assert (create.action, create.kind) == ("create", "product")
     assert FieldChange("metadata.plan-key", None, "pro") in create.fields
     assert FieldChange("default_price", None, "pro_monthly") in create.fields
     price_create = plan.changes[1]
-    assert isinstance(price_create, CreatePrice)
-    assert price_create.product_id is None
+    assert (price_create.action, price_create.kind) == ("create", "price")
+    assert price_create.group_id is None
     assert FieldChange("metadata.limits:seats", None, "1") in price_create.fields
 
 
@@ -70,8 +59,8 @@ def test_product_name_and_metadata_key_removed_is_an_update_that_deletes_the_key
     products[0]["metadata"]["legacy"] = "x"
     plan = plan_for(CATALOG, products, prices)
     (change,) = plan.changes
-    assert isinstance(change, UpdateProduct)
-    assert change.product_id == "prod_pro"
+    assert (change.action, change.kind) == ("update", "product")
+    assert change.group_id == "prod_pro"
     assert change.fields == (
         FieldChange("metadata.legacy", "x", None),
         FieldChange("name", "Old name", "Pro"),
@@ -83,7 +72,7 @@ def test_limit_change_is_an_in_place_update() -> None:
     prices[0]["metadata"]["limits:seats"] = "5"
     plan = plan_for(CATALOG, products, prices)
     (change,) = plan.changes
-    assert isinstance(change, UpdatePrice)
+    assert (change.action, change.kind) == ("update", "price")
     assert change.key == "price:pro_monthly"
     assert change.fields == (FieldChange("metadata.limits:seats", "5", "1"),)
 
@@ -99,10 +88,10 @@ def test_amount_change_is_a_replacement_that_moves_the_default() -> None:
     products, prices = synced(CATALOG)
     prices[0]["unit_amount_decimal"] = "3900"
     (change,) = plan_for(CATALOG, products, prices).changes
-    assert isinstance(change, ReplacePrice)
-    assert change.old_price_id == "price_pro_monthly"
-    assert change.moves_default is True
-    assert change.migrate_subscribers is False
+    assert (change.action, change.kind) == ("replace", "price")
+    assert change.stripe_id == "price_pro_monthly"
+    assert _carried(change).moves_default is True
+    assert _carried(change).migrate_subscribers is False
     assert change.fields == (FieldChange("unit_amount", "3900", "4900"),)
 
 
@@ -110,10 +99,10 @@ def test_replacing_a_non_default_price_leaves_the_default_alone() -> None:
     products, prices = synced(CATALOG)
     prices[1]["recurring"] = {"interval": "month", "interval_count": 12}
     (change,) = plan_for(CATALOG, products, prices, migrate_subscribers=True).changes
-    assert isinstance(change, ReplacePrice)
-    assert change.moves_default is False
-    assert change.migrate_subscribers is True
-    assert change.proration_behavior == "create_prorations"
+    assert (change.action, change.kind) == ("replace", "price")
+    assert _carried(change).moves_default is False
+    assert _carried(change).migrate_subscribers is True
+    assert _carried(change).proration_behavior == "create_prorations"
 
 
 def test_tiers_change_is_a_replacement() -> None:
@@ -121,7 +110,7 @@ def test_tiers_change_is_a_replacement() -> None:
     products, prices = synced(catalog)
     prices[0]["tiers"][0]["up_to"] = 5
     (change,) = plan_for(catalog, products, prices).changes
-    assert isinstance(change, ReplacePrice)
+    assert (change.action, change.kind) == ("replace", "price")
     assert [f.path for f in change.fields] == ["tiers"]
 
 
@@ -130,10 +119,10 @@ def test_tax_behavior_set_from_unspecified_is_an_update_but_a_switch_is_a_replac
     products, prices = synced(catalog)
     prices[0]["tax_behavior"] = "unspecified"
     (first,) = plan_for(catalog, products, prices).changes
-    assert isinstance(first, UpdatePrice)
+    assert (first.action, first.kind) == ("update", "price")
     prices[0]["tax_behavior"] = "inclusive"
     (second,) = plan_for(catalog, products, prices).changes
-    assert isinstance(second, ReplacePrice)
+    assert (second.action, second.kind) == ("replace", "price")
 
 
 def test_undeclared_price_is_a_notice_without_prune_and_archived_with_it() -> None:
@@ -146,7 +135,7 @@ def test_undeclared_price_is_a_notice_without_prune_and_archived_with_it() -> No
         Notice("price:pro_legacy", "price_pro_legacy", "not declared; --prune archives it"),
     )
     (change,) = plan_for(CATALOG, products, prices, prune=True).changes
-    assert isinstance(change, ArchivePrice)
+    assert (change.action, change.kind) == ("archive", "price")
     assert change.fields == (FieldChange("active", True, False),)
 
 
@@ -156,7 +145,7 @@ def test_orphan_of_an_interrupted_replacement_is_archived_even_without_prune() -
     orphan["lookup_key"] = None
     prices.append(orphan)
     (change,) = plan_for(CATALOG, products, prices).changes
-    assert isinstance(change, ArchivePrice)
+    assert (change.action, change.kind) == ("archive", "price")
     assert change.key == "price:(price_gone)"
     assert change.reason == "left active by an interrupted replacement"
 
@@ -171,7 +160,7 @@ def test_undeclared_product_is_archived_with_prune_with_every_price_default_incl
         ("archive", "price:old_yearly"),
     ]
     archive = plan.changes[0]
-    assert isinstance(archive, ArchiveProduct)
+    assert (archive.action, archive.kind) == ("archive", "product")
     # Stripe refuses to archive a product's default price: the apply unsets it first.
     assert archive.fields == (
         FieldChange("active", True, False),
@@ -197,8 +186,8 @@ def test_replacing_the_default_of_a_product_without_a_declared_default_archives_
         ("replace", "price:pro_monthly"),
     ]
     replace = plan.changes[1]
-    assert isinstance(replace, ReplacePrice)
-    assert (replace.moves_default, replace.archive_old, replace.reason) == (False, True, "")
+    assert (replace.action, replace.kind) == ("replace", "price")
+    assert (_carried(replace).moves_default, _carried(replace).archive_old, replace.reason) == (False, True, "")
 
 
 def test_unmanaged_objects_are_never_changed_and_listed() -> None:
@@ -285,8 +274,8 @@ def test_a_default_of_an_undeclared_product_stays_without_prune() -> None:
     other = product("other", price("pro_monthly", 4900))
     products, prices = synced(Catalog((product("pro", PRO.prices[1]), other)))
     plan = plan_for(CATALOG, products, prices)
-    (replace,) = [c for c in plan.changes if isinstance(c, ReplacePrice)]
-    assert (replace.old_price_id, replace.archive_old) == ("price_pro_monthly", False)
+    (replace,) = [c for c in plan.changes if (c.action, c.kind) == ("replace", "price")]
+    assert (replace.stripe_id, _carried(replace).archive_old) == ("price_pro_monthly", False)
     assert replace.reason == (
         "the old price stays active: it is the default price of product other, which no plan "
         "declares (--prune archives that product and its prices)"
@@ -298,5 +287,11 @@ def test_a_default_of_an_undeclared_product_stays_without_prune() -> None:
         ("replace", "price:pro_monthly"),
     ]
     pruned_replace = pruned.changes[2]
-    assert isinstance(pruned_replace, ReplacePrice)
-    assert (pruned_replace.archive_old, pruned_replace.reason) == (True, "")
+    assert (pruned_replace.action, pruned_replace.kind) == ("replace", "price")
+    assert (_carried(pruned_replace).archive_old, pruned_replace.reason) == (True, "")
+
+
+def _carried(change: Change) -> Carried:
+    """What a price replacement carries over (every replacement of a price has it)."""
+    assert change.carried is not None
+    return change.carried

@@ -9,7 +9,7 @@ from typing import Any
 
 from reconciler.kinds import METER
 from reconciler.model import AccountObject, Catalog, with_meter
-from reconciler.reconcile.changes import ReplaceObject, ReplacePrice
+from reconciler.reconcile.changes import Carried, Change
 from reconciler.reconcile.diff import diff
 from reconciler.reconcile.impact import with_impact
 from reconciler.reconcile.plan import DiffOptions, Plan
@@ -79,23 +79,27 @@ def test_a_replaced_meter_replaces_its_metered_prices() -> None:
     usage = live_usage_price("mtr_1")
     plan = plan_for([live_meter("mtr_1")], usage, formula="count")
     meter_change, price_change = sorted(plan.changes, key=lambda c: c.kind)
-    assert isinstance(meter_change, ReplaceObject)
-    assert (meter_change.key, meter_change.object_id) == ("meter:api_call", "mtr_1")
+    assert meter_change.action == "replace"
+    assert (meter_change.key, meter_change.stripe_id) == ("meter:api_call", "mtr_1")
     state = {**usage.price.terms, "product": "pro", "metadata": dict(usage.stripe_metadata)}
-    assert price_change == ReplacePrice(
-        product_key="pro",
-        lookup_key="api_usage",
-        old_price_id="price_api_usage",
-        product_id="prod_pro",
+    assert price_change == Change(
+        action="replace",
+        kind="price",
+        identity="api_usage",
+        group="pro",
+        stripe_id="price_api_usage",
+        group_id="prod_pro",
         before=state,
         after=state,
         fields=(),
-        moves_default=False,
-        archive_old=True,
         reason=REPLACED,
-        migrate_subscribers=False,
-        proration_behavior="create_prorations",
-        follows_meter="api_call",
+        carried=Carried(
+            moves_default=False,
+            archive_old=True,
+            migrate_subscribers=False,
+            proration_behavior="create_prorations",
+            follows_meter="api_call",
+        ),
     )
     assert plan.destructive == 1
 
@@ -142,8 +146,8 @@ def test_with_migration_the_subscribers_move_to_the_new_meter() -> None:
     assert text[start + 1] == (
         "    # 2 subscription(s) move to the new price and its new meter (create_prorations)"
     )
-    (change,) = [c for c in counted.changes if isinstance(c, ReplacePrice)]
-    assert change.migrate_subscribers is True
+    (change,) = [c for c in counted.changes if (c.action, c.kind) == ("replace", "price")]
+    assert _carried(change).migrate_subscribers is True
 
 
 def test_a_price_left_on_the_old_meter_by_an_interrupted_apply_follows_it() -> None:
@@ -206,8 +210,8 @@ def test_an_inactive_declared_price_stays_on_its_old_meter() -> None:
 def test_a_price_that_changes_too_keeps_its_own_reason_and_follows_the_meter() -> None:
     dearer = price("api_usage", 7, recurring=METERED)
     plan = plan_for([live_meter("mtr_1")], live_usage_price("mtr_1"), "count", usage_price=dearer)
-    (change,) = [c for c in plan.changes if isinstance(c, ReplacePrice)]
-    assert (change.follows_meter, change.reason) == ("api_call", REPLACED)
+    (change,) = [c for c in plan.changes if (c.action, c.kind) == ("replace", "price")]
+    assert (_carried(change).follows_meter, change.reason) == ("api_call", REPLACED)
     assert [(f.path, f.before, f.after) for f in change.fields] == [("unit_amount", "5", "7")]
     text = render_text(plan).splitlines()
     start = text.index("-/+ price api_usage (price_api_usage)")
@@ -234,3 +238,8 @@ def test_an_undeclared_price_left_on_the_replaced_meter_is_noted() -> None:
     kept = plan_for([live_meter("mtr_1")], usage, usage_price=other)
     (plain,) = kept.notes
     assert plain.message == "not declared; --prune archives it"
+
+
+def _carried(change: Change) -> Carried:
+    assert change.carried is not None
+    return change.carried
