@@ -9,9 +9,17 @@ identity (docs.stripe.com/api/entitlements/feature/object: both at most 80 chara
 from __future__ import annotations
 
 from reconciler.kinds.field import Field, Mutability
+from reconciler.kinds.identity import Candidate, Identity, Rule, Source, term
 from reconciler.kinds.kind import Kind, register_kind
 
 MAX_LENGTH = 80
+
+
+def _attachment_key(candidate: Candidate) -> str:
+    """`<product key>/<feature lookup key>`: both ends' identities (the product's is the
+    candidate's parent, the feature's lookup key is in its terms)."""
+    return f"{candidate.parent}/{candidate.terms.get('entitlement_feature')}"
+
 
 FEATURE = register_kind(
     Kind(
@@ -26,6 +34,8 @@ FEATURE = register_kind(
         ),
         required=("lookup_key", "name"),
         order=("lookup_key", "name"),
+        # The lookup key is chosen by whoever creates the feature and cannot change.
+        identity=Identity((Rule(Source.OWN_ID, term("lookup_key")),), fallback="feature"),
     )
 )
 
@@ -44,5 +54,6 @@ PRODUCT_FEATURE = register_kind(
         ),
         required=("product", "entitlement_feature"),
         order=("product", "entitlement_feature"),
+        identity=Identity((Rule(Source.DERIVED, _attachment_key),), fallback="attachment"),
     )
 )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.kinds.field import Field, RelPath, dig, empty
+from reconciler.kinds.identity import NO_IDENTITY, Identity
 
 # A limit across fields: the problems in one plan-file object, each located in it.
 KindCheck = Callable[[Mapping[str, Any]], Iterator[tuple[RelPath, str]]]
@@ -59,6 +60,8 @@ class Kind:
     normalize: Callable[[Terms], Terms] = lambda terms: terms
     # Parameters a create sends that no field holds (derived from the terms).
     create_extra: Callable[[Mapping[str, Any]], dict[str, Any]] = lambda terms: {}
+    # How an object of this kind is told apart from the others (`reconciler.kinds.identity`).
+    identity: Identity = NO_IDENTITY
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)

@@ -13,8 +13,25 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.kinds.field import Codec, Field, Flag, Record
+from reconciler.kinds.identity import Candidate, Identity, Rule, Source, plan_key_metadata, slug
 from reconciler.kinds.kind import Kind, PlanKey, register_kind
 from reconciler.kinds.meter import Nested
+
+DEFAULT_KEY = "default"
+
+
+def _marked_default(candidate: Candidate) -> str | None:
+    # The one configuration the tool kept before several were declared: `default` in files.
+    return DEFAULT_KEY if candidate.facts.get("managed") else None
+
+
+def _portal_key(candidate: Candidate) -> str:
+    """`default` for the account's default configuration (the Dashboard's), else its
+    headline as a key, else `portal`."""
+    if candidate.facts.get("is_default"):
+        return DEFAULT_KEY
+    return slug(str(candidate.terms.get("headline") or ""), "portal")
+
 
 CANCEL_MODES = ("at_period_end", "immediately")
 PRORATIONS = ("always_invoice", "create_prorations", "none")
@@ -124,5 +141,13 @@ PORTAL_CONFIGURATION = register_kind(
         ),
         plan_keys=(PlanKey("metadata", {"$ref": "#/$defs/metadata"}),),
         order=("default_return_url", "headline", "features", "metadata"),
+        identity=Identity(
+            (
+                Rule(Source.PLAN_KEY, plan_key_metadata),
+                Rule(Source.PLAN_KEY, _marked_default),
+                Rule(Source.DERIVED, _portal_key),
+            ),
+            fallback="portal",
+        ),
     )
 )
