@@ -27,6 +27,13 @@ from reconciler.kinds.kind import Kind, PlanKey, register_kind
 from reconciler.kinds.meter import KEY_SCHEMA, Nested
 
 DURATIONS = ("forever", "once", "repeating")
+# A coupon's own id (docs.stripe.com/api/coupons/create: "Unique string of your choice").
+COUPON_ID_SCHEMA: Mapping[str, Any] = {
+    "type": "string",
+    "pattern": "^[A-Za-z0-9_-]+$",
+    "maxLength": 200,
+    "x-message": "must be letters, digits, '-' or '_'",
+}
 _POSITIVE: Mapping[str, Any] = {"type": "integer", "minimum": 1}
 _TIMESTAMP: Mapping[str, Any] = {
     "type": "integer",
@@ -79,6 +86,11 @@ def _coupon_terms_key(candidate: Candidate) -> str:
     if duration == "repeating":
         duration = f"repeating-{terms.get('duration_in_months')}"
     return slug(f"{off}-{duration}", "coupon")
+
+
+def _key_or_id(document: Mapping[str, Any]) -> Iterator[tuple[RelPath, str]]:
+    if "key" not in document and "id" not in document:
+        yield (), "a coupon needs key (its plan key) or id (its own Stripe id)"
 
 
 def _discount(document: Mapping[str, Any]) -> Iterator[tuple[RelPath, str]]:
@@ -136,11 +148,19 @@ COUPON = register_kind(
         ),
         plan_keys=(
             PlanKey("key", {**KEY_SCHEMA, "description": "Stable identity (metadata plan-key)."}),
+            PlanKey(
+                "id",
+                {
+                    **COUPON_ID_SCHEMA,
+                    "description": "The coupon's own id (what customers and the API use), "
+                    "chosen at creation; its identity when it has no key.",
+                },
+            ),
             PlanKey("metadata", {"$ref": "#/$defs/metadata"}),
         ),
-        required=("key",),
         order=(
             "key",
+            "id",
             "name",
             "percent_off",
             "amount_off",
@@ -152,7 +172,7 @@ COUPON = register_kind(
             "applies_to",
             "metadata",
         ),
-        checks=(_discount,),
+        checks=(_key_or_id, _discount),
         identity=Identity(
             (
                 Rule(Source.PLAN_KEY, plan_key_metadata),
@@ -195,11 +215,11 @@ PROMOTION_CODE = register_kind(
             Field(
                 "coupon",
                 Nested("coupon", type="coupon"),
-                schema=KEY_SCHEMA,
+                schema=COUPON_ID_SCHEMA,
                 mutability=Mutability.REPLACE,
                 stripe_param="promotion",
                 response_path="promotion.coupon",
-                description="The plan key of the coupon this code redeems.",
+                description="The coupon this code redeems: its key, or its id.",
             ),
             Field("active", Flag(), schema={"type": "boolean"}, default=True),
             Field("max_redemptions", schema=_POSITIVE, mutability=Mutability.REPLACE),

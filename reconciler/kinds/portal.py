@@ -15,7 +15,7 @@ from typing import Any
 from reconciler.kinds.field import Codec, Field, Flag, Record
 from reconciler.kinds.identity import Candidate, Identity, Rule, Source, plan_key_metadata, slug
 from reconciler.kinds.kind import Kind, PlanKey, register_kind
-from reconciler.kinds.meter import Nested
+from reconciler.kinds.meter import KEY_SCHEMA, Nested
 
 DEFAULT_KEY = "default"
 
@@ -139,8 +139,18 @@ PORTAL_CONFIGURATION = register_kind(
                 expand="features.subscription_update.products",
             ),
         ),
-        plan_keys=(PlanKey("metadata", {"$ref": "#/$defs/metadata"}),),
-        order=("default_return_url", "headline", "features", "metadata"),
+        plan_keys=(
+            PlanKey(
+                "key",
+                {
+                    **KEY_SCHEMA,
+                    "description": "Stable identity (metadata plan-key); `default` is the "
+                    "account's default configuration.",
+                },
+            ),
+            PlanKey("metadata", {"$ref": "#/$defs/metadata"}),
+        ),
+        order=("key", "default_return_url", "headline", "features", "metadata"),
         identity=Identity(
             (
                 Rule(Source.PLAN_KEY, plan_key_metadata),

@@ -351,6 +351,14 @@ PRICE = register_kind(
             PlanKey("limits", {"$ref": "#/$defs/limits"}),
             PlanKey("features", {"$ref": "#/$defs/features"}),
             PlanKey("metadata", {"$ref": "#/$defs/metadata"}),
+            PlanKey(
+                "legacy",
+                {
+                    "description": "A price from before the current API model (a plan_... id, "
+                    "or aggregate_usage): read-only, never replaced, archived or created.",
+                    "type": "boolean",
+                },
+            ),
         ),
         required=("lookup_key", "currency"),
         order=(
@@ -363,6 +371,7 @@ PRICE = register_kind(
             "trial_days",
             "default",
             "active",
+            "legacy",
             "tiers_mode",
             "tiers",
             "currency_options",
