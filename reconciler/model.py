@@ -123,6 +123,10 @@ class Price:
     features: Mapping[str, FeatureValue] = field(default_factory=dict)
     metadata: Mapping[str, str] = field(default_factory=dict)
     trial_days: int | None = None
+    # A price from before the current API model (a legacy `plan_...` id, or usage billed with
+    # `aggregate_usage` from before 2025-03-31.basil): kept read-only, never replaced, archived
+    # or created by the tool (`legacy: true` in plan files).
+    legacy: bool = False
 
     @property
     def lookup_key(self) -> str:
@@ -227,7 +231,9 @@ class AccountObject:
     """An object of an account-level kind (a meter, coupon, promotion code, Entitlements
     feature or product feature) as the plan files declare it. `terms` are its Stripe fields as
     the kind declares them (`reconciler.kinds`); `key` is its identity: a meter's event name,
-    a coupon's plan key, a promotion code's code, a feature's lookup key."""
+    a coupon's plan key (or its own id when it has no plan key), a promotion code's code, a
+    feature's lookup key, a portal configuration's key (`default` for the account's default
+    one), `<product key>/<feature lookup key>` for a feature attached to a product."""
 
     kind: str
     key: str
@@ -235,6 +241,8 @@ class AccountObject:
     metadata: Mapping[str, str] = field(default_factory=dict)
     # The plan key other objects use to name it (a meter's `key`), when it differs from `key`.
     alias: str | None = None
+    # The id the user chose for it, sent when it is created (a coupon's `id`).
+    own_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.kinds.field import Field, RelPath, dig, empty
+from reconciler.kinds.identity import NO_IDENTITY, Identity
 from reconciler.kinds.rules import Rules
 
 # A limit across fields: the problems in one plan-file object, each located in it.
@@ -62,6 +63,8 @@ class Kind:
     create_extra: Callable[[Mapping[str, Any]], dict[str, Any]] = lambda terms: {}
     # How the one reconcile engine treats the kind (`rules.py`).
     rules: Rules = field(default_factory=lambda: Rules(noun="object"))
+    # How an object of this kind is told apart from the others (`reconciler.kinds.identity`).
+    identity: Identity = NO_IDENTITY
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)

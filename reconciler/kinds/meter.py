@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.kinds.field import Codec, Field, Mutability
+from reconciler.kinds.identity import Identity, Rule, Source, term
 from reconciler.kinds.kind import Kind, PlanKey, register_kind
 from reconciler.kinds.rules import Rules
 
@@ -111,5 +112,7 @@ METER = register_kind(
             "value_payload_key",
             "event_time_window",
         ),
+        # No metadata: the event name the user chose (one active meter per event name).
+        identity=Identity((Rule(Source.OWN_ID, term("event_name")),), fallback="meter"),
     )
 )

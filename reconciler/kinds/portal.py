@@ -13,9 +13,26 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.kinds.field import Codec, Field, Flag, Record
+from reconciler.kinds.identity import Candidate, Identity, Rule, Source, plan_key_metadata, slug
 from reconciler.kinds.kind import Kind, PlanKey, register_kind
-from reconciler.kinds.meter import Nested
+from reconciler.kinds.meter import KEY_SCHEMA, Nested
 from reconciler.kinds.rules import Rules
+
+DEFAULT_KEY = "default"
+
+
+def _marked_default(candidate: Candidate) -> str | None:
+    # The one configuration the tool kept before several were declared: `default` in files.
+    return DEFAULT_KEY if candidate.facts.get("managed") else None
+
+
+def _portal_key(candidate: Candidate) -> str:
+    """`default` for the account's default configuration (the Dashboard's), else its
+    headline as a key, else `portal`."""
+    if candidate.facts.get("is_default"):
+        return DEFAULT_KEY
+    return slug(str(candidate.terms.get("headline") or ""), "portal")
+
 
 CANCEL_MODES = ("at_period_end", "immediately")
 PRORATIONS = ("always_invoice", "create_prorations", "none")
@@ -124,7 +141,25 @@ PORTAL_CONFIGURATION = register_kind(
                 expand="features.subscription_update.products",
             ),
         ),
-        plan_keys=(PlanKey("metadata", {"$ref": "#/$defs/metadata"}),),
-        order=("default_return_url", "headline", "features", "metadata"),
+        plan_keys=(
+            PlanKey(
+                "key",
+                {
+                    **KEY_SCHEMA,
+                    "description": "Stable identity (metadata plan-key); `default` is the "
+                    "account's default configuration.",
+                },
+            ),
+            PlanKey("metadata", {"$ref": "#/$defs/metadata"}),
+        ),
+        order=("key", "default_return_url", "headline", "features", "metadata"),
+        identity=Identity(
+            (
+                Rule(Source.PLAN_KEY, plan_key_metadata),
+                Rule(Source.PLAN_KEY, _marked_default),
+                Rule(Source.DERIVED, _portal_key),
+            ),
+            fallback="portal",
+        ),
     )
 )

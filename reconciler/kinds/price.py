@@ -27,6 +27,7 @@ from reconciler.kinds.field import (
     UpTo,
     too_long,
 )
+from reconciler.kinds.identity import Candidate, Identity, Rule, Source, term
 from reconciler.kinds.kind import Kind, PlanKey, Terms, register_kind
 from reconciler.kinds.rules import Rules
 
@@ -190,6 +191,35 @@ def _billing_scheme(terms: Mapping[str, Any]) -> dict[str, Any]:
     return {"billing_scheme": "tiered"} if terms.get("tiers") else {}
 
 
+CADENCES = {"day": "daily", "week": "weekly", "month": "monthly", "year": "yearly"}
+
+
+def terms_key(candidate: Candidate) -> str:
+    """A price's key from its product's key and its terms: `<product>-<cadence>-<currency>-
+    <amount>`, e.g. `pro-monthly-usd-4900`, `pro-every-3-months-eur-graduated`,
+    `api-monthly-usd-metered-0.5`, `tip-one-time-usd-custom` (amounts in minor units)."""
+    terms = candidate.terms
+    recurring = terms.get("recurring")
+    parts = [candidate.parent or "price"]
+    if isinstance(recurring, Mapping):
+        interval = str(recurring.get("interval"))
+        count = int(recurring.get("interval_count") or 1)
+        cadence = CADENCES.get(interval, interval) if count == 1 else f"every-{count}-{interval}s"
+        parts.append(cadence)
+    else:
+        parts.append("one-time")
+    parts.append(str(terms.get("currency") or "xxx"))
+    if isinstance(recurring, Mapping) and recurring.get("usage_type") == "metered":
+        parts.append("metered")
+    if terms.get("tiers"):
+        parts.append(str(terms.get("tiers_mode") or "tiered"))
+    elif terms.get("custom_unit_amount"):
+        parts.append("custom")
+    elif terms.get("unit_amount") is not None:
+        parts.append(str(terms["unit_amount"]))
+    return "-".join(parts)
+
+
 def _tax_behavior_fixed(before: Any, after: Any) -> bool:
     # Stripe changes a price's tax behaviour only from `unspecified`.
     return str(before) != str(after) and str(before) != "unspecified"
@@ -336,6 +366,14 @@ PRICE = register_kind(
             PlanKey("limits", {"$ref": "#/$defs/limits"}),
             PlanKey("features", {"$ref": "#/$defs/features"}),
             PlanKey("metadata", {"$ref": "#/$defs/metadata"}),
+            PlanKey(
+                "legacy",
+                {
+                    "description": "A price from before the current API model (a plan_... id, "
+                    "or aggregate_usage): read-only, never replaced, archived or created.",
+                    "type": "boolean",
+                },
+            ),
         ),
         required=("lookup_key", "currency"),
         order=(
@@ -348,6 +386,7 @@ PRICE = register_kind(
             "trial_days",
             "default",
             "active",
+            "legacy",
             "tiers_mode",
             "tiers",
             "currency_options",
@@ -369,5 +408,11 @@ PRICE = register_kind(
         unrepresented={"recurring.trial_period_days": None, "recurring.aggregate_usage": None},
         normalize=_one_scheme,
         create_extra=_billing_scheme,
+        # Lookup keys are unique in the account; a price without one gets its product's key
+        # and its terms, which is also the lookup key adoption writes onto it.
+        identity=Identity(
+            (Rule(Source.LOOKUP_KEY, term("lookup_key")), Rule(Source.DERIVED, terms_key)),
+            fallback="price",
+        ),
     )
 )

@@ -20,6 +20,7 @@ from reconciler.kinds.field import (
     dig,
     too_long,
 )
+from reconciler.kinds.identity import Identity, Rule, Source, name_slug, plan_key_metadata
 from reconciler.kinds.kind import Kind, PlanKey, register_kind
 from reconciler.kinds.rules import LateField, Rules
 from reconciler.metadata import ATTACHED_FEATURES_KEY
@@ -209,5 +210,11 @@ PRODUCT = register_kind(
             {"id", "object", "created", "updated", "livemode", "metadata", "default_price"}
         ),
         unrepresented={"type": "service"},
+        # A hand-made product has no plan key: its name, made a key, is the best a team would
+        # recognise (two of one name get -2, -3 in the order they were created).
+        identity=Identity(
+            (Rule(Source.PLAN_KEY, plan_key_metadata), Rule(Source.DERIVED, name_slug("product"))),
+            fallback="product",
+        ),
     )
 )

@@ -54,6 +54,7 @@ def build_price(raw: dict[str, Any], product: dict[str, Any]) -> Price:
         features={**_features(product.get("features")), **_features(raw.get("features"))},
         metadata=dict(raw.get("metadata") or {}),
         trial_days=raw.get("trial_days"),
+        legacy=bool(raw.get("legacy", False)),
     )
 
 
@@ -146,6 +147,10 @@ def with_objects(catalog: Catalog, declared: tuple[AccountObject, ...], config: 
             catalog.objects,
         )
     declared = tuple(_with_switching(o, catalog) for o in declared)
+    # A feature the objects file declares keeps its own name and metadata; the attachments of
+    # both are kept, each once.
+    named = {(o.kind, o.key) for o in declared}
+    derived = tuple(o for o in derived if (o.kind, o.key) not in named)
     objects = sorted((*declared, *derived), key=lambda o: (o.kind, o.key))
     return Catalog(catalog.products, tuple(objects))
 

@@ -6,6 +6,7 @@ limits and features are written as overrides: only where they differ from the pr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -35,6 +36,8 @@ def price_document(price: Price, product: Product) -> dict[str, Any]:
         extra["trial_days"] = price.trial_days
     if product.default_price == price.lookup_key:
         extra["default"] = True
+    if price.legacy:
+        extra["legacy"] = True
     limits = _overrides(price.limits, product.limits)
     if limits:
         extra["limits"] = _limits(limits)
@@ -97,9 +100,28 @@ def _yaml(document: dict[str, Any]) -> str:
     return yaml.dump(document, Dumper=PlanDumper, sort_keys=False, allow_unicode=True, width=100)
 
 
-def dump_product(product: Product) -> str:
-    """A product file's text, with the editor modeline."""
-    return PRODUCT_MODELINE + _yaml(product_document(product))
+def dump_product(product: Product, notes: Mapping[str, str] | None = None) -> str:
+    """A product file's text, with the editor modeline; `notes` (lookup key -> text) are
+    written as a comment above each such price (`import` shows a grandfathered price's
+    subscribers this way)."""
+    text = _yaml(product_document(product))
+    if notes:
+        text = _with_notes(text, notes)
+    return PRODUCT_MODELINE + text
+
+
+def _with_notes(text: str, notes: Mapping[str, str]) -> str:
+    """A `# note` line above each `- lookup_key: KEY` item line whose key has a note."""
+    out: list[str] = []
+    for line in text.splitlines(keepends=True):
+        item = line.lstrip(" ")
+        if item.startswith("- lookup_key: "):
+            key = yaml.safe_load(item.removeprefix("- lookup_key: "))
+            if isinstance(key, str) and key in notes:
+                indent = line[: len(line) - len(item)]
+                out.append(f"{indent}# {notes[key]}\n")
+        out.append(line)
+    return "".join(out)
 
 
 def dump_config(config: Config) -> str:

@@ -12,12 +12,8 @@ from reconciler.diagnostics import Diagnostic, has_errors
 from reconciler.model import Plans
 from reconciler.plans.build import build_catalog, build_config, with_objects
 from reconciler.plans.checks import SourceFile, check_sources
-from reconciler.plans.objects import (
-    build_objects,
-    check_meter_references,
-    check_objects,
-    is_objects_file,
-)
+from reconciler.plans.objects import build_objects, is_objects_file
+from reconciler.plans.objects_checks import check_meter_references, check_objects
 from reconciler.plans.schema import SchemaName, validate_document
 from reconciler.plans.yamldoc import YamlDocument, YamlSyntaxError, parse_yaml
 

@@ -77,6 +77,9 @@ class LiveObject:
     created: int
     metadata: Mapping[str, str] | None = None
     owner_id: str | None = None  # a product feature's product
+    # A portal configuration is the account's default (the Dashboard's; Stripe cannot
+    # deactivate it, so it is updated in place).
+    is_default: bool = False
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,7 @@ def _portal(
         active=bool(raw.get("active")),
         created=int(raw.get("created") or 0),
         metadata=metadata,
+        is_default=bool(raw.get("is_default")),
     )
 
 

@@ -54,7 +54,7 @@ CASES: list[Case] = [
         "unknown_price_key",
         P
         + "prices:\n  - lookup_key: a\n    amount: 1000\n    currency: usd\n    interval: month\n",
-        "plans/basic.yaml:8:5: prices[0].interval: unknown key 'interval' (expected one of active, amount, currency, currency_options, custom_unit_amount, default, features, limits, lookup_key, metadata, nickname, recurring, tax_behavior, tiers, tiers_mode, transform_quantity, trial_days)",
+        "plans/basic.yaml:8:5: prices[0].interval: unknown key 'interval' (expected one of active, amount, currency, currency_options, custom_unit_amount, default, features, legacy, limits, lookup_key, metadata, nickname, recurring, tax_behavior, tiers, tiers_mode, transform_quantity, trial_days)",
     ),
     one(
         "bad_key_pattern",
