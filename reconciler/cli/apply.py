@@ -8,6 +8,7 @@ from reconciler.cli.output import note
 from reconciler.cli.planning import plan_for, plan_options, show_plan
 from reconciler.errors import ApplyFailed, PlanRefused
 from reconciler.reconcile.apply import apply_plan
+from reconciler.reconcile.plan import DiffOptions
 from reconciler.stripe_client import StripeSettings, make_client
 
 
@@ -30,6 +31,7 @@ def apply(
     fmt: str,
     prune: bool,
     adopt: bool,
+    allow_duplicates: bool,
     migrate_subscribers: bool,
     verify_attachments: bool,
     yes: bool,
@@ -51,7 +53,9 @@ def apply(
             "Stripe account only the plan that was reviewed; pass --fingerprint SHA (printed "
             "by diff) or --force"
         )
-    planned = plan_for(path, prune, adopt, migrate_subscribers, verify_attachments)
+    planned = plan_for(
+        path, DiffOptions(prune, adopt, migrate_subscribers, allow_duplicates), verify_attachments
+    )
     if planned is None:
         return 1
     plan = planned.plan

@@ -29,7 +29,7 @@ RENDERERS: dict[str, Callable[[Plan, str], str]] = {
 
 
 # The first line of each change, coloured by its action as Terraform colours its plan.
-STYLES = {"+": "green", "~": "yellow", "-/+": "magenta", "-": "red", "!": "yellow"}
+STYLES = {"+": "green", "~": "yellow", "-/+": "magenta", "-": "red", "<-": "cyan", "!": "yellow"}
 
 
 def colour_plan(text: str) -> str:
@@ -78,7 +78,16 @@ def plan_options(command: F) -> F:
         click.option(
             "--adopt",
             is_flag=True,
-            help="Take over unmanaged objects matching a product key or lookup key.",
+            help="Take over unmanaged objects the plan files name: by plan key or lookup key, "
+            "by the key `import` gives an object made by hand, or by shape (a product by its "
+            "name, a price by its terms). Writes only the identity (metadata, lookup key) onto "
+            "each; ids, defaults and subscribers stay.",
+        ),
+        click.option(
+            "--allow-duplicates",
+            is_flag=True,
+            help="Create a declared product or price even where several unmanaged objects "
+            "could be it (without it the plan names them and creates nothing).",
         ),
         click.option(
             "--migrate-subscribers",
@@ -106,9 +115,7 @@ def load_or_report(path: str) -> Plans | None:
     return result.plans
 
 
-def plan_for(
-    path: str, prune: bool, adopt: bool, migrate: bool, verify: bool = False
-) -> Planned | None:
+def plan_for(path: str, options: DiffOptions, verify: bool = False) -> Planned | None:
     plans = load_or_report(path)
     if plans is None:
         return None
@@ -117,6 +124,6 @@ def plan_for(
     return make_plan(
         plans,
         make_client(settings, max_network_retries=0),
-        DiffOptions(prune, adopt, migrate),
+        options,
         verify=verify,
     )

@@ -8,7 +8,8 @@ managed objects are archived only with `--prune`.
 from __future__ import annotations
 
 from reconciler.model import Catalog, Config, Price, Product
-from reconciler.reconcile.changes import Carried, Change, Unmanaged, field_changes
+from reconciler.reconcile.changes import Carried, Change, Notice, Unmanaged, field_changes
+from reconciler.reconcile.match import Ambiguous, Found, Index, Match, match_price, match_product
 from reconciler.reconcile.meters import follow_reason, meter_outcomes
 from reconciler.reconcile.objects import diff_objects, managed_objects
 from reconciler.reconcile.plan import DiffOptions, Plan
@@ -21,9 +22,14 @@ from reconciler.reconcile.state import (
     needs_replacement,
 )
 from reconciler.reconcile.undeclared import Collector, undeclared_price, undeclared_product
+from reconciler.stripe_catalog.identities import identities
 from reconciler.stripe_catalog.live import LiveCatalog, LivePrice, LiveProduct
 
 ADOPT_HINT = "not managed by reconciler; --adopt takes it over"
+DUPLICATE_HINT = (
+    "so the plan adopts none and creates nothing: give the one to adopt the plan key in its "
+    "metadata, or --allow-duplicates creates a new one"
+)
 
 
 def diff(
@@ -31,9 +37,11 @@ def diff(
 ) -> Plan:
     """Every change that brings `live` to `desired`; no I/O."""
     cfg = config or Config()
-    out = Collector(desired=desired, meters=meter_outcomes(desired, live))
+    ids = identities(live)
+    out = Collector(desired=desired, meters=meter_outcomes(desired, live), identities=ids)
+    index = Index.of(live, ids)
     for product in desired.products:
-        _diff_product(product, live, options, cfg, out)
+        _diff_product(product, live, index, options, cfg, out)
     for live_product in live.products:
         if live_product.id not in out.matched_products:
             undeclared_product(live_product, live, options, out)
@@ -49,39 +57,58 @@ def diff(
     return Plan(tuple(out.changes), tuple(out.notes), options, bases)
 
 
-def _match_product(product: Product, live: LiveCatalog) -> LiveProduct | None:
-    """The live product for a declared one: by plan key (managed first), else an unmanaged
-    product holding one of its lookup keys (an adoption candidate)."""
-    by_key = sorted(
-        (p for p in live.products if p.key == product.key), key=lambda p: (not p.managed, p.created)
-    )
-    if by_key:
-        return by_key[0]
-    for declared in product.prices:
-        for price in live.prices_with_lookup_key(declared.lookup_key):
-            owner = live.product_by_id(price.product_id)
-            if owner is not None and not owner.managed and owner.key is None:
-                return owner
-    return None
+def _found(match: Match, kind: str, key: str, options: DiffOptions, out: Collector) -> str | None:
+    """The matched Stripe id; an ambiguous match is noted (nothing adopted or created)."""
+    if isinstance(match, Ambiguous):
+        if not options.allow_duplicates:
+            listed = ", ".join(match.stripe_ids)
+            out.notes.append(
+                Notice(
+                    f"{kind}:{key}",
+                    match.stripe_ids[0],
+                    f"{len(match.stripe_ids)} unmanaged {kind}s {match.how} ({listed}) "
+                    f"could be this one, {DUPLICATE_HINT}",
+                )
+            )
+            out.blocked.add(f"{kind}:{key}")
+        return None
+    return match.stripe_id if isinstance(match, Found) else None
 
 
-def _holder(lookup_key: str, live: LiveCatalog) -> LivePrice | None:
-    """The price holding a lookup key (Stripe keeps them unique; active first to be safe)."""
-    holders = sorted(
-        live.prices_with_lookup_key(lookup_key),
-        key=lambda p: (not p.price.active, -p.created),
-    )
-    return holders[0] if holders else None
+def _how(match: Match) -> str:
+    return match.how if isinstance(match, Found) else ""
+
+
+def _hint(match: Match) -> str:
+    """The note on an unmanaged match without --adopt: what --adopt would do and why."""
+    how = _how(match)
+    return f"{ADOPT_HINT} (matched because {how})" if how else ADOPT_HINT
+
+
+def _adoption(managed: bool, how: str) -> str:
+    """The reason an adoption shows: what matched and why."""
+    if managed:
+        return ""
+    return f"adopt: matched because {how}" if how else "adopt"
 
 
 def _diff_product(
-    product: Product, live: LiveCatalog, options: DiffOptions, config: Config, out: Collector
+    product: Product,
+    live: LiveCatalog,
+    index: Index,
+    options: DiffOptions,
+    config: Config,
+    out: Collector,
 ) -> None:
-    current = _match_product(product, live)
+    match = match_product(product, index, out.matched_products)
+    found = _found(match, "product", product.key, options, out)
+    if f"product:{product.key}" in out.blocked:
+        return
+    current = live.product_by_id(found) if found else None
     if current is not None:
         out.matched_products.add(current.id)
         if not current.managed and not options.adopt:
-            out.notes.append(Unmanaged("product", product.key, current.id, ADOPT_HINT))
+            out.notes.append(Unmanaged("product", product.key, current.id, _hint(match)))
             out.matched_prices.update(p.id for p in live.prices_of(current.id))
             return
     after = dict(desired_product_state(product))
@@ -97,13 +124,12 @@ def _diff_product(
             )
         )
     else:
-        before = live_product_state(current, live)
+        before = live_product_state(current, live, out.identities)
         fields = field_changes(before, after)
         if fields:
-            reason = "adopt" if not current.managed else ""
             out.changes.append(
                 Change(
-                    action="update",
+                    action="update" if current.managed else "adopt",
                     kind="product",
                     identity=product.key,
                     group=product.key,
@@ -112,31 +138,34 @@ def _diff_product(
                     before=before,
                     after=after,
                     fields=fields,
-                    reason=reason,
+                    reason=_adoption(current.managed, _how(match)),
                 )
             )
     for price in product.prices:
-        _diff_price(product, price, current, live, options, config, out)
+        _diff_price(product, price, current, live, index, options, config, out)
     if current is not None:
         # The product's default moves to the declared one or is unset, so any of its prices
         # can be archived.
         for live_price in live.prices_of(current.id):
             if live_price.id not in out.matched_prices:
                 undeclared_price(live_price, current, live, options, out)
-
-
 def _diff_price(
     product: Product,
     price: Price,
     owner: LiveProduct | None,
     live: LiveCatalog,
+    index: Index,
     options: DiffOptions,
     config: Config,
     out: Collector,
 ) -> None:
     after = desired_price_state(price, product.key, config)
-    held = _holder(price.lookup_key, live)
+    match = match_price(price, after, owner, index, out.matched_prices)
+    found = _found(match, "price", price.lookup_key, options, out)
+    held = live.price_by_id(found) if found else None
     if held is None:
+        if f"price:{price.lookup_key}" in out.blocked:
+            return
         out.changes.append(
             Change(
                 action="create",
@@ -151,7 +180,7 @@ def _diff_price(
         return
     out.matched_prices.add(held.id)
     if not held.managed and not options.adopt:
-        out.notes.append(Unmanaged("price", price.lookup_key, held.id, ADOPT_HINT))
+        out.notes.append(Unmanaged("price", price.lookup_key, held.id, _hint(match)))
         return
     same_product = owner is not None and held.product_id == owner.id
     product_key = product.key if same_product else live_product_key(live, held.product_id)
@@ -160,6 +189,16 @@ def _diff_price(
     # A price on a meter this plan replaces (or an earlier apply did) moves to the new meter.
     follows = follow_reason(price, held, out.meters)
     if not fields and follows is None:
+        return
+    if held.legacy and (needs_replacement("price", before, after) or follows is not None):
+        out.notes.append(
+            Notice(
+                f"price:{price.lookup_key}",
+                held.id,
+                "a legacy price is read-only: reconciler never replaces it, so "
+                f"{', '.join(f.path for f in fields)} stay as Stripe holds them",
+            )
+        )
         return
     if needs_replacement("price", before, after) or follows is not None:
         is_default = owner is not None and owner.default_price_id == held.id
@@ -193,10 +232,9 @@ def _diff_price(
             )
         )
         return
-    reason = "adopt" if not held.managed else ""
     out.changes.append(
         Change(
-            action="update",
+            action="update" if held.managed else "adopt",
             kind="price",
             identity=price.lookup_key,
             group=product.key,
@@ -205,7 +243,7 @@ def _diff_price(
             before=before,
             after=after,
             fields=fields,
-            reason=reason,
+            reason=_adoption(held.managed, _how(match)),
         )
     )
 

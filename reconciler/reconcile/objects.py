@@ -15,7 +15,7 @@ from typing import Any
 
 from reconciler.kinds import KINDS
 from reconciler.model import AccountObject, Catalog
-from reconciler.reconcile.changes import Change, Notice, Unmanaged, field_changes
+from reconciler.reconcile.changes import Action, Change, Notice, Unmanaged, field_changes
 from reconciler.reconcile.plan import DiffOptions
 from reconciler.reconcile.state import desired_state, live_state, match_live
 from reconciler.reconcile.undeclared import Collector
@@ -43,7 +43,7 @@ def diff_objects(desired: Catalog, live: LiveCatalog, options: DiffOptions, out:
     for kind in account_kinds():
         candidates: dict[str, list[LiveObject]] = {}
         for held in live.objects_of(kind):
-            candidates.setdefault(held.key, []).append(held)
+            candidates.setdefault(_key_of(held, out), []).append(held)
         matched: set[str] = set()
         for declared in desired.objects_of(kind):
             current = match_live(declared.key, candidates)
@@ -53,6 +53,15 @@ def diff_objects(desired: Catalog, live: LiveCatalog, options: DiffOptions, out:
         for held in live.objects_of(kind):
             if held.id not in matched and held.active:
                 _undeclared(held, options, out)
+
+
+def _key_of(held: LiveObject, out: Collector) -> str:
+    """The key a declared object names `held` by: its own for a managed object, else the one
+    its identity gives it (the key `import` writes for an object made by hand)."""
+    if held.managed:
+        return held.key
+    found = out.identities.get(held.kind, held.id)
+    return found.key if found is not None else held.key
 
 
 def _diff_one(
@@ -109,6 +118,7 @@ def _diff_one(
         )
         return
     reason = "" if current.managed else "adopt"
+    action: Action = "update" if current.managed else "adopt"
     if relisted:
         noun = "price" if len(relisted) == 1 else "prices"
         listed = f"it lists {noun} {', '.join(relisted)}, which this plan replaces: it is to list "
@@ -116,7 +126,7 @@ def _diff_one(
         reason = "; ".join(r for r in (reason, listed) if r)
     out.changes.append(
         Change(
-            action="update",
+            action=action,
             kind=kind,
             identity=obj.key,
             stripe_id=current.id,

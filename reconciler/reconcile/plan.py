@@ -31,6 +31,20 @@ class DiffOptions:
     prune: bool = False
     adopt: bool = False
     migrate_subscribers: bool = False
+    # Create a declared object even where several unmanaged objects could be it.
+    allow_duplicates: bool = False
+
+    def record(self) -> dict[str, bool]:
+        """The options as the plan JSON and the fingerprint hold them (`allow_duplicates` only
+        when given, so plans made without it keep their fingerprints)."""
+        record = {
+            "prune": self.prune,
+            "adopt": self.adopt,
+            "migrate_subscribers": self.migrate_subscribers,
+        }
+        if self.allow_duplicates:
+            record["allow_duplicates"] = True
+        return record
 
 
 def sort_key(change: Change) -> tuple[int, str, str, int]:
@@ -91,11 +105,7 @@ def fingerprint_of(changes: tuple[Change, ...], options: DiffOptions) -> str:
     """sha256 of a canonical JSON of the changes and options."""
     canonical = json.dumps(
         {
-            "options": {
-                "prune": options.prune,
-                "adopt": options.adopt,
-                "migrate_subscribers": options.migrate_subscribers,
-            },
+            "options": options.record(),
             "changes": [identity_record(c) for c in changes],
         },
         sort_keys=True,

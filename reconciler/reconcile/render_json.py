@@ -27,11 +27,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "fingerprint": plan.fingerprint,
         "in_sync": not plan.has_changes,
-        "options": {
-            "prune": plan.options.prune,
-            "adopt": plan.options.adopt,
-            "migrate_subscribers": plan.options.migrate_subscribers,
-        },
+        "options": plan.options.record(),
         "summary": plan.counts(),
         **({"adoptions": plan.adoptions()} if plan.adoptions() else {}),
         "safety": {

@@ -134,6 +134,7 @@ def options_text(plan: Plan) -> str:
             ("--prune", plan.options.prune),
             ("--adopt", plan.options.adopt),
             ("--migrate-subscribers", plan.options.migrate_subscribers),
+            ("--allow-duplicates", plan.options.allow_duplicates),
         )
         if on
     ]

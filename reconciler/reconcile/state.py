@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.kinds import KINDS
+from reconciler.kinds.identity import Identities
 from reconciler.metadata import (
     ADD_ON_KEY,
     ATTACHED_FEATURES_KEY,
@@ -56,7 +57,9 @@ def desired_product_state(product: Product) -> State:
     }
 
 
-def live_product_state(product: LiveProduct, live: LiveCatalog) -> State:
+def live_product_state(
+    product: LiveProduct, live: LiveCatalog, ids: Identities | None = None
+) -> State:
     metadata = dict(product.metadata)
     if product.key is not None:
         metadata[PRODUCT_KEY_KEY] = product.key
@@ -69,17 +72,23 @@ def live_product_state(product: LiveProduct, live: LiveCatalog) -> State:
     return {
         **product.terms,
         "metadata": dict(sorted(metadata.items())),
-        "default_price": default_price_name(product, live),
+        "default_price": default_price_name(product, live, ids),
     }
 
 
-def default_price_name(product: LiveProduct, live: LiveCatalog) -> str | None:
-    """The default price as the plan names it: its lookup key, or `(price_id)` without one."""
+def default_price_name(
+    product: LiveProduct, live: LiveCatalog, ids: Identities | None = None
+) -> str | None:
+    """The default price as the plan names it: its lookup key; for an unmanaged price without
+    one, the key its identity gives it (which adoption writes onto it); else `(price_id)`."""
     if product.default_price_id is None:
         return None
     price = live.price_by_id(product.default_price_id)
     if price is not None and price.price.lookup_key:
         return price.price.lookup_key
+    found = ids.get("price", product.default_price_id) if ids is not None else None
+    if price is not None and not price.managed and found is not None:
+        return found.key
     return f"({product.default_price_id})"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from reconciler.kinds.identity import Identities
 from reconciler.model import Catalog
 from reconciler.reconcile.changes import Change, Note, Notice, Unmanaged, field_changes
 from reconciler.reconcile.meters import MeterOutcome, stranded_meter
@@ -25,6 +26,11 @@ class Collector:
     desired: Catalog = field(default_factory=Catalog)
     # What the plan does to each declared meter (by event name): metered prices follow it.
     meters: Mapping[str, MeterOutcome] = field(default_factory=dict)
+    # Every live object's identity (`reconciler.stripe_catalog.identities`).
+    identities: Identities = field(default_factory=Identities)
+    # `kind:key` of declared objects that several unmanaged objects could be: neither adopted
+    # nor created (without --allow-duplicates).
+    blocked: set[str] = field(default_factory=set)
 
 
 def undeclared_price(
@@ -44,6 +50,15 @@ def undeclared_price(
             out.notes.append(Unmanaged("price", shown, price.id, "not managed by reconciler"))
         return
     if not price.price.active:
+        return
+    if price.legacy:
+        out.notes.append(
+            Notice(
+                f"price:{shown}",
+                price.id,
+                "not declared; a legacy price is read-only: reconciler never archives it",
+            )
+        )
         return
     orphan = not lookup_key
     if not (options.prune or orphan):
@@ -101,7 +116,7 @@ def undeclared_product(
         )
         out.matched_prices.update(p.id for p in live.prices_of(product.id))
         return
-    before = live_product_state(product, live)
+    before = live_product_state(product, live, out.identities)
     # Its default price is unset first, so every managed price of it can be archived.
     after = {**before, "active": False, "default_price": None}
     out.changes.append(

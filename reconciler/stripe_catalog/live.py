@@ -42,6 +42,9 @@ class LivePrice:
     # by its event name (as plans do), which an old, deactivated meter shares with its
     # successor: the id tells them apart (`reconcile/meters.py`).
     meter_id: str | None = None
+    # From before the current API model (a `plan_...` id, usage with `aggregate_usage`):
+    # read-only, never replaced or archived by the tool.
+    legacy: bool = False
 
 
 @dataclass(frozen=True)

@@ -212,10 +212,11 @@ def test_unmanaged_match_needs_adopt_and_adoption_only_adds_the_marker() -> None
     assert plan.changes == ()
     assert [type(n).__name__ for n in plan.notes] == ["Unmanaged"]
     adopted = plan_for(CATALOG, products, prices, adopt=True)
+    # Adoption is its own action (issue 17): the same objects, each taking the identity.
     assert [(c.action, c.key) for c in adopted.changes] == [
-        ("update", "product:pro"),
-        ("update", "price:pro_monthly"),
-        ("update", "price:pro_yearly"),
+        ("adopt", "product:pro"),
+        ("adopt", "price:pro_monthly"),
+        ("adopt", "price:pro_yearly"),
     ]
     assert adopted.changes[0].fields == (
         FieldChange("metadata.managed-by", None, "reconciler"),

@@ -194,7 +194,9 @@ def test_import_round_trips_every_price_and_product_field(
     assert run("validate", str(out_dir))[0] == 0
     code, out, err = run("diff", str(out_dir), "--adopt")
     assert code == 2, err  # unmanaged: adopting adds the ownership marker, nothing else
-    assert {line.split(" ")[0] for line in out.splitlines() if line and line[0] in "+-~"} == {"~"}
+    # Adoption is its own action (issue 17), shown `<-`: no create, update, replace or archive.
+    symbols = {line.split(" ")[0] for line in out.splitlines() if line and line[0] in "+-~<"}
+    assert symbols == {"<-"}
     assert run("apply", str(out_dir), "--adopt", "--yes")[0] == 0
     code, out, err = run("diff", str(out_dir))
     assert (code, err.count("unmanaged")) == (0, 0), out

@@ -235,7 +235,11 @@ def test_import_of_an_unmanaged_catalog_then_adopt(
     assert f"! unmanaged product hand-made ({made.id}): not managed by reconciler; " in out
     code, out, _ = run("diff", str(out_dir), "--adopt")
     assert code == 2
-    assert out.splitlines()[-3] == "Plan: 0 to create, 2 to update, 0 to replace, 0 to archive."
+    # Adoption is its own action (issue 17), counted per kind.
+    assert out.splitlines()[-3] == (
+        "Plan: 0 to create, 0 to update, 0 to replace, 0 to archive, 2 to adopt "
+        "(1 product, 1 price)."
+    )
     assert run("apply", str(out_dir), "--adopt", "--yes")[0] == 0
     assert run("diff", str(out_dir))[0] == 0
     price_md = only_price(stripe_client, "hand_monthly").metadata.to_dict()
