@@ -111,6 +111,8 @@ def _diff_product(
             out.notes.append(Unmanaged("product", product.key, current.id, _hint(match)))
             out.matched_prices.update(p.id for p in live.prices_of(current.id))
             return
+    for price in product.prices:
+        _diff_price(product, price, current, live, index, options, config, out)
     after = dict(desired_product_state(product))
     if current is None:
         out.changes.append(
@@ -123,32 +125,33 @@ def _diff_product(
                 fields=field_changes(None, after),
             )
         )
-    else:
-        before = live_product_state(current, live, out.identities)
-        fields = field_changes(before, after)
-        if fields:
-            out.changes.append(
-                Change(
-                    action="update" if current.managed else "adopt",
-                    kind="product",
-                    identity=product.key,
-                    group=product.key,
-                    group_id=current.id,
-                    stripe_id=current.id,
-                    before=before,
-                    after=after,
-                    fields=fields,
-                    reason=_adoption(current.managed, _how(match)),
-                )
+        return
+    # Its prices are matched first: the default is named by the declared price it matched,
+    # so adopting a product never moves its default.
+    before = live_product_state(current, live, out.identities, out.named)
+    fields = field_changes(before, after)
+    if fields:
+        out.changes.append(
+            Change(
+                action="update" if current.managed else "adopt",
+                kind="product",
+                identity=product.key,
+                group=product.key,
+                group_id=current.id,
+                stripe_id=current.id,
+                before=before,
+                after=after,
+                fields=fields,
+                reason=_adoption(current.managed, _how(match)),
             )
-    for price in product.prices:
-        _diff_price(product, price, current, live, index, options, config, out)
-    if current is not None:
-        # The product's default moves to the declared one or is unset, so any of its prices
-        # can be archived.
-        for live_price in live.prices_of(current.id):
-            if live_price.id not in out.matched_prices:
-                undeclared_price(live_price, current, live, options, out)
+        )
+    # The product's default moves to the declared one or is unset, so any of its prices can
+    # be archived.
+    for live_price in live.prices_of(current.id):
+        if live_price.id not in out.matched_prices:
+            undeclared_price(live_price, current, live, options, out)
+
+
 def _diff_price(
     product: Product,
     price: Price,
@@ -179,6 +182,7 @@ def _diff_price(
         )
         return
     out.matched_prices.add(held.id)
+    out.named[held.id] = price.lookup_key
     if not held.managed and not options.adopt:
         out.notes.append(Unmanaged("price", price.lookup_key, held.id, _hint(match)))
         return

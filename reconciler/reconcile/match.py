@@ -88,7 +88,11 @@ def match_product(product: Product, index: Index, taken: set[str]) -> Match:
     named = [
         p.id for p in index.products if p.active and p.name == product.name and p.id not in taken
     ]
-    return _one(named, f"named {product.name!r}")
+    return _one(
+        named,
+        f"it is the only unmanaged product named {product.name!r}",
+        f"named {product.name!r}",
+    )
 
 
 def match_price(
@@ -115,7 +119,11 @@ def match_price(
         and p.price.active == price.active
         and not _forcing({**p.price.terms, "product": after.get("product")}, after)
     ]
-    return _one(alike, "with the same terms")
+    return _one(
+        alike,
+        "it is the only unmanaged price of its product with the same terms",
+        "of the product with the same terms",
+    )
 
 
 def _forcing(before: State, after: State) -> tuple[str, ...]:
@@ -132,10 +140,12 @@ def _key(ids: Identities, kind: str, stripe_id: str) -> str | None:
     return found.key if found is not None else None
 
 
-def _one(candidates: Iterable[str], how: str) -> Match:
+def _one(candidates: Iterable[str], one: str, several: str) -> Match:
+    """The match of a shape: one candidate (found, `one` says why), several (ambiguous, each
+    `several`), or none."""
     found = tuple(candidates)
     if not found:
         return None
     if len(found) == 1:
-        return Found(found[0], how)
-    return Ambiguous(found, how)
+        return Found(found[0], one)
+    return Ambiguous(found, several)

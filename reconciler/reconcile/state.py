@@ -58,7 +58,10 @@ def desired_product_state(product: Product) -> State:
 
 
 def live_product_state(
-    product: LiveProduct, live: LiveCatalog, ids: Identities | None = None
+    product: LiveProduct,
+    live: LiveCatalog,
+    ids: Identities | None = None,
+    named: Mapping[str, str] | None = None,
 ) -> State:
     metadata = dict(product.metadata)
     if product.key is not None:
@@ -72,17 +75,23 @@ def live_product_state(
     return {
         **product.terms,
         "metadata": dict(sorted(metadata.items())),
-        "default_price": default_price_name(product, live, ids),
+        "default_price": default_price_name(product, live, ids, named),
     }
 
 
 def default_price_name(
-    product: LiveProduct, live: LiveCatalog, ids: Identities | None = None
+    product: LiveProduct,
+    live: LiveCatalog,
+    ids: Identities | None = None,
+    named: Mapping[str, str] | None = None,
 ) -> str | None:
-    """The default price as the plan names it: its lookup key; for an unmanaged price without
-    one, the key its identity gives it (which adoption writes onto it); else `(price_id)`."""
+    """The default price as the plan names it: the lookup key of the declared price matched
+    to it (`named`), else its own lookup key; for an unmanaged price without one, the key its
+    identity gives it (which adoption writes onto it); else `(price_id)`."""
     if product.default_price_id is None:
         return None
+    if named and product.default_price_id in named:
+        return named[product.default_price_id]
     price = live.price_by_id(product.default_price_id)
     if price is not None and price.price.lookup_key:
         return price.price.lookup_key

@@ -31,6 +31,8 @@ class Collector:
     # `kind:key` of declared objects that several unmanaged objects could be: neither adopted
     # nor created (without --allow-duplicates).
     blocked: set[str] = field(default_factory=set)
+    # Stripe price id -> the lookup key of the declared price it was matched to.
+    named: dict[str, str] = field(default_factory=dict)
 
 
 def undeclared_price(

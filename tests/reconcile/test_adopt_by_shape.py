@@ -1,0 +1,117 @@
+"""Plan files written by hand for a product made by hand in the Dashboard (issue 17, item 5):
+the diff matches the product by its name and each price by its terms, proposes adopting them
+(never a second product), says why, and reports ambiguity instead of guessing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import stripe
+
+from tests.reconcile.conftest import Run
+from tests.reconcile.helpers import every_price
+
+BASIC = """\
+product:
+  key: basic
+  name: Basic
+prices:
+  - lookup_key: basic_monthly
+    amount: 1000
+    currency: usd
+    recurring: {interval: month}
+    default: true
+  - lookup_key: basic_yearly
+    amount: 10000
+    currency: usd
+    recurring: {interval: year}
+"""
+
+
+def _dashboard_basic(client: stripe.StripeClient) -> tuple[Any, Any, Any]:
+    """"Basic" as a team makes it in the Dashboard: no metadata, no lookup keys."""
+    product = client.v1.products.create(params={"name": "Basic"})
+    monthly_params: Any = {
+        "product": product.id,
+        "currency": "usd",
+        "unit_amount": 1000,
+        "recurring": {"interval": "month"},
+    }
+    monthly = client.v1.prices.create(params=monthly_params)
+    yearly_params: Any = {**monthly_params, "unit_amount": 10000, "recurring": {"interval": "year"}}
+    yearly = client.v1.prices.create(params=yearly_params)
+    client.v1.products.update(product.id, params={"default_price": monthly.id})
+    return product, monthly, yearly
+
+
+def _write(folder: Path, basic: str = BASIC) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "reconciler.yaml").write_text("{}\n", encoding="utf-8")
+    (folder / "basic.yaml").write_text(basic, encoding="utf-8")
+    return folder
+
+
+def test_hand_written_files_adopt_the_hand_made_product_and_prices(
+    run: Run, stripe_client: stripe.StripeClient, plans_dir: Path
+) -> None:
+    product, monthly, yearly = _dashboard_basic(stripe_client)
+    folder = _write(plans_dir)
+    code, out, err = run("diff", str(folder))
+    assert code == 0, err  # nothing to create: the objects exist, only --adopt takes them
+    assert out.splitlines()[:3] == [
+        "No changes: Stripe matches the plan files.",
+        "",
+        f"! unmanaged product basic ({product.id}): not managed by reconciler; --adopt takes "
+        "it over (matched because its name 'Basic' gives key basic)",
+    ]
+    code, out, err = run("diff", str(folder), "--adopt")
+    assert code == 2, err
+    lines = out.splitlines()
+    assert [line for line in lines if line and line[0] in "+-~<"] == [
+        f"<- product basic ({product.id})",
+        f"<- price basic_monthly ({monthly.id})",
+        f"<- price basic_yearly ({yearly.id})",
+    ]
+    assert (
+        "    # reason: adopt: matched because it is the only unmanaged price of its product "
+        "with the same terms"
+    ) in lines
+    assert lines[-3] == (
+        "Plan: 0 to create, 0 to update, 0 to replace, 0 to archive, 3 to adopt "
+        "(1 product, 2 prices)."
+    )
+    code, _, err = run("apply", str(folder), "--adopt", "--yes")
+    assert code == 0, err
+    assert run("diff", str(folder))[0] == 0
+    named = [p for p in stripe_client.v1.products.list(params={"limit": 100}).data]
+    assert [(p.id, p.name, p.default_price) for p in named] == [
+        (product.id, "Basic", monthly.id)
+    ]
+    prices = sorted((p.id, p.lookup_key, p.active) for p in every_price(stripe_client))
+    assert prices == sorted(
+        [(monthly.id, "basic_monthly", True), (yearly.id, "basic_yearly", True)]
+    )
+
+
+def test_two_lookalikes_are_named_and_neither_adopted_nor_duplicated(
+    run: Run, stripe_client: stripe.StripeClient, plans_dir: Path
+) -> None:
+    product, _, _ = _dashboard_basic(stripe_client)
+    twin: Any = {"product": product.id, "currency": "usd", "unit_amount": 10000}
+    twin["recurring"] = {"interval": "year"}
+    second = stripe_client.v1.prices.create(params=twin)
+    folder = _write(plans_dir)
+    code, out, err = run("diff", str(folder), "--adopt")
+    assert code == 2, err
+    assert not [line for line in out.splitlines() if line.startswith("+ ")]
+    ambiguous = [line for line in out.splitlines() if line.startswith("! price:basic_yearly")]
+    assert len(ambiguous) == 1
+    assert ambiguous[0].endswith(
+        "2 unmanaged prices of the product with the same terms (" + ambiguous[0].split("(", 2)[2].split(")")[0]
+        + ") could be this one, so the plan adopts none and creates nothing: give the one to "
+        "adopt the plan key in its metadata, or --allow-duplicates creates a new one"
+    )
+    assert second.id in ambiguous[0]
+    code, out, _ = run("diff", str(folder), "--adopt", "--allow-duplicates")
+    assert "+ price basic_yearly" in out.splitlines()
