@@ -190,6 +190,20 @@ def _billing_scheme(terms: Mapping[str, Any]) -> dict[str, Any]:
     return {"billing_scheme": "tiered"} if terms.get("tiers") else {}
 
 
+def is_legacy(raw: Mapping[str, Any]) -> bool:
+    """Whether Stripe's answer is a price from before the current API model: made through
+    the Plans API (an id not starting `price_`: `plan_...` or one the user chose), or a legacy
+    usage-based price, "a price with a usage_type of metered without a specified meter" (with
+    `aggregate_usage`, removed from every endpoint by 2025-03-31.basil:
+    docs.stripe.com/changelog/basil/2025-03-31/deprecate-legacy-usage-based-billing)."""
+    recurring = raw.get("recurring")
+    if not isinstance(recurring, Mapping):
+        recurring = {}
+    metered = recurring.get("usage_type") == "metered" and not recurring.get("meter")
+    aggregate = recurring.get("aggregate_usage") is not None
+    return not str(raw.get("id", "")).startswith("price_") or metered or aggregate
+
+
 CADENCES = {"day": "daily", "week": "weekly", "month": "monthly", "year": "yearly"}
 
 
