@@ -138,14 +138,16 @@ def _custom_range(value: Any) -> Problems:
             yield ("preset",), f"preset must be at most maximum ({high})"
 
 
-def _meter_for_metered(value: Any) -> Problems:
+def _meter_for_metered(price: Mapping[str, Any]) -> Problems:
+    value = price.get("recurring")
     if not isinstance(value, dict):
         return
     metered = value.get("usage_type") == "metered"
-    if metered and "meter" not in value:
-        yield (), "a metered price needs the meter that counts its usage"
+    # A legacy usage price bills without a meter; it is read-only, so the file may say so.
+    if metered and "meter" not in value and price.get("legacy") is not True:
+        yield ("recurring",), "a metered price needs the meter that counts its usage"
     if not metered and "meter" in value:
-        yield ("meter",), "meter is only for usage_type: metered"
+        yield ("recurring", "meter"), "meter is only for usage_type: metered"
 
 
 def _currency_options_fit(price: Mapping[str, Any]) -> Problems:
@@ -313,7 +315,7 @@ PRICE = register_kind(
                     Field("meter", Ref("meter"), schema={"type": "string", "minLength": 1}),
                 ),
                 mutability=Mutability.REPLACE,
-                checks=(_interval_count_limit, _meter_for_metered),
+                checks=(_interval_count_limit,),
             ),
             Field(
                 "tax_behavior",
@@ -400,6 +402,7 @@ PRICE = register_kind(
             _trial_needs_recurring,
             _default_is_active,
             _currency_options_fit,
+            _meter_for_metered,
         ),
         bookkeeping=frozenset(
             {"id", "object", "created", "livemode", "product", "metadata", "billing_scheme", "type"}
