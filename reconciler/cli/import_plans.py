@@ -14,7 +14,7 @@ from reconciler.plans.dump import SCHEMA_FOLDER
 from reconciler.plans.merge import merge_entries
 from reconciler.plans.schema import write_schemas
 from reconciler.reconcile.importer import CONFIG_FILE, ImportResult, catalog_to_plans
-from reconciler.stripe_catalog import read_live_catalog
+from reconciler.stripe_catalog import read_live_catalog, subscriber_counts
 from reconciler.stripe_client import StripeSettings, make_client
 
 
@@ -46,22 +46,37 @@ from reconciler.stripe_client import StripeSettings, make_client
     help="Write the files even when the account holds values the plan files cannot represent "
     "(each is listed as dropped).",
 )
+@click.option(
+    "--include-archived",
+    is_flag=True,
+    help="Write every archived product and price and every inactive promotion code too "
+    "(archived prices that subscriptions still pay are always written).",
+)
 @format_option(
-    "json prints the files written, the objects skipped and the values dropped as one JSON object."
+    "json prints the files written and the summary (objects written and left out per kind, "
+    "grandfathered prices, legacy values kept read-only, values dropped) as one JSON object."
 )
 def import_plans(
-    out: Path, force: bool, limits_prefix: str, features_prefix: str, allow_loss: bool, fmt: str
+    out: Path,
+    force: bool,
+    limits_prefix: str,
+    features_prefix: str,
+    allow_loss: bool,
+    include_archived: bool,
+    fmt: str,
 ) -> int:
     """Write one plan file per Stripe product, plus reconciler.yaml, into --out, and the
     JSON Schemas their modelines point at into --out/schemas.
 
-    Reads products and prices with list calls only and writes nothing to Stripe. Products
-    are identified by their plan-key metadata, or else through their prices' lookup keys;
-    objects that cannot be identified are skipped and listed. Every field the plan format
-    knows is written; if the account holds a value it cannot represent, nothing is written
-    and each object and field is listed (--allow-loss writes the files without them). Right
-    after an import, `diff` is clean for managed objects; unmanaged ones need `apply --adopt`
-    once.
+    Reads the account with list calls only and writes nothing to Stripe. Nothing is
+    skipped: every product, active price, meter, coupon, promotion code, Entitlements feature
+    (with the products it is attached to) and portal configuration is written, each under the
+    key its kind's identity rules give it (a plan key, a lookup key, its own id, or a key made
+    from its name and terms), so a second import writes the same files. Archived prices that
+    subscriptions still pay are written inactive, with their subscriber count. If the account
+    holds a value the files cannot represent, nothing is written and each object and field is
+    listed (--allow-loss writes the files without them). Right after an import, `diff` is clean
+    for managed objects; the others need `apply --adopt` once.
     """
     settings = StripeSettings.from_env()
     note(f"reading the Stripe catalog ({settings.mode} mode, key {settings.masked_key})")
@@ -72,7 +87,10 @@ def import_plans(
     # account keeps them, and writes `stripe_entitlements` accordingly.
     reading = replace(config, stripe_entitlements=True)
     client = make_client(settings, max_network_retries=0)
-    result = catalog_to_plans(read_live_catalog(client, reading, objects=True), config)
+    live = read_live_catalog(client, reading, objects=True, every=True, progress=note)
+    archived = [p.id for p in live.prices if not p.price.active]
+    subscribers = subscriber_counts(client, archived, progress=note)
+    result = catalog_to_plans(live, config, subscribers, include_archived)
     if result.lost and not allow_loss:
         listed = "".join(f"\n  {item}" for item in result.lost)
         raise PlanError(
@@ -83,22 +101,30 @@ def import_plans(
     # The files' modelines point here, so editors check them wherever the folder goes.
     written += write_schemas(out / SCHEMA_FOLDER)
     if fmt == "json":
-        emit_json(
-            {
-                "files": [str(p) for p in written],
-                "skipped": list(result.skipped),
-                "dropped": list(result.lost),
-            }
-        )
+        emit_json({"files": [str(p) for p in written], **result.summary()})
         return 0
-    for message in result.skipped:
-        note(f"skipped: {message}")
-    for message in result.lost:
-        note(f"dropped: {message}")
+    for line in summary_lines(result):
+        note(line)
     for path in written:
         click.echo(str(path))
     note(f"wrote {len(written)} file(s) to {out}")
     return 0
+
+
+def summary_lines(result: ImportResult) -> list[str]:
+    """The summary for people: counts per kind, then one line per noteworthy object."""
+    summary = result.summary()
+    lines = ["written: " + ", ".join(f"{k} {n}" for k, n in summary["written"].items())]
+    if summary["left_out"]:
+        counts = ", ".join(f"{k} {n}" for k, n in summary["left_out"].items())
+        lines.append(
+            f"left out, archived or inactive: {counts} (--include-archived writes archived "
+            "products, prices and coupons and inactive promotion codes)"
+        )
+    lines += [f"grandfathered: {m}" for m in result.grandfathered]
+    lines += [f"read-only: {m}" for m in result.read_only]
+    lines += [f"dropped: {m}" for m in result.lost]
+    return lines
 
 
 def write_plans(result: ImportResult, out: Path, force: bool) -> list[Path]:

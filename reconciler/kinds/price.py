@@ -139,14 +139,16 @@ def _custom_range(value: Any) -> Problems:
             yield ("preset",), f"preset must be at most maximum ({high})"
 
 
-def _meter_for_metered(value: Any) -> Problems:
+def _meter_for_metered(price: Mapping[str, Any]) -> Problems:
+    value = price.get("recurring")
     if not isinstance(value, dict):
         return
     metered = value.get("usage_type") == "metered"
-    if metered and "meter" not in value:
-        yield (), "a metered price needs the meter that counts its usage"
+    # A legacy usage price bills without a meter; it is read-only, so the file may say so.
+    if metered and "meter" not in value and price.get("legacy") is not True:
+        yield ("recurring",), "a metered price needs the meter that counts its usage"
     if not metered and "meter" in value:
-        yield ("meter",), "meter is only for usage_type: metered"
+        yield ("recurring", "meter"), "meter is only for usage_type: metered"
 
 
 def _currency_options_fit(price: Mapping[str, Any]) -> Problems:
@@ -189,6 +191,20 @@ def _one_scheme(terms: Terms) -> Terms:
 
 def _billing_scheme(terms: Mapping[str, Any]) -> dict[str, Any]:
     return {"billing_scheme": "tiered"} if terms.get("tiers") else {}
+
+
+def is_legacy(raw: Mapping[str, Any]) -> bool:
+    """Whether Stripe's answer is a price from before the current API model: made through
+    the Plans API (an id not starting `price_`: `plan_...` or one the user chose), or a legacy
+    usage-based price, "a price with a usage_type of metered without a specified meter" (with
+    `aggregate_usage`, removed from every endpoint by 2025-03-31.basil:
+    docs.stripe.com/changelog/basil/2025-03-31/deprecate-legacy-usage-based-billing)."""
+    recurring = raw.get("recurring")
+    if not isinstance(recurring, Mapping):
+        recurring = {}
+    metered = recurring.get("usage_type") == "metered" and not recurring.get("meter")
+    aggregate = recurring.get("aggregate_usage") is not None
+    return not str(raw.get("id", "")).startswith("price_") or metered or aggregate
 
 
 CADENCES = {"day": "daily", "week": "weekly", "month": "monthly", "year": "yearly"}
@@ -314,7 +330,7 @@ PRICE = register_kind(
                     Field("meter", Ref("meter"), schema={"type": "string", "minLength": 1}),
                 ),
                 mutability=Mutability.REPLACE,
-                checks=(_interval_count_limit, _meter_for_metered),
+                checks=(_interval_count_limit,),
             ),
             Field(
                 "tax_behavior",
@@ -401,6 +417,7 @@ PRICE = register_kind(
             _trial_needs_recurring,
             _default_is_active,
             _currency_options_fit,
+            _meter_for_metered,
         ),
         bookkeeping=frozenset(
             {"id", "object", "created", "livemode", "product", "metadata", "billing_scheme", "type"}

@@ -1,23 +1,26 @@
-"""`import`: plan files from an existing Stripe catalog, the adoption path (pure: the live
-catalog in, file names and texts out; the command reads Stripe and writes the files).
+"""`import`: plan files from an existing Stripe account, with nothing skipped (pure: the live
+catalog and the subscriber counts of archived prices in, file names, texts and a summary out;
+the command reads Stripe and writes the files).
 
-Built so that `diff` right after an import is clean: every field the kinds declare is written
-(`reconciler.kinds`), with the metadata limits/features/other and the default price. A value
-the plan format cannot represent is listed in `lost` (the command stops on it unless
-`--allow-loss`); objects the plan files could not identify are skipped and reported, never
-guessed.
+Every object gets the key its kind's identity rules give it (`stripe_catalog.identities`, the
+same function the diff calls): a product without a plan key is named after its name, a price
+without a lookup key after its product and terms, so a second import of the same account writes
+byte-identical files. Active objects are written; an archived price that subscriptions still
+pay (grandfathered) is written inactive with its subscriber count, and `include_archived`
+writes every archived product and price (and inactive promotion codes). A value the plan files
+cannot hold is listed in `lost` (the command stops on it unless `--allow-loss`); the values of
+read-only legacy prices are only noted, since the tool never recreates those prices.
 """
 
 from __future__ import annotations
 
-import re
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import TypeVar
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
-from reconciler.metadata import RESERVED_KEYS
+from reconciler.kinds.identity import Identities
 from reconciler.model import (
-    AccountObject,
     Config,
     FeatureValue,
     Limit,
@@ -29,28 +32,49 @@ from reconciler.model import (
 )
 from reconciler.plans.dump import dump_config, dump_product
 from reconciler.plans.objects import dump_objects
+from reconciler.reconcile.importer_objects import ObjectsImport, import_objects
+from reconciler.stripe_catalog.identities import identities
 from reconciler.stripe_catalog.live import LiveCatalog, LivePrice, LiveProduct
 
 CONFIG_FILE = "reconciler.yaml"
 OBJECTS_FILE = "billing.yaml"
-KEY_FORMAT = re.compile(r"[a-z0-9][a-z0-9_-]*")
 V = TypeVar("V", LimitSpec, FeatureValue)
+# The kinds a summary counts, in the order it lists them.
+KINDS = (
+    "product",
+    "price",
+    "meter",
+    "coupon",
+    "promotion_code",
+    "feature",
+    "product_feature",
+    "portal_configuration",
+)
 
 
 @dataclass(frozen=True)
 class ImportResult:
-    """File name -> YAML text, and a message for each object left out."""
+    """File name -> YAML text, and what the summary says: the objects written per kind (of
+    them, the inactive prices), the archived or inactive objects left out per kind (written
+    with `include_archived`, except kinds whose files cannot say inactive), each grandfathered
+    price, each value the files cannot hold (`lost`) and each legacy value kept read-only."""
 
     files: Mapping[str, str]
-    skipped: tuple[str, ...]
-    # Each value the account holds that the plan files cannot represent, by object and field:
-    # the import command stops on them unless told to drop them (`--allow-loss`).
     lost: tuple[str, ...] = ()
+    written: Mapping[str, int] = field(default_factory=dict)
+    left_out: Mapping[str, int] = field(default_factory=dict)
+    grandfathered: tuple[str, ...] = ()
+    read_only: tuple[str, ...] = ()
 
-
-def _slug(name: str) -> str:
-    slug = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-_")
-    return (slug or "product")[:60]
+    def summary(self) -> dict[str, Any]:
+        """The counts as `--format json` prints them."""
+        return {
+            "written": {k: self.written.get(k, 0) for k in KINDS},
+            "left_out": {k: v for k, v in sorted(self.left_out.items()) if v},
+            "grandfathered": list(self.grandfathered),
+            "read_only": list(self.read_only),
+            "dropped": list(self.lost),
+        }
 
 
 def _common(maps: list[Mapping[str, V]]) -> dict[str, V]:
@@ -58,23 +82,6 @@ def _common(maps: list[Mapping[str, V]]) -> dict[str, V]:
     if not maps:
         return {}
     return {k: v for k, v in maps[0].items() if all(k in m and m[k] == v for m in maps[1:])}
-
-
-def _product(
-    live: LiveProduct, key: str, prices: list[LivePrice], meters: Mapping[str, str]
-) -> Product:
-    models = sorted((with_meter(p.price, meters) for p in prices), key=lambda p: p.lookup_key)
-    default = next((p.price.lookup_key for p in prices if p.id == live.default_price_id), None)
-    return Product(
-        key=key,
-        terms=live.terms,
-        metadata=dict(live.metadata),
-        prices=tuple(models),
-        default_price=default,
-        limits=_common([p.limits for p in models]),
-        features=_common([p.features for p in models]),
-        add_on=live.add_on,
-    )
 
 
 def _declared_meters(price: Price, events: set[str]) -> tuple[Price, list[str]]:
@@ -92,99 +99,133 @@ def _declared_meters(price: Price, events: set[str]) -> tuple[Price, list[str]]:
     return (replace(price, limits=limits), dropped) if dropped else (price, [])
 
 
-def catalog_to_plans(live: LiveCatalog, config: Config) -> ImportResult:
-    """Plan files for every active product the diff can identify (by plan key, or through a
-    price's lookup key), with its active prices that have lookup keys."""
+@dataclass
+class _Tally:
+    lost: list[str] = field(default_factory=list)
+    written: Counter[str] = field(default_factory=Counter)
+    left_out: Counter[str] = field(default_factory=Counter)
+    grandfathered: list[str] = field(default_factory=list)
+    read_only: list[str] = field(default_factory=list)
+
+
+def _price(
+    live: LivePrice, lookup_key: str, meters: Mapping[str, str], tally: _Tally
+) -> tuple[Price, str]:
+    """One price as its plan file declares it, and how it is shown in messages."""
+    shown = f"price {lookup_key} ({live.id})"
+    model, dropped = _declared_meters(live.price, set(meters))
+    recurring = model.terms.get("recurring") or {}
+    meter = recurring.get("meter")
+    if meter is not None and meter not in meters:
+        dropped.append(f"it bills meter {meter!r}, which is not active")
+    model = with_meter(replace(model, terms={**model.terms, "lookup_key": lookup_key}), meters)
+    tally.lost += [f"{shown}: {item}" for item in dropped]
+    tally.lost += [f"{shown}: metadata {error}" for error in live.metadata_errors]
+    if live.price.legacy:
+        tally.read_only += [f"{shown}: {item} (legacy, kept read-only)" for item in live.lost]
+    else:
+        tally.lost += [f"{shown}: {item}" for item in live.lost]
+    return model, shown
+
+
+def _product_file(
+    product: LiveProduct,
+    live: LiveCatalog,
+    ids: Identities,
+    meters: Mapping[str, str],
+    subscribers: Mapping[str, int],
+    written: set[str],
+    tally: _Tally,
+) -> tuple[Product, dict[str, str]]:
+    """A product with the prices its file holds, and the notes written above prices."""
+    key = ids.key("product", product.id)
+    prices: list[Price] = []
+    notes: dict[str, str] = {}
+    default: str | None = None
+    for price in live.prices_of(product.id):
+        paying = subscribers.get(price.id, 0)
+        if price.id not in written:
+            tally.left_out["price"] += 1
+            continue
+        lookup_key = ids.key("price", price.id)
+        model, shown = _price(price, lookup_key, meters, tally)
+        prices.append(model)
+        tally.written["price"] += 1
+        if paying and not price.price.active:
+            counted = f"{paying} subscription{'s' if paying != 1 else ''}"
+            verb = "pays" if paying == 1 else "pay"
+            notes[lookup_key] = f"archived; {counted} still {verb} this price"
+            tally.grandfathered.append(f"{shown} of {key}: archived, {counted} still {verb} it")
+        if price.id == product.default_price_id:
+            default = lookup_key
+    tally.lost += [f"product {key} ({product.id}): {item}" for item in product.lost]
+    models = sorted(prices, key=lambda p: p.lookup_key)
+    made = Product(
+        key=key,
+        terms=product.terms,
+        metadata=dict(product.metadata),
+        prices=tuple(models),
+        default_price=default,
+        limits=_common([p.limits for p in models]),
+        features=_common([p.features for p in models]),
+        add_on=product.add_on,
+    )
+    return made, notes
+
+
+def catalog_to_plans(
+    live: LiveCatalog,
+    config: Config,
+    subscribers: Mapping[str, int] | None = None,
+    include_archived: bool = False,
+) -> ImportResult:
+    """Plan files for the account: one per product, the objects file and reconciler.yaml.
+    `subscribers` holds, per archived price id, the subscriptions still paying it."""
+    subscribers = subscribers or {}
+    ids = identities(live)
+    tally = _Tally()
+    # An archived product is written when asked, or when a grandfathered price needs it.
+    paying = {p.product_id for p in live.prices if subscribers.get(p.id, 0)}
+    products = {p.id for p in live.products if p.active or include_archived or p.id in paying}
+    prices = {
+        p.id
+        for p in live.prices
+        if p.product_id in products
+        and (p.price.active or include_archived or subscribers.get(p.id, 0))
+    }
+    granted: dict[str, set[str]] = {}
+    for price in live.prices:
+        if price.id in prices:
+            names = {name for name, value in price.price.features.items() if value is True}
+            granted.setdefault(ids.key("product", price.product_id), set()).update(names)
+    objects: ObjectsImport = import_objects(live, ids, products, prices, include_archived, granted)
+    meters = {o.key: o.alias or o.key for o in objects.objects if o.kind == "meter"}
     files: dict[str, str] = {}
-    skipped: list[str] = []
-    lost: list[str] = []
-    objects = _objects(live, skipped)
-    meters = {o.key: o.alias for o in objects if o.kind == "meter" and o.alias}
-    events = {o.key for o in objects if o.kind == "meter"}
-    taken: set[str] = {p.key for p in live.products if p.key}
-    for product in sorted(live.products, key=lambda p: (p.key or "", p.created, p.id)):
-        if not product.active:
+    for product in sorted(live.products, key=lambda p: ids.key("product", p.id)):
+        if product.id not in products:
+            # Left out with its prices.
+            tally.left_out["product"] += 1
+            tally.left_out["price"] += len(live.prices_of(product.id))
             continue
-        prices: list[LivePrice] = []
-        for price in live.prices_of(product.id):
-            if not price.price.active:
-                continue
-            if not price.price.lookup_key:
-                skipped.append(f"price {price.id} of {product.id}: no lookup key")
-                continue
-            if price.metadata_errors:
-                skipped.append(f"price {price.id}: {'; '.join(price.metadata_errors)}")
-                continue
-            model, dropped = _declared_meters(price.price, events)
-            shown = f"price {model.lookup_key} ({price.id})"
-            lost.extend(f"{shown}: {item}" for item in dropped)
-            prices.append(replace(price, price=model))
-        key = product.key
-        if key is None:
-            if not prices:
-                skipped.append(
-                    f"product {product.id} ({product.name}): no plan-key metadata and no price "
-                    "with a lookup key, so a plan file could not be matched to it"
-                )
-                continue
-            key = _unique(_slug(product.name), taken)
-        files[f"{key}.yaml"] = dump_product(_product(product, key, prices, meters))
-        lost.extend(f"product {key} ({product.id}): {item}" for item in product.lost)
-        for price in prices:
-            shown = f"price {price.price.lookup_key} ({price.id})"
-            lost.extend(f"{shown}: {item}" for item in price.lost)
-    if objects:
-        files[OBJECTS_FILE] = dump_objects(objects)
-    entitlements = any(o.managed and o.active for o in live.objects_of("feature"))
+        model, notes = _product_file(product, live, ids, meters, subscribers, prices, tally)
+        files[f"{model.key}.yaml"] = dump_product(model, notes)
+        tally.written["product"] += 1
+    tally.lost += objects.lost
+    tally.written.update(Counter(o.kind for o in objects.objects))
+    tally.written.update(objects.implied)
+    tally.left_out.update(objects.left_out)
+    if objects.objects:
+        files[OBJECTS_FILE] = dump_objects(objects.objects)
+    entitlements = tally.written["feature"] > 0
     files[CONFIG_FILE] = dump_config(replace(config, stripe_entitlements=entitlements))
-    return ImportResult(files, tuple(skipped), tuple(lost))
+    return ImportResult(
+        files,
+        lost=tuple(tally.lost),
+        written=dict(tally.written),
+        left_out=dict(tally.left_out),
+        grandfathered=tuple(tally.grandfathered),
+        read_only=tuple(tally.read_only),
+    )
 
 
-def _objects(live: LiveCatalog, skipped: list[str]) -> tuple[AccountObject, ...]:
-    """The meters, coupons and promotion codes a plan file can name: active meters (keyed by
-    their event name), coupons with a plan key (their own, or an id that fits the key
-    format) and the active codes of those coupons. Entitlements features are not written:
-    `stripe_entitlements: true` derives them from the boolean features."""
-    found: list[AccountObject] = []
-    aliases: set[str] = set()
-    for meter in live.objects_of("meter"):
-        if meter.active:
-            fits = KEY_FORMAT.fullmatch(meter.key) and meter.key not in aliases
-            alias = meter.key if fits else _unique(_slug(meter.key), aliases)
-            aliases.add(alias)
-            found.append(AccountObject("meter", meter.key, meter.terms, alias=alias))
-    coupons: set[str] = set()
-    for coupon in live.objects_of("coupon"):
-        if not coupon.active:
-            continue
-        if not KEY_FORMAT.fullmatch(coupon.key):
-            skipped.append(f"coupon {coupon.id}: no plan-key metadata and an id that is no key")
-            continue
-        coupons.add(coupon.key)
-        found.append(AccountObject("coupon", coupon.key, coupon.terms, _own(coupon.metadata)))
-    for code in live.objects_of("promotion_code"):
-        if not code.active:
-            continue
-        if code.terms["coupon"] not in coupons:
-            skipped.append(f"promotion code {code.key}: its coupon is not imported")
-            continue
-        found.append(AccountObject("promotion_code", code.key, code.terms, _own(code.metadata)))
-    for portal in live.objects_of("portal_configuration"):
-        if portal.managed and portal.active:
-            terms, metadata = portal.terms, _own(portal.metadata)
-            found.append(AccountObject("portal_configuration", "default", terms, metadata))
-            break
-    return tuple(found)
-
-
-def _own(metadata: Mapping[str, str] | None) -> dict[str, str]:
-    """Metadata without the tool's markers."""
-    return {k: v for k, v in (metadata or {}).items() if k not in RESERVED_KEYS}
-
-
-def _unique(base: str, taken: set[str]) -> str:
-    key, n = base, 2
-    while key in taken:
-        key, n = f"{base}-{n}", n + 1
-    taken.add(key)
-    return key
+__all__ = ["CONFIG_FILE", "OBJECTS_FILE", "ImportResult", "catalog_to_plans"]

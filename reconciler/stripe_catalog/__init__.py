@@ -20,12 +20,15 @@ from reconciler.stripe_catalog.objects import (
     retire_object,
     update_object,
 )
-from reconciler.stripe_catalog.read import PAGE_SIZE, list_all, read_live_catalog, read_price
+from reconciler.stripe_catalog.paging import PAGE_SIZE, Progress, list_all
+from reconciler.stripe_catalog.read import read_live_catalog, read_price
 from reconciler.stripe_catalog.read_objects import read_live_objects
 from reconciler.stripe_catalog.subscriptions import (
     ENTITLED_STATUSES,
+    PAYING_STATUSES,
     SubscriptionItemRef,
     move_subscription_item,
+    subscriber_counts,
     subscription_items,
 )
 from reconciler.stripe_catalog.write import (
@@ -40,10 +43,12 @@ from reconciler.stripe_catalog.write import (
 __all__ = [
     "ENTITLED_STATUSES",
     "PAGE_SIZE",
+    "PAYING_STATUSES",
     "LiveCatalog",
     "LiveObject",
     "LivePrice",
     "LiveProduct",
+    "Progress",
     "Resolve",
     "SubscriptionItemRef",
     "archive",
@@ -59,6 +64,7 @@ __all__ = [
     "read_price",
     "retire_object",
     "set_default_price",
+    "subscriber_counts",
     "subscription_items",
     "update_object",
     "update_price",

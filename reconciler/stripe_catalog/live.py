@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.kinds import PRICE, PRODUCT, Lost
+from reconciler.kinds.price import is_legacy
 from reconciler.metadata import (
     ADD_ON_KEY,
     ATTACHED_FEATURES_KEY,
@@ -151,6 +152,7 @@ def normalize_price(raw: Mapping[str, Any], config: Config) -> LivePrice:
         features=parsed.features,
         metadata=parsed.other,
         trial_days=parsed.trial_days,
+        legacy=is_legacy(raw),
     )
     return LivePrice(
         id=raw["id"],

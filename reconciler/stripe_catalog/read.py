@@ -4,13 +4,13 @@ Reading costs ceil(products / 100) + ceil(active prices / 100) + ceil(archived p
 list calls (at least one each): every page is read until Stripe says `has_more` is false, never
 one call per object. Stripe lists only active prices unless asked for `active=false`
 (docs.stripe.com/api/prices/list), so archived prices are read by a second, explicit list.
-Meters, coupons and promotion codes cost one more call per 100 of each (`read_objects.py`).
+Meters, coupons and promotion codes cost one more call per 100 of each (`read_objects.py`);
+paging itself is `paging.py`.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -19,7 +19,7 @@ import stripe
 from reconciler.errors import StripeCallError
 from reconciler.kinds import PRICE
 from reconciler.model import Config, with_meter
-from reconciler.retry import DEFAULT_POLICY, RetryPolicy, call_with_retry
+from reconciler.retry import DEFAULT_POLICY, RetryPolicy
 from reconciler.stripe_catalog.live import (
     LiveCatalog,
     LivePrice,
@@ -27,41 +27,9 @@ from reconciler.stripe_catalog.live import (
     normalize_price,
     normalize_product,
 )
+from reconciler.stripe_catalog.paging import Progress, list_all, no_progress, page_caller
+from reconciler.stripe_catalog.read_objects import read_live_objects
 from reconciler.stripe_client import stripe_errors
-
-PAGE_SIZE = 100
-
-
-PageCall = Callable[[Callable[[], Any]], Any]
-
-
-def _once(fetch: Callable[[], Any]) -> Any:
-    return fetch()
-
-
-def list_all(
-    lister: Any, params: dict[str, Any], call: PageCall = _once
-) -> Iterator[dict[str, Any]]:
-    """Every object of a list endpoint (`client.v1.prices`, ...) as plain dicts, one request
-    per page of 100, until `has_more` is false. `call` runs each page's request: pass a
-    retrying (and pacing) caller such as `lambda fetch: call_with_retry(fetch, policy)`."""
-    cursor: str | None = None
-    while True:
-        page_params = {**params, "limit": PAGE_SIZE}
-        if cursor:
-            page_params["starting_after"] = cursor
-        page = call(functools.partial(lister.list, params=page_params))
-        data = [item.to_dict() for item in page.data]
-        yield from data
-        if not page.has_more or not data:
-            return
-        cursor = str(data[-1]["id"])
-
-
-def page_caller(policy: RetryPolicy | None) -> PageCall:
-    if policy is None:
-        return _once
-    return lambda fetch: call_with_retry(fetch, policy)
 
 
 def read_live_catalog(
@@ -70,33 +38,37 @@ def read_live_catalog(
     retry: RetryPolicy | None = DEFAULT_POLICY,
     objects: bool = False,
     recorded: Mapping[str, tuple[str, ...]] | None = None,
+    *,
+    every: bool = False,
+    progress: Progress = no_progress,
 ) -> LiveCatalog:
     """Every product and price of the account (active or not), normalized. Pages that fail
     with a 429, a 5xx or a connection error are retried with backoff; `retry=None` leaves
     retrying to the client's own settings (for callers that must answer quickly). With
     `objects`, the account-level objects too (meters, coupons, ...: what `diff` compares);
     `recorded` spares reading the products whose attachment marker matches it (see
-    `read_live_objects`)."""
+    `read_live_objects`). With `every` (what `import` reads), nothing is left out: the
+    features attached to every product, inactive portal configurations and archived
+    features too. `progress` is told what each list has read."""
+    call = page_caller(retry)
     with stripe_errors("reading products"):
-        products = tuple(
-            normalize_product(p) for p in list_all(client.v1.products, {}, page_caller(retry))
-        )
+        products = tuple(normalize_product(p) for p in list_all(client.v1.products, {}, call))
+    progress(f"read {len(products)} products")
     prices: list[LivePrice] = []
-    for active, what in ((True, "reading prices"), (False, "reading archived prices")):
-        with stripe_errors(what):
+    for active, what in ((True, "prices"), (False, "archived prices")):
+        with stripe_errors(f"reading {what}"):
             params = {"active": active, "expand": PRICE.expand()}
-            prices.extend(
-                normalize_price(p, config)
-                for p in list_all(client.v1.prices, params, page_caller(retry))
-            )
+            found = [normalize_price(p, config) for p in list_all(client.v1.prices, params, call)]
+        prices.extend(found)
+        progress(f"read {len(found)} {what}")
     if not objects:
         return LiveCatalog(products=products, prices=tuple(prices))
-    from reconciler.stripe_catalog.read_objects import read_live_objects
-
-    found = read_live_objects(client, products, prices, config, page_caller(retry), recorded)
-    events = {o.id: o.key for o in found if o.kind == "meter"}
+    found_objects = read_live_objects(
+        client, products, prices, config, call, recorded, every=every, progress=progress
+    )
+    events = {o.id: o.key for o in found_objects if o.kind == "meter"}
     named = tuple(replace(p, price=with_meter(p.price, events)) for p in prices)
-    return LiveCatalog(products=products, prices=named, objects=found)
+    return LiveCatalog(products=products, prices=named, objects=found_objects)
 
 
 def read_price(

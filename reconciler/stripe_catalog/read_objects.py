@@ -26,7 +26,7 @@ from reconciler.metadata import (
 )
 from reconciler.model import Config
 from reconciler.stripe_catalog.live import LiveObject, LivePrice, LiveProduct
-from reconciler.stripe_catalog.read import PageCall, list_all
+from reconciler.stripe_catalog.paging import PageCall, Progress, list_all, no_progress
 from reconciler.stripe_client import stripe_errors
 
 
@@ -155,12 +155,17 @@ def read_live_objects(
     config: Config,
     call: PageCall,
     recorded: Mapping[str, tuple[str, ...]] | None = None,
+    *,
+    every: bool = False,
+    progress: Progress = no_progress,
 ) -> tuple[LiveObject, ...]:
-    """Every meter, coupon and promotion code (one list call per 100 of each); with
-    `stripe_entitlements`, the active Entitlements features and the features attached to each
-    managed product. Stripe lists attachments only per product, so a product is read (one call)
-    unless its `entitlement-features` marker records exactly what `recorded` (product key ->
-    the lookup keys the plan attaches) expects; `recorded=None` reads every product."""
+    """Every meter, coupon, promotion code and active portal configuration (one list call per
+    100 of each); with `stripe_entitlements`, the active Entitlements features and the
+    features attached to each managed product. Stripe lists attachments only per product, so a
+    product is read (one call) unless its `entitlement-features` marker records exactly what
+    `recorded` (product key -> the lookup keys the plan attaches) expects; `recorded=None`
+    reads every product. With `every` (import), inactive portal configurations, archived
+    features and the attachments of every product, managed or not, are read too."""
     products = tuple(products)
     product_keys = {p.id: p.key for p in products if p.key}
     found: list[LiveObject] = []
@@ -176,17 +181,25 @@ def read_live_objects(
         found += [_promotion_code(p, coupon_keys) for p in codes]
     lookup_keys = {p.id: p.price.lookup_key for p in prices if p.price.lookup_key}
     with stripe_errors("reading Billing Portal configurations"):
-        wanted: dict[str, Any] = {"active": True, "expand": PORTAL_CONFIGURATION.expand()}
+        wanted: dict[str, Any] = {"expand": PORTAL_CONFIGURATION.expand()}
+        if not every:
+            wanted["active"] = True
         portals = list_all(client.v1.billing_portal.configurations, wanted, call)
         found += [_portal(p, product_keys, lookup_keys) for p in portals]
     if config.stripe_entitlements:
+        features: list[LiveObject] = []
         with stripe_errors("reading entitlement features"):
-            features = [_feature(f) for f in list_all(client.v1.entitlements.features, {}, call)]
+            # Unfiltered, the list holds active features; `every` asks for both states.
+            filters: list[dict[str, Any]] = [{"archived": False}, {"archived": True}]
+            for params in filters if every else [{}]:
+                listed = list_all(client.v1.entitlements.features, params, call)
+                features += [_feature(f) for f in listed]
         found += features
         active = {f.key: f for f in features if f.active}
-        for product in products:
-            if not (product.managed and product.active):
-                continue
+        chosen = [p for p in products if every or (p.managed and p.active)]
+        for done, product in enumerate(chosen, 1):
+            if done % 100 == 0:
+                progress(f"read the features of {done}/{len(chosen)} products")
             names = recorded_attachments(product, recorded, active)
             if names is not None:
                 found += [_recorded_attachment(product, active[name]) for name in names]
@@ -194,6 +207,7 @@ def read_live_objects(
             with stripe_errors(f"reading the features of product {product.id}"):
                 lister = _ProductFeatures(client, product.id)
                 found += [_product_feature(f, product) for f in list_all(lister, {}, call)]
+    progress(f"read {len(found)} account-level objects")
     return tuple(found)
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import stripe
 
 from reconciler.retry import DEFAULT_POLICY
-from reconciler.stripe_catalog.read import list_all, page_caller
+from reconciler.stripe_catalog.paging import Progress, list_all, no_progress, page_caller
 from reconciler.stripe_catalog.write import send
 from reconciler.stripe_client import stripe_errors
 
@@ -55,3 +56,28 @@ def move_subscription_item(
     }
     action = f"moving subscription {ref.subscription_id} to {new_price_id}"
     send(action, client.v1.subscriptions.update, ref.subscription_id, params=params, key=key)
+
+
+# Subscriptions still paying a price: what makes an archived price grandfathered.
+PAYING_STATUSES = ("active", "trialing", "past_due")
+
+
+def subscriber_counts(
+    client: stripe.StripeClient,
+    price_ids: Iterable[str],
+    statuses: tuple[str, ...] = PAYING_STATUSES,
+    progress: Progress = no_progress,
+) -> dict[str, int]:
+    """Price id -> the number of subscriptions in `statuses` with an item on it (prices with
+    none are left out): one list call per 100 subscriptions, per price and status."""
+    counts: dict[str, int] = {}
+    wanted = sorted(set(price_ids))
+    for done, price_id in enumerate(wanted, 1):
+        subscriptions = {
+            ref.subscription_id for ref in subscription_items(client, price_id, statuses)
+        }
+        if subscriptions:
+            counts[price_id] = len(subscriptions)
+        if done % 20 == 0:
+            progress(f"counted the subscribers of {done}/{len(wanted)} archived prices")
+    return counts

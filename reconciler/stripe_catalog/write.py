@@ -12,7 +12,7 @@ from reconciler.kinds import PRICE, PRODUCT
 from reconciler.metadata import PRODUCT_KEY_KEY
 from reconciler.recovery import created_since, write_once
 from reconciler.retry import DEFAULT_POLICY, call_with_retry
-from reconciler.stripe_catalog.read import list_all, page_caller
+from reconciler.stripe_catalog.paging import list_all, page_caller
 from reconciler.stripe_client import stripe_errors
 
 T = TypeVar("T")

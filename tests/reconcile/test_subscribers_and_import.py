@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import stripe
 
@@ -13,7 +14,7 @@ from reconciler.model import Catalog
 from reconciler.plans import load_plans
 from reconciler.testing import EmulatorControl
 from tests.reconcile.conftest import Run
-from tests.reconcile.helpers import hand_made, price, product, write_plans, writes
+from tests.reconcile.helpers import every_price, hand_made, price, product, write_plans, writes
 from tests.runtime.test_add_ons import FILES as ADD_ON_FILES
 
 EXAMPLE = Path(__file__).parents[2] / "plans"
@@ -201,20 +202,27 @@ def test_import_force_keeps_what_the_catalog_does_not_define(run: Run, tmp_path:
     )
 
 
-def test_import_of_an_unmanaged_catalog_then_adopt(
+def _hand_made_with_a_keyless_price(client: stripe.StripeClient) -> Any:
+    made = hand_made(
+        client, "Hand Made", "hand_monthly", 700, "eur", {"limits:seats": "3"}, {"x": "1"}
+    )
+    client.v1.prices.create(params={"product": made.id, "currency": "eur", "unit_amount": 100})
+    return made
+
+
+def test_import_of_an_unmanaged_catalog_skips_nothing(
     run: Run, stripe_client: stripe.StripeClient, tmp_path: Path
 ) -> None:
-    made = hand_made(
-        stripe_client, "Hand Made", "hand_monthly", 700, "eur", {"limits:seats": "3"}, {"x": "1"}
-    )
-    stripe_client.v1.prices.create(
-        params={"product": made.id, "currency": "eur", "unit_amount": 100}
-    )
+    _hand_made_with_a_keyless_price(stripe_client)
     out_dir = tmp_path / "imported"
     code, _, err = run("import", "--out", str(out_dir))
-    assert code == 0
-    assert "skipped: price price_" in err and "no lookup key" in err
-    assert (out_dir / "hand-made.yaml").exists()
+    assert code == 0, err
+    assert "written: product 1, price 2, meter 0," in err
+    # The price without a lookup key gets one from its product's key and its terms.
+    assert (
+        "- lookup_key: hand-made-one-time-eur-100\n  amount: 100\n"
+        in (out_dir / "hand-made.yaml").read_text()
+    )
     code, out, _ = run("import", "--out", str(out_dir), "--force", "--format", "json")
     assert code == 0
     printed = json.loads(out)
@@ -229,7 +237,16 @@ def test_import_of_an_unmanaged_catalog_then_adopt(
             "schemas/product.schema.json",
         )
     ]
-    assert [s.split(" of ")[1] for s in printed["skipped"]] == [f"{made.id}: no lookup key"]
+    assert printed["written"]["price"] == 2
+    assert printed["left_out"] == {}
+
+
+def test_import_of_an_unmanaged_catalog_then_adopt(
+    run: Run, stripe_client: stripe.StripeClient, tmp_path: Path
+) -> None:
+    made = _hand_made_with_a_keyless_price(stripe_client)
+    out_dir = tmp_path / "imported"
+    assert run("import", "--out", str(out_dir))[0] == 0
     code, out, _ = run("diff", str(out_dir))
     assert code == 0
     assert f"! unmanaged product hand-made ({made.id}): not managed by reconciler; " in out
@@ -237,8 +254,8 @@ def test_import_of_an_unmanaged_catalog_then_adopt(
     assert code == 2
     # Adoption is its own action (issue 17), counted per kind.
     assert out.splitlines()[-3] == (
-        "Plan: 0 to create, 0 to update, 0 to replace, 0 to archive, 2 to adopt "
-        "(1 product, 1 price)."
+        "Plan: 0 to create, 0 to update, 0 to replace, 0 to archive, 3 to adopt "
+        "(1 product, 2 prices)."
     )
     assert run("apply", str(out_dir), "--adopt", "--yes")[0] == 0
     assert run("diff", str(out_dir))[0] == 0
@@ -281,3 +298,16 @@ def test_import_with_the_accounts_own_prefixes(
     )
     assert code == 1
     assert "the prefixes must be non-empty and differ" in err
+
+
+def test_adopting_an_imported_keyless_price_keeps_it(
+    run: Run, stripe_client: stripe.StripeClient, tmp_path: Path
+) -> None:
+    _hand_made_with_a_keyless_price(stripe_client)
+    before = sorted(p.id for p in every_price(stripe_client))
+    out_dir = tmp_path / "imported"
+    assert run("import", "--out", str(out_dir))[0] == 0
+    assert run("apply", str(out_dir), "--adopt", "--yes")[0] == 0
+    after = {p.id: p.lookup_key for p in every_price(stripe_client)}
+    assert sorted(after) == before
+    assert sorted(after.values()) == ["hand-made-one-time-eur-100", "hand_monthly"]
