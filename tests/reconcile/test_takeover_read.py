@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import stripe
 
-from reconciler.kinds.price import is_legacy
+from reconciler.kinds.price_identity import is_legacy
 from reconciler.model import Config
 from reconciler.stripe_catalog import read_live_catalog, subscriber_counts
 from reconciler.testing import EmulatorControl
