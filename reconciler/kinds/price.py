@@ -27,8 +27,9 @@ from reconciler.kinds.field import (
     UpTo,
     too_long,
 )
-from reconciler.kinds.identity import Candidate, Identity, Rule, Source, term
+from reconciler.kinds.identity import Identity, Rule, Source, term
 from reconciler.kinds.kind import Kind, PlanKey, Terms, register_kind
+from reconciler.kinds.price_identity import terms_key
 from reconciler.kinds.rules import Rules
 
 MAX_LOOKUP_KEY_LENGTH = 200
@@ -191,49 +192,6 @@ def _one_scheme(terms: Terms) -> Terms:
 
 def _billing_scheme(terms: Mapping[str, Any]) -> dict[str, Any]:
     return {"billing_scheme": "tiered"} if terms.get("tiers") else {}
-
-
-def is_legacy(raw: Mapping[str, Any]) -> bool:
-    """Whether Stripe's answer is a price from before the current API model: made through
-    the Plans API (an id not starting `price_`: `plan_...` or one the user chose), or a legacy
-    usage-based price, "a price with a usage_type of metered without a specified meter" (with
-    `aggregate_usage`, removed from every endpoint by 2025-03-31.basil:
-    docs.stripe.com/changelog/basil/2025-03-31/deprecate-legacy-usage-based-billing)."""
-    recurring = raw.get("recurring")
-    if not isinstance(recurring, Mapping):
-        recurring = {}
-    metered = recurring.get("usage_type") == "metered" and not recurring.get("meter")
-    aggregate = recurring.get("aggregate_usage") is not None
-    return not str(raw.get("id", "")).startswith("price_") or metered or aggregate
-
-
-CADENCES = {"day": "daily", "week": "weekly", "month": "monthly", "year": "yearly"}
-
-
-def terms_key(candidate: Candidate) -> str:
-    """A price's key from its product's key and its terms: `<product>-<cadence>-<currency>-
-    <amount>`, e.g. `pro-monthly-usd-4900`, `pro-every-3-months-eur-graduated`,
-    `api-monthly-usd-metered-0.5`, `tip-one-time-usd-custom` (amounts in minor units)."""
-    terms = candidate.terms
-    recurring = terms.get("recurring")
-    parts = [candidate.parent or "price"]
-    if isinstance(recurring, Mapping):
-        interval = str(recurring.get("interval"))
-        count = int(recurring.get("interval_count") or 1)
-        cadence = CADENCES.get(interval, interval) if count == 1 else f"every-{count}-{interval}s"
-        parts.append(cadence)
-    else:
-        parts.append("one-time")
-    parts.append(str(terms.get("currency") or "xxx"))
-    if isinstance(recurring, Mapping) and recurring.get("usage_type") == "metered":
-        parts.append("metered")
-    if terms.get("tiers"):
-        parts.append(str(terms.get("tiers_mode") or "tiered"))
-    elif terms.get("custom_unit_amount"):
-        parts.append("custom")
-    elif terms.get("unit_amount") is not None:
-        parts.append(str(terms["unit_amount"]))
-    return "-".join(parts)
 
 
 def _tax_behavior_fixed(before: Any, after: Any) -> bool:

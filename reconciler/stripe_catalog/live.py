@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.kinds import PRICE, PRODUCT, Lost
-from reconciler.kinds.price import is_legacy
+from reconciler.kinds.price_identity import is_legacy
 from reconciler.metadata import (
     ADD_ON_KEY,
     ATTACHED_FEATURES_KEY,

@@ -44,8 +44,10 @@ def create_object(
     state: Mapping[str, Any],
     resolve: Resolve,
     key: str,
+    own_id: str | None = None,
 ) -> str:
-    """Create one object from its state (terms plus metadata); returns its id."""
+    """Create one object from its state (terms plus metadata); returns its id. `own_id` is
+    the id the plan chose for it (a coupon's `id`: `AccountObject.own_id`)."""
     terms = {k: v for k, v in state.items() if k != "metadata"}
     if kind == "product_feature":
         params: Any = {"entitlement_feature": resolve("feature", terms["entitlement_feature"])}
@@ -56,6 +58,8 @@ def create_object(
     params = _with_references(kind, KINDS[kind].create_params(terms), resolve)
     if "metadata" in state:
         params["metadata"] = dict(state["metadata"])
+    if own_id is not None:
+        params["id"] = own_id
     action = f"creating {kind.replace('_', ' ')} {_shown(kind, state)}"
     return str(send(action, _service(client, kind).create, params=params, key=key).id)
 

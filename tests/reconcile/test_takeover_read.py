@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import stripe
 
-from reconciler.kinds.price import is_legacy
+from reconciler.kinds import COUPON
+from reconciler.kinds.price_identity import is_legacy
 from reconciler.model import Config
-from reconciler.stripe_catalog import read_live_catalog, subscriber_counts
+from reconciler.stripe_catalog import create_object, read_live_catalog, subscriber_counts
 from reconciler.testing import EmulatorControl
 from tests.reconcile.takeover_account import build_takeover_account
 
@@ -73,3 +74,14 @@ def test_legacy_prices_are_those_of_the_plans_api_and_of_usage_without_a_meter()
     assert is_legacy({"id": "price_2", "recurring": {**metered, "aggregate_usage": "sum"}})
     assert is_legacy({"id": "price_3", "recurring": metered})
     assert not is_legacy({"id": "price_4", "recurring": {**metered, "meter": "mtr_1"}})
+
+
+def test_a_coupon_is_created_with_the_id_the_plan_chose(
+    stripe_client: stripe.StripeClient,
+) -> None:
+    terms = COUPON.from_plan({"id": "BLACKFRIDAY", "percent_off": 25})
+    made = create_object(
+        stripe_client, "coupon", terms, lambda kind, key: key, "k1", own_id="BLACKFRIDAY"
+    )
+    assert made == "BLACKFRIDAY"
+    assert stripe_client.v1.coupons.retrieve("BLACKFRIDAY").percent_off == 25
