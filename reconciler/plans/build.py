@@ -139,20 +139,26 @@ def with_objects(catalog: Catalog, declared: tuple[AccountObject, ...], config: 
         ),
         catalog.objects,
     )
-    derived: tuple[AccountObject, ...] = ()
-    if config.stripe_entitlements:
-        derived = entitlement_objects(catalog)
-        catalog = Catalog(
-            tuple(replace(p, entitlement_features=granted_features(p)) for p in catalog.products),
-            catalog.objects,
-        )
+    derived = entitlement_objects(catalog) if config.stripe_entitlements else ()
     declared = tuple(_with_switching(o, catalog) for o in declared)
     # A feature the objects file declares keeps its own name and metadata; the attachments of
     # both are kept, each once.
     named = {(o.kind, o.key) for o in declared}
     derived = tuple(o for o in derived if (o.kind, o.key) not in named)
     objects = sorted((*declared, *derived), key=lambda o: (o.kind, o.key))
-    return Catalog(catalog.products, tuple(objects))
+    products = catalog.products
+    if config.stripe_entitlements:
+        # What apply records on each product as attached: derived and declared alike.
+        attached: dict[str, set[str]] = {}
+        for obj in objects:
+            if obj.kind == "product_feature":
+                product_key = str(obj.terms["product"])
+                attached.setdefault(product_key, set()).add(str(obj.terms["entitlement_feature"]))
+        products = tuple(
+            replace(p, entitlement_features=tuple(sorted(attached.get(p.key, ()))))
+            for p in products
+        )
+    return Catalog(products, tuple(objects))
 
 
 def switchable(catalog: Catalog) -> dict[str, list[str]]:

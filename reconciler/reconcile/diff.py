@@ -7,6 +7,7 @@ managed objects are archived only with `--prune`.
 
 from __future__ import annotations
 
+from reconciler.kinds.identity import Identities
 from reconciler.model import Catalog, Config, Price, Product
 from reconciler.reconcile.changes import Carried, Change, Notice, Unmanaged, field_changes
 from reconciler.reconcile.match import Ambiguous, Found, Index, Match, match_price, match_product
@@ -38,7 +39,12 @@ def diff(
     """Every change that brings `live` to `desired`; no I/O."""
     cfg = config or Config()
     ids = identities(live)
-    out = Collector(desired=desired, meters=meter_outcomes(desired, live), identities=ids)
+    out = Collector(
+        desired=desired,
+        meters=meter_outcomes(desired, live),
+        identities=ids,
+        renamed=_hand_made_names(live, ids),
+    )
     index = Index.of(live, ids)
     for product in desired.products:
         _diff_product(product, live, index, options, cfg, out)
@@ -55,6 +61,21 @@ def diff(
     managed = sum(1 for p in live.prices if p.managed and p.price.active and p.price.lookup_key)
     bases = {"price": managed, **managed_objects(live)}
     return Plan(tuple(out.changes), tuple(out.notes), options, bases)
+
+
+def _hand_made_names(live: LiveCatalog, ids: Identities) -> dict[str, str]:
+    """Stripe id -> identity key of every product without a plan key and price without a
+    lookup key: what the plan files call them."""
+    names: dict[str, str] = {}
+    for product in live.products:
+        found = ids.get("product", product.id)
+        if product.key is None and found is not None:
+            names[product.id] = found.key
+    for price in live.prices:
+        found = ids.get("price", price.id)
+        if not price.price.lookup_key and found is not None:
+            names[price.id] = found.key
+    return names
 
 
 def _found(match: Match, kind: str, key: str, options: DiffOptions, out: Collector) -> str | None:

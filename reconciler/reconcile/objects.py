@@ -55,6 +55,19 @@ def diff_objects(desired: Catalog, live: LiveCatalog, options: DiffOptions, out:
                 _undeclared(held, options, out)
 
 
+def _renamed(value: Any, renamed: Mapping[str, str]) -> Any:
+    """A live state whose references to products and prices made by hand (named by their
+    Stripe ids: they have no plan key or lookup key) name them by their identity keys, as the
+    plan files do."""
+    if isinstance(value, str):
+        return renamed.get(value, value)
+    if isinstance(value, list):
+        return [_renamed(v, renamed) for v in value]
+    if isinstance(value, dict):
+        return {renamed.get(k, k): _renamed(v, renamed) for k, v in value.items()}
+    return value
+
+
 def _key_of(held: LiveObject, out: Collector) -> str:
     """The key a declared object names `held` by: its own for a managed object, else the one
     its identity gives it (the key `import` writes for an object made by hand)."""
@@ -90,7 +103,7 @@ def _diff_one(
     if not current.managed and not options.adopt:
         out.notes.append(Unmanaged(kind, obj.key, current.id, ADOPT_HINT))
         return
-    before, relisted = _old_prices_named(live_state(current), renewed)
+    before, relisted = _old_prices_named(_renamed(live_state(current), out.renamed), renewed)
     fields = field_changes(before, after)
     forced = KINDS[kind].forcing(before, after)
     followed = rules.follows

@@ -31,6 +31,9 @@ class Collector:
     # `kind:key` of declared objects that several unmanaged objects could be: neither adopted
     # nor created (without --allow-duplicates).
     blocked: set[str] = field(default_factory=set)
+    # Stripe id -> identity key, of the products and prices made by hand (no plan key or
+    # lookup key), which other objects' live states name by id.
+    renamed: dict[str, str] = field(default_factory=dict)
     # Stripe price id -> the lookup key of the declared price it was matched to.
     named: dict[str, str] = field(default_factory=dict)
 

@@ -23,7 +23,7 @@ def _with_references(kind: str, params: dict[str, Any], resolve: Resolve) -> dic
     if kind == "coupon" and "applies_to" in params:
         products = params["applies_to"]["products"]
         params["applies_to"] = {"products": [resolve("product", k) for k in products]}
-    if kind == "promotion_code":
+    if kind == "promotion_code" and "promotion" in params:
         coupon = resolve("coupon", params["promotion"]["coupon"])
         params["promotion"] = {**params["promotion"], "coupon": coupon}
     switching = params.get("features", {}).get("subscription_update", {})

@@ -161,11 +161,12 @@ def read_live_objects(
 ) -> tuple[LiveObject, ...]:
     """Every meter, coupon, promotion code and active portal configuration (one list call per
     100 of each); with `stripe_entitlements`, the active Entitlements features and the
-    features attached to each managed product. Stripe lists attachments only per product, so a
-    product is read (one call) unless its `entitlement-features` marker records exactly what
-    `recorded` (product key -> the lookup keys the plan attaches) expects; `recorded=None`
-    reads every product. With `every` (import), inactive portal configurations, archived
-    features and the attachments of every product, managed or not, are read too."""
+    features attached to each managed product and each product made by hand (no plan key).
+    Stripe lists attachments only per product, so a product is read (one call) unless its
+    `entitlement-features` marker records exactly what `recorded` (product key -> the lookup
+    keys the plan attaches) expects; `recorded=None` reads every product. With `every`
+    (import), inactive portal configurations, archived features and the attachments of every
+    product, managed or not, are read too."""
     products = tuple(products)
     product_keys = {p.id: p.key for p in products if p.key}
     found: list[LiveObject] = []
@@ -196,7 +197,9 @@ def read_live_objects(
                 features += [_feature(f) for f in listed]
         found += features
         active = {f.key: f for f in features if f.active}
-        chosen = [p for p in products if every or (p.managed and p.active)]
+        # A diff reads the products the tool manages and those it could adopt (made by hand:
+        # no plan key), whose attachments an adoption must find rather than duplicate.
+        chosen = [p for p in products if every or (p.active and (p.managed or p.key is None))]
         for done, product in enumerate(chosen, 1):
             if done % 100 == 0:
                 progress(f"read the features of {done}/{len(chosen)} products")

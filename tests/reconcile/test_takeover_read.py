@@ -57,12 +57,16 @@ def test_import_reads_every_object_of_a_hand_made_account(
     assert subscriber_counts(stripe_client, archived) == {account.prices["pro_2019"]: 1}
 
 
-def test_without_every_only_managed_products_attachments_are_read(
+def test_without_every_the_attachments_of_products_made_by_hand_are_read_too(
     stripe_client: stripe.StripeClient, emulator: EmulatorControl
 ) -> None:
-    build_takeover_account(stripe_client, emulator)
+    # A diff reads them: adopting Pro must find its hand-made attachment, not plan a second.
+    account = build_takeover_account(stripe_client, emulator)
     live = read_live_catalog(stripe_client, Config(stripe_entitlements=True), objects=True)
-    assert live.objects_of("product_feature") == ()
+    pro = account.products["Pro"]
+    assert [(o.key, o.owner_id, o.managed) for o in live.objects_of("product_feature")] == [
+        (f"{pro}/single-sign-on", pro, False)
+    ]
 
 
 def test_legacy_prices_are_those_of_the_plans_api_and_of_usage_without_a_meter() -> None:
