@@ -7,6 +7,7 @@ import click
 from reconciler.cli.output import note
 from reconciler.cli.planning import plan_for, plan_options, show_plan
 from reconciler.errors import ApplyFailed, PlanRefused
+from reconciler.ratelimit import LocalRateLimiter, StripeLimits, default_rate
 from reconciler.reconcile.apply import apply_plan
 from reconciler.reconcile.plan import DiffOptions
 from reconciler.stripe_client import StripeSettings, make_client
@@ -26,6 +27,13 @@ from reconciler.stripe_client import StripeSettings, make_client
     help="Apply even when more than 30% of the managed prices would be archived or replaced, "
     "or with a live key and no --fingerprint.",
 )
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Requests per second the writes may use across endpoints (each endpoint also at "
+    "most 25/s, Stripe's default) [default: Stripe's limit for the key: 25 test, 100 live].",
+)
 def apply(
     path: str,
     fmt: str,
@@ -37,6 +45,7 @@ def apply(
     yes: bool,
     fingerprint: str | None,
     force: bool,
+    rate: float | None,
 ) -> int:
     """Apply the plan for PATH to Stripe.
 
@@ -82,8 +91,15 @@ def apply(
         raise PlanRefused(f"refusing to apply: {problem}")
     note(f"applying {len(plan.changes)} change(s) in {settings.mode} mode")
     try:
+        limits = StripeLimits(
+            lambda _name, rate: LocalRateLimiter(rate), rate or default_rate(settings.mode)
+        )
         report = apply_plan(
-            plan, planned.live, make_client(settings, max_network_retries=0), progress=_progress
+            plan,
+            planned.live,
+            make_client(settings, max_network_retries=0),
+            progress=_progress,
+            pace=limits.acquire,
         )
     except ApplyFailed as exc:
         note(f"error: {exc}")

@@ -291,17 +291,31 @@ def plan_steps(plan: Plan) -> tuple[Step, ...]:
     return tuple(sorted(steps, key=lambda s: s.phase))  # sorted() is stable
 
 
+def endpoint_of(step: Step) -> str:
+    """The Stripe endpoint a step writes to, as Stripe's per-endpoint limit counts it: the
+    create of its kind, or the update of one object of it (archiving, adopting and moving a
+    default are updates)."""
+    path = f"/v1/{step.change.kind}s"
+    return f"POST {path}" if step.name.startswith("create") else f"POST {path}/{{id}}"
+
+
 def apply_plan(
-    plan: Plan, live: LiveCatalog, client: stripe.StripeClient, progress: Progress
+    plan: Plan,
+    live: LiveCatalog,
+    client: stripe.StripeClient,
+    progress: Progress,
+    pace: Callable[[str], None] = lambda endpoint: None,
 ) -> ApplyReport:
     """Run every step; on the first failure raise ApplyFailed naming what was and was not
-    applied (a rerun diffs again and converges)."""
+    applied (a rerun diffs again and converges). `pace(endpoint)` is called before each step
+    and waits for a slot of the rate limiter (`reconciler.ratelimit.StripeLimits.acquire`)."""
     ctx = _Context(client=client, live=live, fingerprint=plan.fingerprint)
     steps = plan_steps(plan)
     remaining = {change.key: sum(1 for s in steps if s.change is change) for change in plan.changes}
     applied: list[str] = []
     for step in steps:
         progress(f"{step.name}: {step.change.key}")
+        pace(endpoint_of(step))
         try:
             step.run(ctx)
         except ReconcilerError as exc:

@@ -82,7 +82,7 @@ def _catalog(client: stripe.StripeClient) -> dict[str, Any]:
         ),
         "coupons": sorted(
             json.dumps(
-                [c.metadata.to_dict().get("plan-key"), c.name, c.percent_off, c.amount_off],
+                [c.to_dict()["metadata"].get("plan-key"), c.name, c.percent_off, c.amount_off],
                 default=str,
             )
             for c in client.v1.coupons.list(params={"limit": 100}).data
