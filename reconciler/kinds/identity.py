@@ -172,6 +172,13 @@ class Identities:
     """Every live object's key, by (kind, Stripe id), with the source that decided it."""
 
     by_id: Mapping[tuple[str, str], Identified] = field(default_factory=dict)
+    # (kind, key) -> Stripe id, built once: the diff looks a declared object up by its key.
+    _by_key: dict[tuple[str, str], str] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        self._by_key.update({(k, found.key): sid for (k, sid), found in self.by_id.items()})
 
     def get(self, kind: str, stripe_id: str) -> Identified | None:
         return self.by_id.get((kind, stripe_id))
@@ -182,10 +189,7 @@ class Identities:
 
     def id_of(self, kind: str, key: str) -> str | None:
         """The Stripe id of the object of `kind` whose key is `key`, if any."""
-        return next(
-            (sid for (k, sid), found in self.by_id.items() if k == kind and found.key == key),
-            None,
-        )
+        return self._by_key.get((kind, key))
 
     def of_kind(self, kind: str) -> dict[str, Identified]:
         """Stripe id -> identity, for one kind."""

@@ -284,3 +284,54 @@ def test_a_legacy_price_from_the_emulator_data_file_is_imported_read_only(
             )
         )
         assert main(["validate", str(folder)]) == 0
+
+
+def test_keys_written_onto_the_objects_give_the_same_files(
+    run: Run, stripe_client: stripe.StripeClient, emulator: EmulatorControl, tmp_path: Path
+) -> None:
+    """What adoption writes (plan keys, lookup keys, the ownership marker) changes no key:
+    the files imported after it are the files imported before."""
+    account = build_takeover_account(stripe_client, emulator)
+    before = tmp_path / "before"
+    assert run("import", "--out", str(before))[0] == 0
+    marker = {"managed-by": "reconciler"}
+    for name, key in (("Starter", "starter"), ("Pro", "pro"), ("API", "api")):
+        params: Any = {"metadata": {**marker, "plan-key": key}}
+        stripe_client.v1.products.update(account.products[name], params=params)
+    keys = {
+        "starter_monthly": "starter-monthly-usd-900",
+        "starter_yearly": "starter-yearly-usd-9000",
+        "pro_2019": "pro-monthly-usd-1900",
+        "pro_monthly": "pro-monthly-usd-2900",
+        "pro_yearly": "pro-yearly-usd-29000",
+        "api_usage": "api-monthly-usd-metered-0.5",
+        "donation": "donations-one-time-usd-custom",
+    }
+    for name, lookup_key in keys.items():
+        params = {"lookup_key": lookup_key, "metadata": marker}
+        stripe_client.v1.prices.update(account.prices[name], params=params)
+    for coupon, key in (("BLACKFRIDAY", "BLACKFRIDAY"), ("welcome", "welcome-credit")):
+        params = {"metadata": {**marker, "plan-key": key}}
+        stripe_client.v1.coupons.update(account.coupons[coupon], params=params)
+    params = {"metadata": marker}
+    stripe_client.v1.billing_portal.configurations.update(
+        account.portal_configuration, params=params
+    )
+    after = tmp_path / "after"
+    code, _, err = run("import", "--out", str(after))
+    assert code == 0, err
+    assert _texts(after) == _texts(before)
+
+
+def test_the_same_account_made_again_with_other_ids_gives_the_same_files(
+    run: Run, stripe_client: stripe.StripeClient, emulator: EmulatorControl, tmp_path: Path
+) -> None:
+    """As a test-mode and a live-mode account holding the same objects: every id differs."""
+    first = build_takeover_account(stripe_client, emulator)
+    assert run("import", "--out", str(tmp_path / "test"))[0] == 0
+    emulator.reset()
+    second = build_takeover_account(stripe_client, emulator)
+    assert set(first.products.values()).isdisjoint(second.products.values())
+    assert first.coupons["welcome"] != second.coupons["welcome"]
+    assert run("import", "--out", str(tmp_path / "live"))[0] == 0
+    assert _texts(tmp_path / "live") == _texts(tmp_path / "test")
