@@ -1,5 +1,5 @@
-"""What taking over a large hand-made account costs: `reconciler import`, measured on the
-emulator (the adopt half, `apply --adopt`, is added next to it by the adopt side of issue 17).
+"""What taking over a large hand-made account costs: `reconciler import`, then
+`reconciler apply --adopt` on the files it wrote, measured on the emulator.
 
 Run: .venv/bin/python benchmarks/takeover_speed.py [--products 300] [--prices-per-product 3]
      [--repeat 3]
@@ -20,8 +20,13 @@ Figures printed:
   * wall time of an import (read, identities, dump, write the files) next to a plain SDK
     listing of the products and prices (auto-paging, the same expansions), median of
     --repeat runs, and their ratio; both in this process against the same emulator;
-  * whether a second import wrote byte-identical files.
-Exits 1 when the request bound is broken or the files differ.
+  * whether a second import wrote byte-identical files;
+  * the adoption (`apply --adopt --yes`, paced by the tool's rate limiter at Stripe's test-mode
+    limits): its writes per endpoint against the bound (one update per product, one per price,
+    one per feature, one record of attached features per product; no create, no archive), its
+    wall time next to the least time those writes take under Stripe's limits (test mode: 25/s
+    for the whole account; live mode: 25/s per endpoint), and whether `diff` is clean after.
+Exits 1 when a request bound is broken, the files differ, or the adoption leaves a diff.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ import stripe
 from reconciler.cli import main as cli
 from reconciler.emulator import run_in_thread
 from reconciler.kinds import PRICE
-from reconciler.ratelimit import ENDPOINT_RATE
+from reconciler.ratelimit import DEFAULT_RATES, ENDPOINT_RATE
 from reconciler.testing import EmulatorControl
 
 KEY = "sk_test_benchmark"
@@ -74,6 +79,12 @@ def import_into(folder: Path) -> None:
         code = cli(["import", "--out", str(folder), "--force"])
     if code != 0:
         raise SystemExit(f"import exited {code}")
+
+
+def quiet_cli(args: list[str]) -> int:
+    """One CLI command with its output kept quiet; its exit code."""
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+        return cli(args)
 
 
 def median_seconds(action: Callable[[], object], repeat: int) -> float:
@@ -128,6 +139,15 @@ def main() -> int:
         import_time = median_seconds(lambda: import_into(work / "timed"), args.repeat)
         list_time = median_seconds(plain_listing, args.repeat)
 
+        control.reset_counters()
+        start = time.perf_counter()
+        adopted = quiet_cli(["apply", str(work / "first"), "--adopt", "--yes"])
+        adopt_time = time.perf_counter() - start
+        adopt_routes = {
+            r: n for r, n in control.counters()["by_route"].items() if not r.startswith("GET ")
+        }
+        clean = quiet_cli(["diff", str(work / "first")]) == 0
+
     print(
         f"account: {args.products} hand-made products, {n_prices} prices without lookup keys, "
         "1 feature attached to every product (emulator in a thread)"
@@ -144,7 +164,23 @@ def main() -> int:
     print(f"ratio import / listing: {import_time / list_time:.2f}")
     print(f"ratio import / rate-limit bound: {import_time / paced_seconds:.2f}")
     print(f"second import byte-identical: {'yes' if identical else 'NO'}")
-    return 0 if requests <= bound and identical else 1
+    writes = sum(adopt_routes.values())
+    adopt_bound = 2 * args.products + n_prices + 1
+    creates = sum(n for r, n in adopt_routes.items() if r.count("/") == 2)
+    print(f"apply --adopt exit code: {adopted}; write requests: {writes} (bound {adopt_bound})")
+    for route, count in sorted(adopt_routes.items()):
+        print(f"  {route}: {count}")
+    test_bound = writes / DEFAULT_RATES["test"]
+    live_bound = max(adopt_routes.values(), default=0) / ENDPOINT_RATE
+    print(
+        f"at Stripe's limits these writes take at least {test_bound:.1f} s in test mode "
+        f"(25/s per account), {live_bound:.1f} s in live mode (25/s per endpoint)"
+    )
+    print(f"apply --adopt wall time, paced for test mode: {adopt_time:.1f} s")
+    print(f"ratio apply --adopt / test-mode bound: {adopt_time / test_bound:.2f}")
+    print(f"creates: {creates}; diff clean after adoption: {'yes' if clean else 'NO'}")
+    adopt_ok = adopted == 0 and writes <= adopt_bound and creates == 0 and clean
+    return 0 if requests <= bound and identical and adopt_ok else 1
 
 
 if __name__ == "__main__":
