@@ -18,16 +18,16 @@ import traceback
 from dataclasses import dataclass, field
 from email.message import Message
 
+from reconciler.emulator.call import Call
 from reconciler.emulator.errors import StripeError, api_error, mask_key
 from reconciler.emulator.expand import expand
 from reconciler.emulator.faults import Injection
 from reconciler.emulator.forms import as_str_list, check_params, parse_form
 from reconciler.emulator.idempotency import InFlight, StoredResponse
-from reconciler.emulator.router import Call, build_router
+from reconciler.emulator.routes import ROUTER
 from reconciler.emulator.state import Emulator
 from reconciler.emulator.store import new_id
 
-ROUTER = build_router()
 # Docs (api/idempotent_requests): "Keys can be up to 255 characters long."
 MAX_KEY_LENGTH = 255
 _NO_KEY = (

@@ -18,7 +18,7 @@ from typing import Any
 from reconciler.emulator.api import handle_api
 from reconciler.emulator.controls import handle_control
 from reconciler.emulator.errors import StripeError
-from reconciler.emulator.pages import handle_page
+from reconciler.emulator.hosted_pages import handle_page
 from reconciler.emulator.state import Emulator
 
 # Stripe documents no body limit; a megabyte is far more than any form we accept.
