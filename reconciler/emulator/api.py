@@ -15,8 +15,8 @@ import binascii
 import json
 import time
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.message import Message
 
 from reconciler.emulator.call import Call
 from reconciler.emulator.errors import StripeError, api_error, mask_key
@@ -100,9 +100,10 @@ def _should_retry(answer: Answer, advice: str) -> Answer:
 
 
 def handle_api(
-    emulator: Emulator, method: str, path: str, query: str, body: str, headers: Message[str, str]
+    emulator: Emulator, method: str, path: str, query: str, body: str, headers: Mapping[str, str]
 ) -> Answer:
-    """The answer to one `/v1` request (see the module docstring for the order of steps)."""
+    """The answer to one `/v1` request (see the module docstring for the order of steps);
+    `headers` are keyed by lower-case name."""
     extra = {"Request-Id": new_id("req_", 14)}
     now = time.monotonic()
     label = ROUTER.label_for(method, path)
@@ -110,7 +111,7 @@ def handle_api(
     if emulator.faults.over_rate_limit(now, label):
         emulator.counters.add_rate_limited()
         return _error(_RATE_LIMITED, extra)
-    failure = _auth_error(headers.get("Authorization"))
+    failure = _auth_error(headers.get("authorization"))
     injection = None if failure else emulator.faults.injected(method, path)
     if injection is not None:
         emulator.counters.add_error_injected()
@@ -119,7 +120,7 @@ def handle_api(
     if failure is not None:
         emulator.faults.delay()
         return _error(failure, extra)
-    key = headers.get("Idempotency-Key") if method == "POST" else None
+    key = headers.get("idempotency-key") if method == "POST" else None
     if key is not None:
         extra["Idempotency-Key"] = key[:MAX_KEY_LENGTH]
         if len(key) > MAX_KEY_LENGTH or not key:
@@ -134,7 +135,7 @@ def handle_api(
         params = parse_form(body if method == "POST" else query)
     except StripeError as error:
         return _error(error, extra)
-    call = Call(method, path, params, (), extra["Request-Id"], key, headers.get("Stripe-Version"))
+    call = Call(method, path, params, (), extra["Request-Id"], key, headers.get("stripe-version"))
     if key is None:
         emulator.faults.delay()
         answer, _ = _execute(emulator, call, injection)

@@ -68,11 +68,13 @@ def emit(
         "type": event_type,
     }
     emulator.events.add(event)
-    payload = json.dumps(event, indent=2).encode()
-    for endpoint in endpoints:
-        emulator.webhooks.enqueue(
-            endpoint["url"], emulator.webhook_secrets[endpoint["id"]], payload
-        )
+    if endpoints:
+        # Indented as Stripe sends it; only built when someone listens (it is not cheap).
+        payload = json.dumps(event, indent=2).encode()
+        for endpoint in endpoints:
+            emulator.webhooks.enqueue(
+                endpoint["url"], emulator.webhook_secrets[endpoint["id"]], payload
+            )
     for listener in emulator.listeners:
         listener(emulator, event_type, obj, call)
     return event
