@@ -10,6 +10,7 @@ resources raise events without importing the webhook machinery (`event_routes`,
 from __future__ import annotations
 
 import json
+import pickle
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.state import DEFAULT_API_VERSION
@@ -44,8 +45,10 @@ def emit(
     before: StripeObject | None = None,
 ) -> StripeObject:
     """Record an event for `obj`, queue its webhook deliveries and tell the listeners."""
-    # A JSON round trip snapshots the object as it is now, shared references and all.
-    data: dict[str, Any] = {"object": json.loads(json.dumps(obj))}
+    # A deep copy snapshots the object as it is now, cut from the live objects it shares
+    # (a subscription's prices, ...); pickle copies JSON-like data faster than a JSON round
+    # trip or `copy.deepcopy`, and only ever reads back what it wrote here.
+    data: dict[str, Any] = {"object": pickle.loads(pickle.dumps(obj, pickle.HIGHEST_PROTOCOL))}
     if before is not None:
         data["previous_attributes"] = previous_attributes(before, obj)
     endpoints = [

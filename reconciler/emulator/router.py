@@ -50,12 +50,19 @@ class Router:
     def __init__(self) -> None:
         self._routes: list[Route] = []
         self._listeners: list[EventListener] = []
+        # (method, the resource segment after `/v1/`) -> its routes in registration order,
+        # so a request tries a handful of patterns rather than all of them.
+        self._index: dict[tuple[str, str], list[Route]] = {}
 
     def add(self, method: str, label: str, handler: Handler, *, params: Spec, sdk: str) -> None:
         """Register `handler` for `method label`; requests are checked against `params` first."""
         regex = re.sub(r":\w+", r"([^/]+)", label)
         route = Route(method, label, re.compile(f"^{regex}$"), handler, params, sdk)
+        segment = _resource_segment(label)
+        if segment.startswith(":"):
+            raise ValueError(f"{label}: a route starts with a fixed segment after /v1/")
         self._routes.append(route)
+        self._index.setdefault((method, segment), []).append(route)
 
     def on_event(self, listener: EventListener) -> None:
         """Call `listener` after every event the emulator raises (see `events.emit`)."""
@@ -70,14 +77,21 @@ class Router:
         return tuple(self._listeners)
 
     def match(self, method: str, path: str) -> tuple[Route, tuple[str, ...]] | None:
-        for route in self._routes:
-            if route.method == method:
-                found = route.pattern.match(path)
-                if found:
-                    return route, found.groups()
+        """The first route registered for `method` whose pattern takes `path`, and its
+        arguments (the `:name` segments)."""
+        for route in self._index.get((method, _resource_segment(path)), ()):
+            found = route.pattern.match(path)
+            if found:
+                return route, found.groups()
         return None
 
     def label_for(self, method: str, path: str) -> str:
         """`GET /v1/products/:id` for counters; unknown paths keep their own text."""
         matched = self.match(method, path)
         return f"{method} {matched[0].label if matched else path}"
+
+
+def _resource_segment(path: str) -> str:
+    """`customers` of `/v1/customers/cus_1/...`: the segment every route names literally."""
+    parts = path.split("/", 3)
+    return parts[2] if len(parts) > 2 else ""
