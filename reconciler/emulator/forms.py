@@ -68,6 +68,8 @@ def form_pairs(text: str) -> list[tuple[str, str]]:
 
 def parse_form(text: str) -> dict[str, Any]:
     """Decode a form body or query string into nested dicts and lists."""
+    if not text:
+        return {}
     root: dict[str, Any] = {}
     for key, value in form_pairs(text):
         segments = split_key(key)

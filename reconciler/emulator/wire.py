@@ -12,11 +12,11 @@ JSON envelope and closes the connection, since where the request ends is unknown
 
 from __future__ import annotations
 
+import io
 import socket
 import time
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import BinaryIO
 
 # Stripe documents no body limit; a megabyte is far more than any form we accept.
 MAX_BODY = 1 << 20
@@ -68,8 +68,18 @@ class Request:
         return self.version >= (1, 1) and self.headers.get("expect", "").lower() == "100-continue"
 
 
-def read_request(reader: BinaryIO) -> Request | None:
+def read_request(reader: io.BufferedReader) -> Request | None:
     """The next request's line and headers, None at a clean end of the connection."""
+    # Fast path: the whole head is already buffered (requests mostly come in one segment),
+    # so it is split at once instead of read line by line.
+    peeked = reader.peek(1)
+    end = peeked.find(b"\r\n\r\n")
+    if end > 0 and not peeked.startswith((b"\r\n", b"\n")):
+        head = reader.read(end + 4)[:end].decode("latin-1")
+        lines = head.split("\n") if "\n" in head.replace("\r\n", "") else head.split("\r\n")
+        if len(lines) - 1 > MAX_HEADERS:
+            raise WireError(431, f"Too many headers (more than {MAX_HEADERS}).")
+        return _request(lines[0], lines[1:])
     line = reader.readline(MAX_LINE + 1)
     if line in (b"\r\n", b"\n"):
         # RFC 9112 2.2: ignore at least one empty line before a request line.
@@ -78,9 +88,26 @@ def read_request(reader: BinaryIO) -> Request | None:
         return None
     if len(line) > MAX_LINE:
         raise WireError(414, "Request-URI Too Long.")
-    words = line.decode("latin-1").split()
+    return _request(line.decode("latin-1"), _header_lines(reader))
+
+
+def _header_lines(reader: io.BufferedReader) -> list[str]:
+    lines: list[str] = []
+    while True:
+        line = reader.readline(MAX_LINE + 1)
+        if len(line) > MAX_LINE:
+            raise WireError(431, "Line too long.")
+        if line in (b"\r\n", b"\n", b""):
+            return lines
+        if len(lines) == MAX_HEADERS:
+            raise WireError(431, f"Too many headers (more than {MAX_HEADERS}).")
+        lines.append(line.decode("latin-1"))
+
+
+def _request(request_line: str, header_lines: list[str]) -> Request:
+    words = request_line.split()
     if len(words) != 3 or not words[2].startswith("HTTP/"):
-        raise WireError(400, f"Bad request syntax ({line[:80].decode('latin-1').strip()!r}).")
+        raise WireError(400, f"Bad request syntax ({request_line[:80].strip()!r}).")
     method, target, protocol = words
     major, dot, minor = protocol[5:].partition(".")
     if not (dot and major.isdigit() and minor.isdigit() and len(major + minor) <= 4):
@@ -88,28 +115,15 @@ def read_request(reader: BinaryIO) -> Request | None:
     version = (int(major), int(minor))
     if version >= (2, 0) or version < (1, 0):
         raise WireError(400, f"Invalid HTTP version ({protocol[:40]}).")
-    headers = _read_headers(reader)
+    headers: dict[str, str] = {}
+    for line in header_lines:
+        name, colon, value = line.partition(":")
+        if not colon or not name or name != name.strip():
+            raise WireError(400, f"Malformed header line ({line[:80].rstrip()!r}).")
+        headers.setdefault(name.lower(), value.strip())
     connection = {token.strip() for token in headers.get("connection", "").lower().split(",")}
     keep_alive = "close" not in connection and (version >= (1, 1) or "keep-alive" in connection)
     return Request(method, target, version, headers, keep_alive)
-
-
-def _read_headers(reader: BinaryIO) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    count = 0
-    while True:
-        line = reader.readline(MAX_LINE + 1)
-        if len(line) > MAX_LINE:
-            raise WireError(431, "Line too long.")
-        if line in (b"\r\n", b"\n", b""):
-            return headers
-        count += 1
-        if count > MAX_HEADERS:
-            raise WireError(431, f"Too many headers (more than {MAX_HEADERS}).")
-        name, colon, value = line.decode("latin-1").partition(":")
-        if not colon or not name or name != name.strip():
-            raise WireError(400, f"Malformed header line ({line[:80].decode('latin-1')!r}).")
-        headers.setdefault(name.lower(), value.strip())
 
 
 def answer_bytes(
