@@ -1,9 +1,16 @@
-"""How fast the Stripe emulator answers, next to a bare stdlib HTTP server.
+"""How fast the Stripe emulator answers, next to stripe-stateful-mock and a bare stdlib server.
 
-Run: .venv/bin/python benchmarks/emulator_speed.py [--seconds 3] [--threads 8]
+Run: .venv/bin/python benchmarks/emulator_speed.py [--seconds 3] [--threads 8] [--rounds 3]
 
-Both servers run in their own process (as `reconciler emulator` does), so the
+Every server runs in its own process (as `reconciler emulator` does), so the
 client threads here do not share a GIL with them. Figures printed:
+  * the peer: a sequential keep-alive loop (create a customer, retrieve it, create a
+    product: three requests on one connection, each answer read and parsed, from a minimal
+    HTTP/1.1 client) against the emulator and against stripe-stateful-mock (the fastest
+    stateful Stripe mock on npm), installed in benchmarks/peer/ by `npm ci` from its
+    lockfile and started here with its defaults; the two alternate for `--rounds` rounds and
+    the ratio of their medians is printed (target >= 2), with each server's CPU time per
+    request (Linux), a cross-check that shared, loaded machines disturb less;
   * baseline: a bare `http.server` JSON endpoint (HTTP/1.1 keep-alive, threaded,
     one write per answer), hit by `requests` sessions from N threads;
   * emulator, raw: GET /v1/products/<id> with `requests` sessions from N threads;
@@ -17,8 +24,11 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import re
+import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -26,7 +36,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import stripe
@@ -34,6 +46,8 @@ import stripe
 from reconciler.testing import EmulatorControl
 
 KEY = "sk_test_benchmark"
+PEER = Path(__file__).resolve().parent / "peer"
+PEER_CLI = PEER / "node_modules" / "stripe-stateful-mock" / "dist" / "cli.js"
 
 
 class _Echo(BaseHTTPRequestHandler):
@@ -69,14 +83,14 @@ def _serve_echo() -> None:
 
 
 @contextmanager
-def _server(command: list[str]) -> Iterator[str]:
+def _server(command: list[str]) -> Iterator[tuple[str, int]]:
     """Start a server process and yield the base URL it announces on stderr."""
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None
     found = re.search(r"STRIPE_API_BASE=(\S+)", process.stderr.readline())
     assert found, "the server did not announce its URL"
     try:
-        yield found.group(1)
+        yield found.group(1), process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -134,6 +148,130 @@ def _page_raw(url: str) -> int:
         cursor = page["data"][-1]["id"]
 
 
+def _install_peer() -> bool:
+    """`npm ci` in benchmarks/peer when its node_modules is missing or older than the lock."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        return False
+    lock, modules = PEER / "package-lock.json", PEER / "node_modules"
+    if not modules.is_dir() or modules.stat().st_mtime < lock.stat().st_mtime:
+        command = ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"]
+        subprocess.run(command, cwd=PEER, check=True, stdout=subprocess.DEVNULL)
+        modules.touch()
+    return True
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def _peer() -> Iterator[tuple[str, int]]:
+    """stripe-stateful-mock on a free port, with its own default settings."""
+    port = _free_port()
+    process = subprocess.Popen(
+        ["node", str(PEER_CLI)],
+        cwd=PEER,
+        env={**os.environ, "PORT": str(port)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    try:
+        line = process.stdout.readline()
+        assert f"port {port}" in line, f"stripe-stateful-mock did not start: {line!r}"
+        yield f"http://127.0.0.1:{port}", process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+class _KeepAliveClient:
+    """A minimal HTTP/1.1 client on one keep-alive connection: the loop's client costs
+    little, so the figures are the servers' (http.client's own work per request is about
+    the emulator's, and would hide half the difference)."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.socket = socket.create_connection((parts.hostname, parts.port), timeout=30)
+        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.reader = self.socket.makefile("rb")
+        self.head = f"Host: {parts.netloc}\r\nAuthorization: Bearer {KEY}\r\n"
+
+    def call(self, method: str, path: str, form: str = "") -> dict[str, Any]:
+        """The parsed JSON answer, which must be a 200."""
+        body = form.encode()
+        head = f"{method} {path} HTTP/1.1\r\n{self.head}"
+        if method == "POST":
+            head += "Content-Type: application/x-www-form-urlencoded\r\n"
+            head += f"Content-Length: {len(body)}\r\n"
+        self.socket.sendall(f"{head}\r\n".encode() + body)
+        status = int(self.reader.readline().split()[1])
+        length = 0
+        while (line := self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        answer: dict[str, Any] = json.loads(self.reader.read(length))
+        assert status == 200, (method, path, status, answer)
+        return answer
+
+    def close(self) -> None:
+        self.reader.close()
+        self.socket.close()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _loop_rate(server: tuple[str, int], seconds: float) -> tuple[float, float]:
+    """(requests per second, server CPU microseconds per request) of the sequential
+    keep-alive loop: create a customer, retrieve it, create a product."""
+    url, pid = server
+    client = _KeepAliveClient(url)
+
+    def loop() -> None:
+        customer = client.call("POST", "/v1/customers", "email=loop%40example.com&name=Loop")
+        client.call("GET", f"/v1/customers/{customer['id']}")
+        client.call("POST", "/v1/products", "name=Loop")
+
+    for _ in range(200):  # warm up both ends (node compiles its hot paths)
+        loop()
+    loops = 0
+    cpu = _cpu_seconds(pid)
+    began = time.perf_counter()
+    deadline = began + seconds
+    while time.perf_counter() < deadline:
+        loop()
+        loops += 1
+    elapsed = time.perf_counter() - began
+    cpu = _cpu_seconds(pid) - cpu
+    client.close()
+    return 3 * loops / elapsed, cpu / (3 * loops) * 1e6
+
+
+def _versus_peer(
+    server: tuple[str, int], seconds: float, rounds: int
+) -> tuple[list[tuple[float, float]], list[tuple[float, float]]] | None:
+    """(emulator, peer) rates and CPU per request, measured alternately; None without node."""
+    if not _install_peer():
+        return None
+    ours: list[tuple[float, float]] = []
+    theirs: list[tuple[float, float]] = []
+    with _peer() as peer:
+        for _ in range(rounds):
+            ours.append(_loop_rate(server, seconds))
+            theirs.append(_loop_rate(peer, seconds))
+    return ours, theirs
+
+
 def _sdk(base: str) -> stripe.StripeClient:
     return stripe.StripeClient(KEY, base_addresses={"api": base}, max_network_retries=0)
 
@@ -143,17 +281,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=5, help="alternating peer rounds")
     parser.add_argument("--serve-echo", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.serve_echo:
         _serve_echo()
         return
 
-    with _server([sys.executable, __file__, "--serve-echo"]) as echo_url:
+    with _server([sys.executable, __file__, "--serve-echo"]) as (echo_url, _):
         baseline = _rate(options.threads, options.seconds, _raw_getter(f"{echo_url}/"))
 
     emulator_command = [sys.executable, "-m", "reconciler", "emulator", "--port", "0"]
-    with _server(emulator_command) as url:
+    with _server(emulator_command) as loop_server:
+        versus = _versus_peer(loop_server, options.seconds, options.rounds)
+    with _server(emulator_command) as (url, _):
         client = _sdk(url)
         product = client.v1.products.create(params={"name": "Benchmark"})
         raw = _rate(
@@ -182,6 +323,24 @@ def main() -> None:
         raw_page_seconds = time.perf_counter() - raw_paged
 
     print(f"threads: {options.threads}, seconds per run: {options.seconds}")
+    if versus is None:
+        print("peer      skipped: node and npm are needed for stripe-stateful-mock")
+    else:
+        ours, theirs = versus
+        mine = statistics.median(rate for rate, _ in ours)
+        peer = statistics.median(rate for rate, _ in theirs)
+        mine_cpu = statistics.median(cpu for _, cpu in ours)
+        peer_cpu = statistics.median(cpu for _, cpu in theirs)
+        print("loop      create a customer, retrieve it, create a product; one connection")
+        for name, rate, cpu, runs in (
+            ("emulator", mine, mine_cpu, ours),
+            ("peer    ", peer, peer_cpu, theirs),
+        ):
+            each = ", ".join(f"{r:.0f}" for r, _ in runs)
+            print(f"{name}  {rate:8.0f} req/s, {cpu:4.0f} us CPU per request (rounds: {each})")
+        print(f"ratio     emulator / stripe-stateful-mock: {mine / peer:.2f}x (target >= 2)")
+        if mine_cpu and peer_cpu:
+            print(f"          server CPU per request, peer / emulator: {peer_cpu / mine_cpu:.2f}x")
     print(f"baseline  bare http.server echo, requests:  {baseline:8.0f} req/s")
     print(
         f"emulator  GET /v1/products/:id, requests:   {raw:8.0f} req/s "

@@ -15,19 +15,20 @@ import binascii
 import json
 import time
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.message import Message
 
+from reconciler.emulator.call import Call
 from reconciler.emulator.errors import StripeError, api_error, mask_key
 from reconciler.emulator.expand import expand
 from reconciler.emulator.faults import Injection
 from reconciler.emulator.forms import as_str_list, check_params, parse_form
 from reconciler.emulator.idempotency import InFlight, StoredResponse
-from reconciler.emulator.router import Call, build_router
+from reconciler.emulator.router import Route
+from reconciler.emulator.routes import ROUTER
 from reconciler.emulator.state import Emulator
 from reconciler.emulator.store import new_id
 
-ROUTER = build_router()
 # Docs (api/idempotent_requests): "Keys can be up to 255 characters long."
 MAX_KEY_LENGTH = 255
 _NO_KEY = (
@@ -100,17 +101,20 @@ def _should_retry(answer: Answer, advice: str) -> Answer:
 
 
 def handle_api(
-    emulator: Emulator, method: str, path: str, query: str, body: str, headers: Message[str, str]
+    emulator: Emulator, method: str, path: str, query: str, body: str, headers: Mapping[str, str]
 ) -> Answer:
-    """The answer to one `/v1` request (see the module docstring for the order of steps)."""
+    """The answer to one `/v1` request (see the module docstring for the order of steps);
+    `headers` are keyed by lower-case name."""
     extra = {"Request-Id": new_id("req_", 14)}
     now = time.monotonic()
-    label = ROUTER.label_for(method, path)
+    matched = ROUTER.match(method, path)
+    route, args = matched if matched is not None else (None, ())
+    label = f"{method} {route.label if route is not None else path}"
     emulator.counters.record(label, now)
     if emulator.faults.over_rate_limit(now, label):
         emulator.counters.add_rate_limited()
         return _error(_RATE_LIMITED, extra)
-    failure = _auth_error(headers.get("Authorization"))
+    failure = _auth_error(headers.get("authorization"))
     injection = None if failure else emulator.faults.injected(method, path)
     if injection is not None:
         emulator.counters.add_error_injected()
@@ -119,7 +123,7 @@ def handle_api(
     if failure is not None:
         emulator.faults.delay()
         return _error(failure, extra)
-    key = headers.get("Idempotency-Key") if method == "POST" else None
+    key = headers.get("idempotency-key") if method == "POST" else None
     if key is not None:
         extra["Idempotency-Key"] = key[:MAX_KEY_LENGTH]
         if len(key) > MAX_KEY_LENGTH or not key:
@@ -134,10 +138,10 @@ def handle_api(
         params = parse_form(body if method == "POST" else query)
     except StripeError as error:
         return _error(error, extra)
-    call = Call(method, path, params, (), extra["Request-Id"], key, headers.get("Stripe-Version"))
+    call = Call(method, path, params, args, extra["Request-Id"], key, headers.get("stripe-version"))
     if key is None:
         emulator.faults.delay()
-        answer, _ = _execute(emulator, call, injection)
+        answer, _ = _execute(emulator, route, call, injection)
         answer.headers.update(extra)
         return answer
     fingerprint = (method, path, json.dumps(params, sort_keys=True))
@@ -146,7 +150,7 @@ def handle_api(
         return _replay(entry, fingerprint, key, extra)
     # Latency counts as processing time, so a key stays claimed while it passes.
     emulator.faults.delay()
-    answer, saved = _execute(emulator, call, injection)
+    answer, saved = _execute(emulator, route, call, injection)
     if saved:
         stored = StoredResponse(fingerprint, answer.status, answer.body, emulator.clock.now())
         emulator.idempotency.finish(key, stored)
@@ -156,11 +160,13 @@ def handle_api(
     return answer
 
 
-def _execute(emulator: Emulator, call: Call, injection: Injection | None) -> tuple[Answer, bool]:
+def _execute(
+    emulator: Emulator, route: Route | None, call: Call, injection: Injection | None
+) -> tuple[Answer, bool]:
     """Run the endpoint with any fault that strikes once it began; (answer, saved)."""
     if injection is not None and injection.point == "during":
         return _should_retry(_error(_injected(injection.status), {}), "false"), True
-    status, payload, saved = run(emulator, call)
+    status, payload, saved = run(emulator, route, call)
     if injection is not None and injection.point == "after":
         return _should_retry(_error(_injected(injection.status), {}), "false"), True
     return Answer(status, payload, drop=injection is not None and injection.point == "drop"), saved
@@ -205,26 +211,15 @@ def _replay(
     return _error(error, extra)
 
 
-def run(emulator: Emulator, call: Call) -> tuple[int, bytes, bool]:
-    """Run the handler: status, body, and whether Stripe would save it for a key."""
-    matched = ROUTER.match(call.method, call.path)
-    if matched is None:
+def run(emulator: Emulator, route: Route | None, call: Call) -> tuple[int, bytes, bool]:
+    """Run the route's handler: status, body, and whether Stripe would save it for a key."""
+    if route is None:
         error = StripeError(
             404,
             f"Unrecognized request URL ({call.method}: {call.path}). Please see "
             "https://stripe.com/docs or we can help at https://support.stripe.com/.",
         )
         return 404, json.dumps(error.envelope()).encode(), False
-    route, args = matched
-    call = Call(
-        call.method,
-        call.path,
-        call.params,
-        args,
-        call.request_id,
-        call.idempotency_key,
-        call.api_version,
-    )
     try:
         check_params(call.params, route.params)
         with emulator.lock:

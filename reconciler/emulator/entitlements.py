@@ -7,9 +7,9 @@ are computed from the customer's subscriptions whenever they are listed.
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, Any
 
+from reconciler.emulator.entitlement_summary import active_entitlements, refresh_subscribers
 from reconciler.emulator.errors import StripeError, invalid_value, missing, missing_parameter
 from reconciler.emulator.forms import METADATA, SCALAR, STRINGS, as_bool, merge_metadata
 from reconciler.emulator.listing import (
@@ -41,8 +41,6 @@ _FEATURE_LIST: dict[str, Any] = {**LIST_PARAMS, "archived": SCALAR, "lookup_key"
 _ATTACH: dict[str, Any] = {"entitlement_feature": SCALAR, "expand": STRINGS}
 _ACTIVE_LIST: dict[str, Any] = {**LIST_PARAMS, "customer": SCALAR}
 MAX_LENGTH = 80
-# Subscription statuses that keep a customer entitled ("an active subscription").
-ENTITLING_STATUSES = ("active", "trialing", "past_due")
 
 
 def _short_text(params: dict[str, Any], name: str) -> str:
@@ -133,8 +131,6 @@ def attach_feature(emulator: Emulator, call: Call) -> Any:
 
 
 def _announce(emulator: Emulator, product_id: str, call: Call) -> None:
-    from reconciler.emulator.entitlement_summary import refresh_subscribers
-
     refresh_subscribers(emulator, product_id, call)
 
 
@@ -176,37 +172,6 @@ def list_product_features(emulator: Emulator, call: Call) -> Any:
         "product_feature",
         lambda attached: owner.get(attached["id"]) == product["id"],
     )
-
-
-def _entitlement_id(customer_id: str, feature_id: str) -> str:
-    # Stable for as long as the entitlement lasts, as Stripe's ids are.
-    digest = hashlib.sha256(f"{customer_id}:{feature_id}".encode()).hexdigest()
-    return f"ent_test_{digest[:24]}"
-
-
-def active_entitlements(emulator: Emulator, customer_id: str) -> list[StripeObject]:
-    """The customer's active entitlements, one per feature, newest feature first."""
-    products = {
-        item["price"]["product"]
-        for subscription in emulator.subscriptions.values()
-        if subscription["customer"] == customer_id and subscription["status"] in ENTITLING_STATUSES
-        for item in subscription["items"]["data"]
-    }
-    features = {
-        attached["entitlement_feature"]["id"]: attached["entitlement_feature"]
-        for attached in emulator.product_features.values()
-        if emulator.product_feature_owner.get(attached["id"]) in products
-    }
-    return [
-        {
-            "id": _entitlement_id(customer_id, feature["id"]),
-            "object": "entitlements.active_entitlement",
-            "feature": feature["id"],
-            "livemode": False,
-            "lookup_key": feature["lookup_key"],
-        }
-        for feature in reversed(list(features.values()))
-    ]
 
 
 def list_active_entitlements(emulator: Emulator, call: Call) -> Any:

@@ -1,32 +1,24 @@
-"""Events, webhook endpoints, and emitting an event for every state change.
+"""Raising an event for every state change: the hook resources call.
 
-`emit` records the event Stripe would create and queues one signed delivery
-per endpoint whose `enabled_events` match.
+`emit` records the event Stripe would create, queues one signed delivery per
+endpoint whose `enabled_events` match (through the state's dispatcher), then tells
+the emulator's listeners. It stands on the ground floor: it imports no resource, and
+resources raise events without importing the webhook machinery (`event_routes`,
+`webhooks`) or the reactions to them (`entitlement_summary`).
 """
 
 from __future__ import annotations
 
 import json
+import pickle
 from typing import TYPE_CHECKING, Any
 
-from reconciler.emulator.errors import missing, missing_parameter
-from reconciler.emulator.forms import FREE, METADATA, SCALAR, STRINGS, as_str_list, not_modelled
-from reconciler.emulator.listing import EXPAND_ONLY, LIST_PARAMS, list_answer
-from reconciler.emulator.store import StripeObject, new_id, new_secret
+from reconciler.emulator.state import DEFAULT_API_VERSION
+from reconciler.emulator.store import StripeObject, new_id
 
 if TYPE_CHECKING:
-    from reconciler.emulator.router import Call, Router
+    from reconciler.emulator.call import Call
     from reconciler.emulator.state import Emulator
-
-ENDPOINT_CREATE = {
-    "url": SCALAR,
-    "enabled_events": STRINGS,
-    "description": SCALAR,
-    "metadata": METADATA,
-    "api_version": SCALAR,
-    "expand": STRINGS,
-    **not_modelled("connect"),
-}
 
 
 def previous_attributes(before: StripeObject, after: StripeObject) -> dict[str, Any]:
@@ -52,11 +44,11 @@ def emit(
     call: Call | None,
     before: StripeObject | None = None,
 ) -> StripeObject:
-    """Record an event for `obj` and queue its webhook deliveries."""
-    from reconciler.emulator.state import DEFAULT_API_VERSION
-
-    # A JSON round trip snapshots the object as it is now, shared references and all.
-    data: dict[str, Any] = {"object": json.loads(json.dumps(obj))}
+    """Record an event for `obj`, queue its webhook deliveries and tell the listeners."""
+    # A deep copy snapshots the object as it is now, cut from the live objects it shares
+    # (a subscription's prices, ...); pickle copies JSON-like data faster than a JSON round
+    # trip or `copy.deepcopy`, and only ever reads back what it wrote here.
+    data: dict[str, Any] = {"object": pickle.loads(pickle.dumps(obj, pickle.HIGHEST_PROTOCOL))}
     if before is not None:
         data["previous_attributes"] = previous_attributes(before, obj)
     endpoints = [
@@ -79,134 +71,13 @@ def emit(
         "type": event_type,
     }
     emulator.events.add(event)
-    payload = json.dumps(event, indent=2).encode()
-    for endpoint in endpoints:
-        emulator.webhooks.enqueue(
-            endpoint["url"], emulator.webhook_secrets[endpoint["id"]], payload
-        )
-    if event_type.startswith("customer.subscription."):
-        # Every change to a subscription may change what its customer is entitled to.
-        from reconciler.emulator.entitlement_summary import refresh
-
-        refresh(emulator, str(obj["customer"]), call)
+    if endpoints:
+        # Indented as Stripe sends it; only built when someone listens (it is not cheap).
+        payload = json.dumps(event, indent=2).encode()
+        for endpoint in endpoints:
+            emulator.webhooks.enqueue(
+                endpoint["url"], emulator.webhook_secrets[endpoint["id"]], payload
+            )
+    for listener in emulator.listeners:
+        listener(emulator, event_type, obj, call)
     return event
-
-
-def list_events(emulator: Emulator, call: Call) -> Any:
-    wanted = set(as_str_list(call.params.get("types"), "types"))
-    if "type" in call.params:
-        wanted.add(str(call.params["type"]))
-
-    def matches(event: StripeObject) -> bool:
-        if not wanted:
-            return True
-        return any(
-            event["type"] == pattern
-            or (pattern.endswith("*") and event["type"].startswith(pattern[:-1]))
-            for pattern in wanted
-        )
-
-    return list_answer(emulator.events, call.params, "/v1/events", "event", matches)
-
-
-def retrieve_event(emulator: Emulator, call: Call) -> Any:
-    event = emulator.events.get(call.args[0])
-    if event is None:
-        raise missing("event", call.args[0])
-    return event
-
-
-def create_endpoint(emulator: Emulator, call: Call) -> Any:
-    params = call.params
-    for name in ("url", "enabled_events"):
-        if not params.get(name):
-            raise missing_parameter(name)
-    endpoint: StripeObject = {
-        "id": new_id("we_"),
-        "object": "webhook_endpoint",
-        "api_version": params.get("api_version"),
-        "application": None,
-        "created": emulator.clock.now(),
-        "description": params.get("description"),
-        "enabled_events": as_str_list(params["enabled_events"], "enabled_events"),
-        "livemode": False,
-        "metadata": dict(params.get("metadata") or {}),
-        "status": "enabled",
-        "url": str(params["url"]),
-    }
-    emulator.webhook_endpoints.add(endpoint)
-    secret = new_secret("whsec_")
-    emulator.webhook_secrets[endpoint["id"]] = secret
-    # Like Stripe, the secret is shown once: in the answer to create.
-    return {**endpoint, "secret": secret}
-
-
-def _endpoint(emulator: Emulator, endpoint_id: str) -> StripeObject:
-    endpoint = emulator.webhook_endpoints.get(endpoint_id)
-    if endpoint is None:
-        raise missing("webhook_endpoint", endpoint_id)
-    return endpoint
-
-
-def retrieve_endpoint(emulator: Emulator, call: Call) -> Any:
-    return _endpoint(emulator, call.args[0])
-
-
-def list_endpoints(emulator: Emulator, call: Call) -> Any:
-    return list_answer(
-        emulator.webhook_endpoints, call.params, "/v1/webhook_endpoints", "webhook_endpoint"
-    )
-
-
-def delete_endpoint(emulator: Emulator, call: Call) -> Any:
-    endpoint = _endpoint(emulator, call.args[0])
-    emulator.webhook_endpoints.remove(endpoint["id"])
-    emulator.webhook_secrets.pop(endpoint["id"], None)
-    return {"id": endpoint["id"], "object": "webhook_endpoint", "deleted": True}
-
-
-def register(router: Router) -> None:
-    router.add(
-        "GET",
-        "/v1/events",
-        list_events,
-        params={
-            **LIST_PARAMS,
-            "type": SCALAR,
-            "types": STRINGS,
-            "created": FREE,
-            **not_modelled("delivery_success"),
-        },
-        sdk="EventListParams",
-    )
-    router.add(
-        "GET", "/v1/events/:id", retrieve_event, params=EXPAND_ONLY, sdk="EventRetrieveParams"
-    )
-    router.add(
-        "POST",
-        "/v1/webhook_endpoints",
-        create_endpoint,
-        params=ENDPOINT_CREATE,
-        sdk="WebhookEndpointCreateParams",
-    )
-    router.add(
-        "GET",
-        "/v1/webhook_endpoints",
-        list_endpoints,
-        params=LIST_PARAMS,
-        sdk="WebhookEndpointListParams",
-    )
-    router.add(
-        "GET",
-        "/v1/webhook_endpoints/:id",
-        retrieve_endpoint,
-        params=EXPAND_ONLY,
-        sdk="WebhookEndpointRetrieveParams",
-    )
-    router.add(
-        "DELETE",
-        "/v1/webhook_endpoints/:id",
-        delete_endpoint,
-        params={},
-        sdk="WebhookEndpointDeleteParams",
-    )

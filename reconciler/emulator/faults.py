@@ -229,6 +229,8 @@ class Faults:
     def over_rate_limit(self, now: float, endpoint: str) -> bool:
         """Sliding one-second windows: all of /v1 (`rate_limit`) and each endpoint on its
         own (`endpoint_rate_limit`); a request refused by either is not admitted to both."""
+        if self.rate_limit <= 0 and self.endpoint_rate_limit <= 0:
+            return False  # no limit set: nothing to count (read without the lock: a knob)
         with self._lock:
             if self.rate_limit > 0 and self._global.full(now, self.rate_limit):
                 return True
@@ -245,6 +247,8 @@ class Faults:
 
     def injected(self, method: str, path: str) -> Injection | None:
         """The failure injected into this request, or None to serve it."""
+        if not self.fail_requests and self.error_rate <= 0:
+            return None  # nothing to inject (read without the lock: a knob)
         with self._lock:
             for rule in self.fail_requests:
                 if rule.strike(method, path):

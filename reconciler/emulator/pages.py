@@ -1,8 +1,8 @@
-"""The emulator's hosted pages: Checkout (`/checkout/<id>`) and the Billing Portal
-(`/billing_portal/<id>`), plain HTML forms a developer or a headless browser clicks through.
+"""What the emulator's hosted pages share: the layout, escaping, money and redirects.
 
-A page answers GET with HTML and takes its form's POST (url-encoded), answering with a 303 to
-the next page, the way Stripe's hosted pages send the customer on.
+The pages themselves are Checkout (`checkout_page`) and the Billing Portal (`portal_page`),
+plain HTML forms a developer or a headless browser clicks through; `hosted_pages` sends a
+request to the one it names.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 if TYPE_CHECKING:
-    from reconciler.emulator.state import Emulator
+    pass
 
 _LAYOUT = """<!doctype html>
 <html><head><meta charset="utf-8"><title>{title}</title>
@@ -102,19 +102,3 @@ def money(amount: int | None, currency: str | None) -> str:
 def form_fields(body: str) -> dict[str, str]:
     """The fields of a url-encoded form body (last value wins)."""
     return {name: values[-1] for name, values in parse_qs(body).items()}
-
-
-def handle_page(emulator: Emulator, method: str, path: str, body: str) -> Page | None:
-    """Answer a GET or a form POST for a hosted page; None when `path` names none."""
-    from reconciler.emulator import checkout_page, portal_page
-
-    if method not in ("GET", "POST"):
-        return None
-    kind, _, rest = path.strip("/").partition("/")
-    object_id, _, action = rest.partition("/")
-    with emulator.lock:
-        if kind == "checkout" and object_id in emulator.checkout_sessions:
-            return checkout_page.answer(emulator, object_id, method, form_fields(body))
-        if kind == "billing_portal" and object_id in emulator.portal_sessions:
-            return portal_page.answer(emulator, object_id, method, action, form_fields(body))
-    return None

@@ -41,6 +41,7 @@ from reconciler.emulator.price_options import (
     transform_quantity_from,
     update_currency_options,
 )
+from reconciler.emulator.products import build_product
 from reconciler.emulator.store import StripeObject, new_id, rollback
 
 if TYPE_CHECKING:
@@ -228,8 +229,6 @@ def _check_meter(emulator: Emulator, recurring: dict[str, Any], name: Namer) -> 
 
 
 def create_price(emulator: Emulator, call: Call) -> Any:
-    from reconciler.emulator.products import build_product
-
     params = call.params
     if params.get("product"):
         product_id = str(emulator.require("products", params["product"], "product")["id"])

@@ -2,8 +2,10 @@
 
 Resource modules register each handler with the parameters it accepts (a
 `forms` spec) and the name of the installed SDK's params type for that
-endpoint; the server looks a request up, builds a `Call`, checks its
-parameters against the spec and runs the handler with the state lock held.
+endpoint, and may listen to the events the emulator raises; the server looks a
+request up, builds a `Call`, checks its parameters against the spec and runs the
+handler with the state lock held. The table is filled from above: `routes`
+builds it from every resource, so this module imports none of them.
 `tests/emulator/test_emulator_sdk_params.py` compares every spec with its SDK type.
 """
 
@@ -14,28 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from reconciler.emulator.call import Call
 from reconciler.emulator.forms import Spec
 
 if TYPE_CHECKING:
-    from reconciler.emulator.state import Emulator
+    from reconciler.emulator.state import Emulator, EventListener
 
-
-@dataclass(frozen=True)
-class Call:
-    """One API request as a handler sees it."""
-
-    method: str
-    path: str
-    params: dict[str, Any]
-    args: tuple[str, ...]
-    request_id: str
-    idempotency_key: str | None
-    api_version: str | None
-
-    @property
-    def request_ref(self) -> dict[str, Any]:
-        """The `request` field of events this call causes."""
-        return {"id": self.request_id, "idempotency_key": self.idempotency_key}
+__all__ = ["Call", "Handler", "Route", "Router"]
 
 
 Handler = Callable[["Emulator", Call], Any]
@@ -62,23 +49,40 @@ class Router:
 
     def __init__(self) -> None:
         self._routes: list[Route] = []
+        self._listeners: list[EventListener] = []
+        # (method, the resource segment after `/v1/`) -> its routes in registration order,
+        # so a request tries a handful of patterns rather than all of them.
+        self._index: dict[tuple[str, str], list[Route]] = {}
 
     def add(self, method: str, label: str, handler: Handler, *, params: Spec, sdk: str) -> None:
         """Register `handler` for `method label`; requests are checked against `params` first."""
         regex = re.sub(r":\w+", r"([^/]+)", label)
         route = Route(method, label, re.compile(f"^{regex}$"), handler, params, sdk)
+        segment = _resource_segment(label)
+        if segment.startswith(":"):
+            raise ValueError(f"{label}: a route starts with a fixed segment after /v1/")
         self._routes.append(route)
+        self._index.setdefault((method, segment), []).append(route)
+
+    def on_event(self, listener: EventListener) -> None:
+        """Call `listener` after every event the emulator raises (see `events.emit`)."""
+        self._listeners.append(listener)
 
     @property
     def routes(self) -> tuple[Route, ...]:
         return tuple(self._routes)
 
+    @property
+    def listeners(self) -> tuple[EventListener, ...]:
+        return tuple(self._listeners)
+
     def match(self, method: str, path: str) -> tuple[Route, tuple[str, ...]] | None:
-        for route in self._routes:
-            if route.method == method:
-                found = route.pattern.match(path)
-                if found:
-                    return route, found.groups()
+        """The first route registered for `method` whose pattern takes `path`, and its
+        arguments (the `:name` segments)."""
+        for route in self._index.get((method, _resource_segment(path)), ()):
+            found = route.pattern.match(path)
+            if found:
+                return route, found.groups()
         return None
 
     def label_for(self, method: str, path: str) -> str:
@@ -87,40 +91,7 @@ class Router:
         return f"{method} {matched[0].label if matched else path}"
 
 
-def build_router() -> Router:
-    """Every resource's routes, in one table."""
-    from reconciler.emulator import (
-        checkout,
-        coupons,
-        customers,
-        entitlements,
-        events,
-        meter_events,
-        meters,
-        portal,
-        portal_configurations,
-        prices,
-        products,
-        promotion_codes,
-        subscriptions,
-    )
-
-    router = Router()
-    modules = (
-        products,
-        prices,
-        customers,
-        subscriptions,
-        checkout,
-        portal,
-        portal_configurations,
-        events,
-        meters,
-        meter_events,
-        entitlements,
-        coupons,
-        promotion_codes,
-    )
-    for module in modules:
-        module.register(router)
-    return router
+def _resource_segment(path: str) -> str:
+    """`customers` of `/v1/customers/cus_1/...`: the segment every route names literally."""
+    parts = path.split("/", 3)
+    return parts[2] if len(parts) > 2 else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from types import TracebackType
 
+from reconciler.emulator.routes import new_emulator
 from reconciler.emulator.server import EmulatorServer
 from reconciler.emulator.state import Emulator
 
@@ -52,7 +53,7 @@ def create_server(
     host: str = "127.0.0.1", port: int = 0, emulator: Emulator | None = None
 ) -> EmulatorServer:
     """Bind a server (port 0 picks a free one) and point object URLs at it."""
-    server = EmulatorServer((host, port), emulator or Emulator())
+    server = EmulatorServer((host, port), emulator or new_emulator())
     server.emulator.base_url = f"http://{host}:{server.server_address[1]}"
     return server
 

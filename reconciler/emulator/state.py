@@ -7,13 +7,17 @@ consistent account. One re-entrant lock is enough: every handler is short.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.errors import missing
 from reconciler.emulator.faults import Counters, Faults
 from reconciler.emulator.idempotency import IdempotencyStore
 from reconciler.emulator.store import Clock, Collection, StripeObject
 from reconciler.emulator.webhooks import WebhookDispatcher
+
+if TYPE_CHECKING:
+    from reconciler.emulator.call import Call
 
 # The API version events carry when a request names none.
 DEFAULT_API_VERSION = "2026-10-28.endive"
@@ -49,10 +53,21 @@ INCLUDABLE = (
 )
 
 
-class Emulator:
-    """Everything one emulated Stripe account holds, plus its fault and counter knobs."""
+# Told of every event once it is recorded and queued for delivery: (emulator, event type,
+# the object as it is now, the call that caused it). Resources hand theirs to the router
+# (`Router.on_event`); whoever builds an `Emulator` passes the router's listeners in.
+EventListener = Callable[["Emulator", str, StripeObject, "Call | None"], None]
 
-    def __init__(self) -> None:
+
+class Emulator:
+    """Everything one emulated Stripe account holds, plus its fault and counter knobs.
+
+    `listeners` react to the events that `events.emit` raises (the entitlement summary is
+    one): the ground floor calls them without importing the resources that declare them.
+    """
+
+    def __init__(self, listeners: Sequence[EventListener]) -> None:
+        self.listeners = tuple(listeners)
         self.lock = threading.RLock()
         self.clock = Clock()
         self.faults = Faults()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from hypothesis import given
@@ -17,10 +17,27 @@ from reconciler.emulator.forms import (
     as_bool,
     as_int,
     check_params,
+    form_pairs,
     merge_metadata,
     parse_form,
     split_key,
 )
+
+_FORM_TEXT = st.text(alphabet=st.sampled_from("ab=&+%[]09EeZ\u00e9;"), max_size=40)
+
+
+@given(_FORM_TEXT)
+def test_form_pairs_decode_as_the_standard_library_does(text: str) -> None:
+    assert form_pairs(text) == parse_qsl(text, keep_blank_values=True)
+
+
+def test_form_pairs_of_a_typical_body() -> None:
+    assert form_pairs("email=a%40example.com&name=A+B&&flag&x=%ZZ") == [
+        ("email", "a@example.com"),
+        ("name", "A B"),
+        ("flag", ""),
+        ("x", "%ZZ"),
+    ]
 
 
 def test_split_key_reads_every_bracket() -> None:

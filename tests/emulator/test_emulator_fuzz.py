@@ -15,8 +15,8 @@ from urllib.parse import quote
 
 import pytest
 
-from reconciler.emulator.api import ROUTER
 from reconciler.emulator.forms import LEAVES, SCALAR, Spec
+from reconciler.emulator.routes import ROUTER
 from tests.emulator.conftest import Target
 from tests.emulator.test_emulator_malformed import Wire
 

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import stripe
 
 from tests.emulator.conftest import Target
 
@@ -102,6 +103,35 @@ def test_bad_content_length_is_a_400(wire: Wire, length: str) -> None:
 def test_oversized_body_is_a_413(wire: Wire) -> None:
     reply = wire.send("POST", "/v1/products", b"", {"Content-Length": str(10**12)})
     assert_refused(reply, 413)
+
+
+@pytest.mark.parametrize("http_client", [stripe.UrllibClient, stripe.RequestsClient])
+@pytest.mark.emulator_only
+def test_a_five_megabyte_body_from_the_sdk_gets_the_413_not_a_reset(
+    target: Target, http_client: type[stripe.HTTPClient]
+) -> None:
+    """The server answers before reading the body, then reads and discards what the
+    client still sends (lingering close), so the SDK reads the 413 instead of a reset.
+    (urllib gave up with "Broken pipe" when the server closed at once; requests
+    happened to read the answer anyway.)"""
+    client = stripe.StripeClient(
+        target.key,
+        base_addresses={"api": target.url},
+        max_network_retries=0,
+        http_client=http_client(),
+    )
+    description = "a" * (5 << 20)
+    with pytest.raises(stripe.APIError) as caught:
+        client.v1.products.create(params={"name": "Big", "description": description})
+    length = len("name=Big&description=") + len(description)
+    assert caught.value.http_status == 413
+    assert caught.value.json_body == {
+        "error": {
+            "type": "invalid_request_error",
+            "message": f"Request body of {length} bytes is over 1048576.",
+        }
+    }
+    assert client.v1.products.list(params={"limit": 1}).data == []
 
 
 def test_deeply_nested_key_is_a_400(wire: Wire) -> None:

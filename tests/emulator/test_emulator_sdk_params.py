@@ -17,7 +17,8 @@ import pytest
 from stripe._request_options import RequestOptions
 
 from reconciler.emulator.forms import FREE, LEAVES, NOT_MODELLED, SCALAR, Spec
-from reconciler.emulator.router import Route, build_router
+from reconciler.emulator.router import Route
+from reconciler.emulator.routes import build_router
 
 _OPTIONS = RequestOptions.__required_keys__ | RequestOptions.__optional_keys__
 _ROUTES = build_router().routes
