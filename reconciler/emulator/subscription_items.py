@@ -98,6 +98,8 @@ def new_item(
         "created": emulator.clock.now(),
         "current_period_end": end,
         "current_period_start": start,
+        # Set only by a Trial Offer, which the emulator does not have.
+        "current_trial": None,
         "discounts": [],
         "metadata": merge_metadata({}, spec.get("metadata", {})),
         # The stored price itself, so the item always shows the price as it is now.
