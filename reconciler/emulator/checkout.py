@@ -14,7 +14,6 @@ from reconciler.emulator.errors import StripeError, missing_parameter
 from reconciler.emulator.events import emit
 from reconciler.emulator.forms import (
     as_bool,
-    as_int,
     as_str_list,
     merge_metadata,
 )
@@ -29,6 +28,7 @@ from reconciler.emulator.payment_methods import attach, check_attachable
 from reconciler.emulator.periods import line_amount
 from reconciler.emulator.store import StripeObject, new_id
 from reconciler.emulator.subscription_build import build_subscription, trial_settings
+from reconciler.emulator.subscription_items import quantity
 from reconciler.emulator.trials import days_to_trial_end
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def _line_prices(emulator: Emulator, mode: str, items: list[Any]) -> list[tuple[
         if not isinstance(item, dict) or not item.get("price"):
             raise missing_parameter(f"line_items[{index}][price]")
         price = emulator.require("prices", item["price"], f"line_items[{index}][price]")
-        priced.append((price, as_int(item.get("quantity", 1), f"line_items[{index}][quantity]")))
+        priced.append((price, quantity(item.get("quantity", 1), f"line_items[{index}][quantity]")))
     recurring = any(price["type"] == "recurring" for price, _ in priced)
     if mode == "subscription" and not recurring:
         raise StripeError(

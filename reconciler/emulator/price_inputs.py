@@ -12,7 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from reconciler.emulator.errors import invalid_value, missing_parameter
+from reconciler.emulator.errors import below_minimum, invalid_value, missing_parameter
 from reconciler.emulator.forms import FREE, METADATA, SCALAR, Spec, as_int
 
 Namer = Callable[[str], str]
@@ -50,13 +50,19 @@ def decimal_text(value: Any, name: str) -> str:
 
 
 def amounts(data: dict[str, Any], name: Namer, field: str) -> tuple[int | None, str | None]:
-    """`unit_amount` and `unit_amount_decimal` the way Stripe stores both."""
+    """`unit_amount` and `unit_amount_decimal` the way Stripe stores both. Neither may be
+    negative (api/prices/create: "A positive integer in cents ... (or 0 for a free price)"),
+    for a price, a currency option or a tier alike."""
     if field in data:
         amount = as_int(data[field], name(field))
+        if amount < 0:
+            raise below_minimum(name(field), 0)
         return amount, str(amount)
     if f"{field}_decimal" in data:
         decimal = decimal_text(data[f"{field}_decimal"], name(f"{field}_decimal"))
         whole = Decimal(decimal)
+        if whole < 0:
+            raise below_minimum(name(f"{field}_decimal"), 0)
         return (int(whole) if whole == whole.to_integral_value() else None), decimal
     return None, None
 
