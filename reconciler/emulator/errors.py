@@ -86,6 +86,16 @@ def below_minimum(name: str, minimum: int) -> StripeError:
     )
 
 
+def above_maximum(name: str, maximum: int) -> StripeError:
+    """An integer over the most Stripe takes: worded like `below_minimum` (ours)."""
+    return StripeError(
+        400,
+        f"This value must be less than or equal to {maximum}.",
+        code="parameter_invalid_integer",
+        param=name,
+    )
+
+
 def card_declined() -> StripeError:
     return StripeError(
         402,

@@ -131,3 +131,36 @@ def test_negative_quantities_are_refused(client: stripe.StripeClient) -> None:
         "This value must be greater than or equal to 0.",
     )
     assert client.v1.subscriptions.list(params={"customer": customer.id}).data == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "param", "message"),
+    [
+        (
+            {"unit_amount": 100_000_000},
+            "unit_amount",
+            "This value must be less than or equal to 99999999.",
+        ),
+        (
+            {"unit_amount_decimal": Decimal("100000000")},
+            "unit_amount_decimal",
+            "This value must be less than or equal to 99999999.",
+        ),
+        (
+            {"unit_amount_decimal": Decimal("1.0000000000001")},
+            "unit_amount_decimal",
+            "Invalid decimal: 1.0000000000001 has more than 12 decimal places",
+        ),
+    ],
+)
+def test_amounts_over_eight_digits_or_twelve_decimals_are_refused(
+    client: stripe.StripeClient, fields: dict[str, Any], param: str, message: str
+) -> None:
+    error = _refused(_price(client, **fields))
+    assert (error.http_status, error.param, error.user_message) == (400, param, message)
+
+
+def test_the_largest_amounts_are_taken(client: stripe.StripeClient) -> None:
+    assert _price(client, unit_amount=99_999_999)().unit_amount == 99_999_999
+    price = _price(client, unit_amount_decimal=Decimal("99999999.999999999999"))()
+    assert price.unit_amount_decimal == Decimal("99999999.999999999999")
