@@ -217,7 +217,8 @@ def summary(findings: list[Finding]) -> list[str]:
 
 
 def typecheck(program: Program, workdir: Path, node_tools: Path) -> list[Finding]:
-    """Run `tsc --strict --noEmit` on the program; its findings, each placed."""
+    """Run `tsc --strict --noEmit` on the program in `workdir`; its findings, each placed.
+    The declarations are prepared once per `workdir`, so checks can share one."""
     _closed_enum_types(node_tools / "node_modules", workdir / "node_modules")
     (workdir / "answers.ts").write_text(program.text)
     config = {
@@ -251,6 +252,9 @@ def _closed_enum_types(installed: Path, modules: Path) -> None:
     adds later does not break a client's build; checking the emulator, a value outside the
     pinned version's enum is a fault, so `OtherString` becomes `never` in a copy of the
     declarations (only the .d.ts files and package.json)."""
+    done = modules / ".closed-enums"
+    if done.exists():
+        return  # made by an earlier check in this folder
     source = installed / "stripe"
     target = modules / "stripe"
     for path in source.rglob("*.d.ts"):
@@ -266,6 +270,7 @@ def _closed_enum_types(installed: Path, modules: Path) -> None:
     types = modules / "@types"
     if not types.exists():
         os.symlink(installed / "@types", types, target_is_directory=True)
+    done.touch()
 
 
 def parse_diagnostics(output: str, program: Program, returncode: int) -> list[Finding]:

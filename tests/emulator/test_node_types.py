@@ -24,26 +24,32 @@ FEATURE: dict[str, Any] = {
 }
 
 
-def _check(tmp_path: Path, node_tools: Path, *answers: Any) -> list[str]:
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for the module's checks: the declarations are copied into it once."""
+    return tmp_path_factory.mktemp("typecheck")
+
+
+def _check(workdir: Path, node_tools: Path, *answers: Any) -> list[str]:
     labelled = [(f"GET /v1/x{index} -> 200", body) for index, body in enumerate(answers)]
-    return [str(f) for f in typecheck(render(labelled), tmp_path, node_tools)]
+    return [str(f) for f in typecheck(render(labelled), workdir, node_tools)]
 
 
-def test_a_conforming_answer_has_no_findings(tmp_path: Path, node_tools: Path) -> None:
-    assert _check(tmp_path, node_tools, FEATURE) == []
+def test_a_conforming_answer_has_no_findings(workdir: Path, node_tools: Path) -> None:
+    assert _check(workdir, node_tools, FEATURE) == []
 
 
-def test_an_excess_property_is_named(tmp_path: Path, node_tools: Path) -> None:
-    found = _check(tmp_path, node_tools, {**FEATURE, "colour": "red"})
+def test_an_excess_property_is_named(workdir: Path, node_tools: Path) -> None:
+    found = _check(workdir, node_tools, {**FEATURE, "colour": "red"})
     assert found == [
         "GET /v1/x0 -> 200 [entitlements.feature]: $.colour: TS2353: Object literal may only "
         "specify known properties, and '\"colour\"' does not exist in type 'Feature'."
     ]
 
 
-def test_a_missing_property_is_named(tmp_path: Path, node_tools: Path) -> None:
+def test_a_missing_property_is_named(workdir: Path, node_tools: Path) -> None:
     incomplete = {key: value for key, value in FEATURE.items() if key != "lookup_key"}
-    (found,) = _check(tmp_path, node_tools, incomplete)
+    (found,) = _check(workdir, node_tools, incomplete)
     assert found.startswith("GET /v1/x0 -> 200 [entitlements.feature]: $: TS2741: ")
     assert found.endswith(
         "Property 'lookup_key' is missing in type '{ id: string; object: "
@@ -52,15 +58,15 @@ def test_a_missing_property_is_named(tmp_path: Path, node_tools: Path) -> None:
     )
 
 
-def test_a_null_the_type_does_not_allow_is_named(tmp_path: Path, node_tools: Path) -> None:
-    found = _check(tmp_path, node_tools, {**FEATURE, "name": None})
+def test_a_null_the_type_does_not_allow_is_named(workdir: Path, node_tools: Path) -> None:
+    found = _check(workdir, node_tools, {**FEATURE, "name": None})
     assert found == [
         "GET /v1/x0 -> 200 [entitlements.feature]: $.name: TS2322: Type 'null' is not "
         "assignable to type 'string'."
     ]
 
 
-def test_a_value_outside_an_enum_is_named(tmp_path: Path, node_tools: Path) -> None:
+def test_a_value_outside_an_enum_is_named(workdir: Path, node_tools: Path) -> None:
     """stripe-node's enums are open (`| OtherString`); the check closes them."""
     coupon: dict[str, Any] = {
         "id": "TWENTY",
@@ -79,8 +85,8 @@ def test_a_value_outside_an_enum_is_named(tmp_path: Path, node_tools: Path) -> N
         "times_redeemed": 0,
         "valid": True,
     }
-    assert _check(tmp_path, node_tools, coupon) == []
-    found = _check(tmp_path, node_tools, {**coupon, "duration": "twice"})
+    assert _check(workdir, node_tools, coupon) == []
+    found = _check(workdir, node_tools, {**coupon, "duration": "twice"})
     assert found == [
         "GET /v1/x0 -> 200 [coupon]: $.duration: TS2322: Type '\"twice\"' is not assignable "
         "to type 'Duration'."
@@ -88,33 +94,33 @@ def test_a_value_outside_an_enum_is_named(tmp_path: Path, node_tools: Path) -> N
 
 
 def test_decimal_strings_pass_only_where_the_type_is_decimal(
-    tmp_path: Path, node_tools: Path
+    workdir: Path, node_tools: Path
 ) -> None:
-    found = _check(tmp_path, node_tools, {**FEATURE, "name_decimal": "1.5"})
+    found = _check(workdir, node_tools, {**FEATURE, "name_decimal": "1.5"})
     assert found == [
         "GET /v1/x0 -> 200 [entitlements.feature]: $.name_decimal: TS2353: Object literal may "
         "only specify known properties, and '\"name_decimal\"' does not exist in type 'Feature'."
     ]
 
 
-def test_list_items_are_checked_each_against_its_own_type(tmp_path: Path, node_tools: Path) -> None:
+def test_list_items_are_checked_each_against_its_own_type(workdir: Path, node_tools: Path) -> None:
     listed = {
         "object": "list",
         "data": [FEATURE, {**FEATURE, "id": "feat_2", "active": "yes"}],
         "has_more": False,
         "url": "/v1/entitlements/features",
     }
-    found = _check(tmp_path, node_tools, listed)
+    found = _check(workdir, node_tools, listed)
     assert found == [
         "GET /v1/x0 -> 200 [entitlements.feature]: $.data[1].active: TS2322: Type 'string' is "
         "not assignable to type 'boolean'."
     ]
 
 
-def test_summary_names_each_fault_once(tmp_path: Path, node_tools: Path) -> None:
+def test_summary_names_each_fault_once(workdir: Path, node_tools: Path) -> None:
     findings = typecheck(
         render([("GET /a", {**FEATURE, "name": None}), ("GET /b", {**FEATURE, "name": None})]),
-        tmp_path,
+        workdir,
         node_tools,
     )
     assert summary(findings) == [
