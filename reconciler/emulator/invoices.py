@@ -69,11 +69,66 @@ def _lines(
                     "unit_amount_decimal": price["unit_amount_decimal"],
                 },
                 "quantity": item["quantity"],
+                # The same quantity as a decimal string (api/invoice-line-item/object).
+                "quantity_decimal": str(item["quantity"]),
+                "subscription": subscription["id"],
                 "subtotal": amount,
                 "taxes": [],
             }
         )
     return lines
+
+
+def _unmodelled_fields() -> dict[str, Any]:
+    """Fields the pinned version always answers on an invoice (stripe-node 23.1.0's
+    `Invoice`; docs: api/invoices/object) for what the emulator does not have (tax, credit
+    notes, balances, shipping, Connect): their empty values."""
+    return {
+        **dict.fromkeys(
+            (
+                "account_tax_ids",
+                "application",
+                "automatically_finalizes_at",
+                "custom_fields",
+                "customer_account",
+                "customer_address",
+                "customer_phone",
+                "customer_shipping",
+                "default_source",
+                "footer",
+                "from_invoice",
+                "last_finalization_error",
+                "latest_revision",
+                "on_behalf_of",
+                "receipt_number",
+                "rendering",
+                "shipping_cost",
+                "shipping_details",
+                "statement_descriptor",
+                "webhooks_delivered_at",
+            )
+        ),
+        "automatic_tax": {
+            "disabled_reason": None,
+            "enabled": False,
+            "liability": None,
+            "provider": None,
+            "status": None,
+        },
+        "customer_tax_exempt": "none",
+        "default_tax_rates": [],
+        "ending_balance": 0,
+        "issuer": {"type": "self"},
+        "payment_settings": {
+            "default_mandate": None,
+            "payment_method_options": None,
+            "payment_method_types": None,
+        },
+        "post_payment_credit_notes_amount": 0,
+        "pre_payment_credit_notes_amount": 0,
+        "starting_balance": 0,
+        "total_pretax_credit_amounts": [],
+    }
 
 
 def create_invoice(
@@ -93,6 +148,7 @@ def create_invoice(
     invoice: StripeObject = {
         "id": invoice_id,
         "object": "invoice",
+        **_unmodelled_fields(),
         "account_country": "US",
         "account_name": None,
         "amount_due": total,
@@ -144,7 +200,6 @@ def create_invoice(
             "paid_at": None,
             "voided_at": None,
         },
-        "subscription": subscription["id"],
         "subtotal": total,
         "subtotal_excluding_tax": total,
         "total": total,
@@ -193,7 +248,15 @@ def collect(
 
 def list_invoices(emulator: Emulator, call: Call) -> Any:
     params = call.params
-    filters = fields_equal(params, ("customer", "subscription", "status"))
+    plain = fields_equal(params, ("customer", "status"))
+    wanted = params.get("subscription")
+
+    def filters(invoice: StripeObject) -> bool:
+        # Since 2025-03-31.basil an invoice names its subscription under `parent`
+        # (changelog: "Adds parent field to invoices"); it has no top-level `subscription`.
+        details = (invoice.get("parent") or {}).get("subscription_details") or {}
+        return plain(invoice) and (wanted is None or details.get("subscription") == wanted)
+
     return list_answer(emulator.invoices, params, "/v1/invoices", "invoice", filters)
 
 

@@ -47,22 +47,40 @@ _LIST: dict[str, Any] = {**LIST_PARAMS, "active": SCALAR, "is_default": SCALAR}
 
 
 def _default_features() -> dict[str, Any]:
-    """The features of a configuration that sets none (the documented example object)."""
+    """The features of a configuration that sets none: the documented example object, with
+    the fields the pinned version always answers (stripe-node 23.1.0's types):
+    `schedule_at_period_end` (changelog 2024-12-18.acacia "Billing Portal Configuration
+    always returns period end date"), `trial_update_behavior` (changelog 2025-09-30.clover
+    "Adds customer portal configuration trial behavior": trials ended on every update
+    before, so `end_trial`), `billing_cycle_anchor`, `payment_method_configuration` and
+    `feedback_options` (null: not set)."""
     return {
         "customer_update": {"allowed_updates": [], "enabled": False},
         "invoice_history": {"enabled": False},
-        "payment_method_update": {"enabled": False},
+        "payment_method_update": {"enabled": False, "payment_method_configuration": None},
         "subscription_cancel": {
-            "cancellation_reason": {"enabled": False, "options": []},
+            "cancellation_reason": {"enabled": False, "feedback_options": None, "options": []},
             "enabled": False,
             "mode": "at_period_end",
             "proration_behavior": "none",
         },
+        # "Defaults to `interval_options` with a single one-month option" (the SDK's
+        # ConfigurationCreateParams docstring for `subscription_pause.duration`).
+        "subscription_pause": {
+            "duration": {
+                "interval_options": [{"interval": "month", "interval_count": 1}],
+                "type": "interval_options",
+            },
+            "enabled": False,
+        },
         "subscription_update": {
+            "billing_cycle_anchor": None,
             "default_allowed_updates": [],
             "enabled": False,
             "proration_behavior": "none",
             "products": [],
+            "schedule_at_period_end": {"conditions": []},
+            "trial_update_behavior": "end_trial",
         },
     }
 

@@ -12,7 +12,12 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from reconciler.emulator.errors import invalid_value, missing_parameter
+from reconciler.emulator.errors import (
+    above_maximum,
+    below_minimum,
+    invalid_value,
+    missing_parameter,
+)
 from reconciler.emulator.forms import FREE, METADATA, SCALAR, Spec, as_int
 
 Namer = Callable[[str], str]
@@ -21,6 +26,11 @@ INTERVALS = ("day", "week", "month", "year")
 # allowed (3 years, 36 months, or 156 weeks)". Days are not named there: 3 x 365.
 MAX_INTERVAL_COUNT = {"day": 1095, "week": 156, "month": 36, "year": 3}
 TAX_BEHAVIORS = ("inclusive", "exclusive", "unspecified")
+# docs (currencies#minimum-and-maximum-charge-amounts): "The amount value supports up to
+# eight digits"; a decimal amount takes at most 12 decimal places (the pinned SDK's
+# `unit_amount_decimal` docstrings: "at most 12 decimal places").
+MAX_AMOUNT = 99_999_999
+MAX_DECIMAL_PLACES = 12
 # `default_price_data` of a product create: a price without product, tiers or lookup key.
 DEFAULT_PRICE_DATA: Spec = {
     "currency": SCALAR,
@@ -50,13 +60,31 @@ def decimal_text(value: Any, name: str) -> str:
 
 
 def amounts(data: dict[str, Any], name: Namer, field: str) -> tuple[int | None, str | None]:
-    """`unit_amount` and `unit_amount_decimal` the way Stripe stores both."""
+    """`unit_amount` and `unit_amount_decimal` the way Stripe stores both. Neither may be
+    negative (api/prices/create: "A positive integer in cents ... (or 0 for a free price)"),
+    for a price, a currency option or a tier alike."""
     if field in data:
         amount = as_int(data[field], name(field))
+        if amount < 0:
+            raise below_minimum(name(field), 0)
+        if amount > MAX_AMOUNT:
+            raise above_maximum(name(field), MAX_AMOUNT)
         return amount, str(amount)
     if f"{field}_decimal" in data:
-        decimal = decimal_text(data[f"{field}_decimal"], name(f"{field}_decimal"))
+        param = name(f"{field}_decimal")
+        decimal = decimal_text(data[f"{field}_decimal"], param)
         whole = Decimal(decimal)
+        if whole < 0:
+            raise below_minimum(param, 0)
+        if whole >= MAX_AMOUNT + 1:
+            raise above_maximum(param, MAX_AMOUNT)
+        if len(decimal.partition(".")[2]) > MAX_DECIMAL_PLACES:
+            # The wording is ours: Stripe's answer is not documented.
+            raise invalid_value(
+                param,
+                f"Invalid decimal: {decimal} has more than {MAX_DECIMAL_PLACES} decimal places",
+                "parameter_invalid_decimal",
+            )
         return (int(whole) if whole == whole.to_integral_value() else None), decimal
     return None, None
 

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconciler.emulator.errors import StripeError, invalid_value, missing_parameter
+from reconciler.emulator.errors import (
+    StripeError,
+    below_minimum,
+    invalid_value,
+    missing_parameter,
+)
 from reconciler.emulator.forms import SCALAR, as_bool, as_int, check_params
 from reconciler.emulator.price_inputs import TAX_BEHAVIORS, Namer, amounts, namer, tiers_from
 
@@ -50,6 +55,9 @@ def custom_unit_amount_from(data: Any, name: Namer) -> dict[str, Any] | None:
         key: as_int(data[key], f"{param}[{key}]") if key in data else None
         for key in ("maximum", "minimum", "preset")
     }
+    for key, bound in bounds.items():
+        if bound is not None and bound < 0:
+            raise below_minimum(f"{param}[{key}]", 0)
     low, high, preset = bounds["minimum"], bounds["maximum"], bounds["preset"]
     if low is not None and high is not None and low > high:
         raise invalid_value(

@@ -89,12 +89,20 @@ def build_subscription(
         "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
         "billing_cycle_anchor": anchor,
         "billing_cycle_anchor_config": None,
-        "billing_mode": {"type": "classic"},
+        # The pinned version defaults API-created subscriptions to `flexible` (changelog
+        # 2025-09-30.clover); the emulator bills the classic way and says so.
+        "billing_mode": {"flexible": None, "type": "classic"},
+        "billing_schedules": [],
         "billing_thresholds": None,
         "cancel_at": None,
         "cancel_at_period_end": False,
         "canceled_at": None,
-        "cancellation_details": {"comment": None, "feedback": None, "reason": None},
+        "cancellation_details": {
+            "comment": None,
+            "feedback": None,
+            "feedback_option": None,
+            "reason": None,
+        },
         "collection_method": "charge_automatically",
         "created": now,
         "currency": built[0]["price"]["currency"],
@@ -107,7 +115,13 @@ def build_subscription(
         "description": None,
         "discounts": [],
         "ended_at": None,
-        "invoice_settings": {"account_tax_ids": None, "issuer": {"type": "self"}},
+        "invoice_settings": {
+            "account_tax_ids": None,
+            "custom_fields": None,
+            "description": None,
+            "footer": None,
+            "issuer": {"type": "self"},
+        },
         "items": {
             "object": "list",
             "data": built,
@@ -116,6 +130,7 @@ def build_subscription(
         },
         "latest_invoice": None,
         "livemode": False,
+        "managed_payments": None,
         "metadata": {},
         "next_pending_invoice_item_invoice": None,
         "on_behalf_of": None,
@@ -134,7 +149,21 @@ def build_subscription(
         "test_clock": None,
         "transfer_data": None,
         "trial_end": trial_end,
-        "trial_settings": {"end_behavior": {"missing_payment_method": "create_invoice"}},
+        "trial_settings": trial_settings(None),
         "trial_start": now if trial_end else None,
         **extra,
+    }
+
+
+def trial_settings(given: Any) -> dict[str, Any]:
+    """The subscription's `trial_settings` from a `trial_settings` parameter (or None):
+    `end_behavior` always carries `billing_cycle_anchor` (null: not set, which Stripe reads
+    as `now`) and `missing_payment_method` (`create_invoice` unless given). Docs:
+    api/subscriptions/object (`trial_settings.end_behavior`)."""
+    behavior = (given or {}).get("end_behavior") or {}
+    return {
+        "end_behavior": {
+            "billing_cycle_anchor": behavior.get("billing_cycle_anchor"),
+            "missing_payment_method": behavior.get("missing_payment_method", "create_invoice"),
+        }
     }

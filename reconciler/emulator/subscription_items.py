@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconciler.emulator.errors import StripeError, missing_parameter
+from reconciler.emulator.errors import StripeError, below_minimum, missing_parameter
 from reconciler.emulator.forms import (
     FREE,
     METADATA,
@@ -85,6 +85,15 @@ def plan_view(price: StripeObject) -> StripeObject:
     }
 
 
+def quantity(value: Any, name: str) -> int:
+    """A line's quantity: an integer, never negative (Stripe refuses one; only the bound is
+    documented, as "quantity" being a count; the wording is Stripe's for integer bounds)."""
+    found = as_int(value, name)
+    if found < 0:
+        raise below_minimum(name, 0)
+    return found
+
+
 def new_item(
     emulator: Emulator, subscription_id: str, spec: dict[str, Any], index: int, start: int, end: int
 ) -> StripeObject:
@@ -98,12 +107,14 @@ def new_item(
         "created": emulator.clock.now(),
         "current_period_end": end,
         "current_period_start": start,
+        # Set only by a Trial Offer, which the emulator does not have.
+        "current_trial": None,
         "discounts": [],
         "metadata": merge_metadata({}, spec.get("metadata", {})),
         # The stored price itself, so the item always shows the price as it is now.
         "price": price,
         "plan": plan_view(price),
-        "quantity": as_int(spec.get("quantity", 1), f"items[{index}][quantity]"),
+        "quantity": quantity(spec.get("quantity", 1), f"items[{index}][quantity]"),
         "subscription": subscription_id,
         "tax_rates": [],
     }
@@ -131,7 +142,7 @@ def update_items(emulator: Emulator, subscription: StripeObject, specs: list[Any
                 item["price"] = recurring_price(emulator, spec["price"], f"items[{index}][price]")
                 item["plan"] = plan_view(item["price"])
             if "quantity" in spec:
-                item["quantity"] = as_int(spec["quantity"], f"items[{index}][quantity]")
+                item["quantity"] = quantity(spec["quantity"], f"items[{index}][quantity]")
             if "metadata" in spec:
                 item["metadata"] = merge_metadata(item["metadata"], spec["metadata"])
         else:

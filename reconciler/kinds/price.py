@@ -63,7 +63,8 @@ def amount_limits(value: Any) -> Problems:
     except InvalidOperation:
         return
     problem = amount_problem(amount)
-    if problem and not (isinstance(value, int) and value < 0):
+    # A negative amount, integer or decimal text, is the schema's to report (once).
+    if problem and amount >= 0:
         yield (), problem
 
 

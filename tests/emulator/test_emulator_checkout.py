@@ -177,4 +177,20 @@ def test_trial_settings_reach_the_subscription(
     completed = target.control.complete_checkout(session.id)
     sub = client.v1.subscriptions.retrieve(completed["subscription"])
     assert sub.status == "trialing"
-    assert sub.trial_settings is not None and sub.trial_settings.to_dict() == settings
+    assert sub.trial_settings is not None
+    assert sub.trial_settings.to_dict() == {
+        "end_behavior": {"billing_cycle_anchor": None, "missing_payment_method": "cancel"}
+    }
+
+
+def test_ui_mode_values_of_the_pinned_version(
+    client: stripe.StripeClient, monthly: stripe.Price
+) -> None:
+    # changelog 2026-03-25.dahlia: `hosted` became `hosted_page`; setting an old value fails.
+    assert _session(client, monthly).ui_mode == "hosted_page"
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        _session(client, monthly, ui_mode="hosted")
+    assert (caught.value.param, caught.value.user_message) == (
+        "ui_mode",
+        "Invalid ui_mode: must be one of elements, embedded_page, form, or hosted_page",
+    )

@@ -489,6 +489,33 @@ CASES: list[Case] = [
         P + "limits:\n  tokens: {value: 5, reset: month, meter: tokens}\n" + PRICE,
         "plans/basic.yaml:5:43: limits.tokens.meter: no meter has the event name 'tokens' (declare it under meters:)",
     ),
+    # Negative amounts, refused as Stripe refuses them (api/prices/create, api/coupons/create).
+    one(
+        "negative_tier_unit_amount",
+        P
+        + "prices:\n  - lookup_key: a\n    currency: usd\n    tiers_mode: volume\n    tiers:\n      - {up_to: inf, unit_amount: -1}\n",
+        'plans/basic.yaml:9:35: prices[0].tiers[0].unit_amount: must be a non-negative integer or a decimal string such as "12.5" (minor units)',
+    ),
+    one(
+        "negative_tier_flat_amount",
+        P
+        + "prices:\n  - lookup_key: a\n    currency: usd\n    tiers_mode: volume\n    tiers:\n      - {up_to: inf, flat_amount: \"-2.5\"}\n",
+        'plans/basic.yaml:9:35: prices[0].tiers[0].flat_amount: must be a non-negative integer or a decimal string such as "12.5" (minor units)',
+    ),
+    one(
+        "negative_currency_option_amount",
+        P
+        + "prices:\n  - lookup_key: a\n    amount: 1000\n    currency: usd\n    recurring: {interval: month}\n    currency_options:\n      eur: {amount: -900}\n",
+        'plans/basic.yaml:10:21: prices[0].currency_options.eur.amount: must be a non-negative integer or a decimal string such as "12.5" (minor units)',
+    ),
+    Case(
+        "negative_coupon_amount_off",
+        {
+            "basic.yaml": P + PRICE,
+            "billing.yaml": "coupons:\n  - key: off\n    amount_off: -500\n    currency: usd\n",
+        },
+        ["plans/billing.yaml:3:17: coupons[0].amount_off: must be at least 1 (got -500)"],
+    ),
     one(
         "shippable_text",
         'product:\n  key: basic\n  name: Basic\n  shippable: "yes"\n',
