@@ -16,7 +16,6 @@ from typing import Protocol
 
 from reconciler.errors import ReconcilerError
 from reconciler.model import Mode
-from reconciler.runtime.store.base import Store
 
 # Stripe's documented limits (docs: rate-limits): the global limit per account is 100
 # requests/s in live mode and 25 in test mode; besides it, every API endpoint has a default
@@ -52,6 +51,15 @@ def _check(limit: float, burst: int) -> None:
         raise InvalidRate(f"the rate limit must be a positive number of requests/s, got {limit}")
     if burst < 1:
         raise InvalidRate(f"the burst must be at least 1, got {burst}")
+
+
+class SlotStore(Protocol):
+    """Where a shared limiter keeps its slots: the runtime's store (`Store.acquire_rate`),
+    which stands above this module and is handed in."""
+
+    def acquire_rate(self, name: str, rate_per_second: float, burst: int) -> float:
+        """Take the next slot of limiter `name`; seconds until it (0.0 or less: now)."""
+        ...
 
 
 class RateLimiter(Protocol):
@@ -103,7 +111,7 @@ class SharedRateLimiter:
 
     def __init__(
         self,
-        store: Store,
+        store: SlotStore,
         name: str,
         limit: float,
         burst: int = DEFAULT_BURST,
@@ -168,7 +176,7 @@ class StripeLimits:
 
 
 def shared_limits(
-    store: Store, name: str, limit: float, endpoint_limit: float = ENDPOINT_RATE
+    store: SlotStore, name: str, limit: float, endpoint_limit: float = ENDPOINT_RATE
 ) -> StripeLimits:
     """`StripeLimits` whose slots live in `store`, shared by every worker using it."""
 

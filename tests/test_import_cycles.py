@@ -14,24 +14,6 @@ import grimp
 
 PACKAGE = "reconciler"
 
-# Cycles outside the emulator that other branches are removing (issue 18). This constant
-# is expected to be emptied when they land; the test fails as soon as one of them is gone,
-# so whoever merges that branch removes its entry here.
-KNOWN_CYCLES_BEING_REMOVED: frozenset[frozenset[str]] = frozenset(
-    {
-        frozenset({"reconciler.reconcile.apply", "reconciler.reconcile.apply_objects"}),
-        frozenset(
-            {
-                "reconciler.reconcile.meters",
-                "reconciler.reconcile.objects",
-                "reconciler.reconcile.undeclared",
-            }
-        ),
-        frozenset({"reconciler.stripe_catalog.read", "reconciler.stripe_catalog.read_objects"}),
-    }
-)
-
-
 def import_cycles(imports: Mapping[str, Iterable[str]]) -> list[frozenset[str]]:
     """The sets of modules that import one another (strongly connected components of more
     than one module, or a module importing itself), sorted by their smallest member."""
@@ -126,12 +108,7 @@ def package_imports() -> dict[str, set[str]]:
 def test_the_package_has_no_import_cycle() -> None:
     imports = package_imports()
     cycles = import_cycles(imports)
-    unexpected = [cycle for cycle in cycles if cycle not in KNOWN_CYCLES_BEING_REMOVED]
-    assert unexpected == [], "import cycles in the package:\n" + describe(unexpected, imports)
-    gone = sorted(KNOWN_CYCLES_BEING_REMOVED - set(cycles), key=min)
-    assert gone == [], "no longer cycles; remove them from KNOWN_CYCLES_BEING_REMOVED:\n" + (
-        "\n".join(", ".join(sorted(cycle)) for cycle in gone)
-    )
+    assert cycles == [], "import cycles in the package:\n" + describe(cycles, imports)
 
 
 def test_each_cycle_is_found_with_a_loop_through_it() -> None:

@@ -18,7 +18,7 @@ import pytest
 import stripe
 
 from reconciler.emulator.entitlement_summary import EVENT as ENTITLEMENT_SUMMARY_EVENT
-from reconciler.emulator.router import build_router
+from reconciler.emulator.routes import build_router
 from reconciler.testing import EmulatorControl
 from tests.emulator import node_types_flow as flow
 from tests.emulator.conftest import Target
