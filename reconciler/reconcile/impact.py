@@ -80,7 +80,9 @@ def counted_price(change: Change, config: Config) -> str | None:
         return None
     if change.action == "replace":
         return change.stripe_id
-    if change.action == "update":
+    if change.action == "adopt" and (change.after or {}).get("active") is False:
+        return change.stripe_id  # a grandfathered price: who still pays it
+    if change.action in ("update", "adopt"):
         before = (change.before or {}).get("metadata")
         after = (change.after or {}).get("metadata")
         if any(entitlement_delta(before, after, config)):
@@ -96,7 +98,7 @@ def with_impact(plan: Plan, counts: Mapping[str, int], config: Config) -> Plan:
         if price_id is None or price_id not in counts:
             changes.append(change)
             continue
-        moves = change.action == "update" or (
+        moves = change.action in ("update", "adopt") or (
             change.carried is not None and change.carried.migrate_subscribers
         )
         delta = entitlement_delta(

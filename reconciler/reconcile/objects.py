@@ -176,6 +176,13 @@ def _undeclared(obj: LiveObject, options: DiffOptions, out: Collector) -> None:
     if not rules.prunable:
         out.notes.append(Notice(label, obj.id, f"not declared; {rules.kept_because}"))
         return
+    if obj.is_default:
+        # The default configuration is the one every portal session uses unless told otherwise
+        # (docs.stripe.com/api/customer_portal/configurations/object, `is_default`); the docs
+        # do not say Stripe refuses to deactivate it, and the tool never tries.
+        why = "the account's default configuration, which every portal session uses; never retired"
+        out.notes.append(Notice(label, obj.id, f"not declared; {why}"))
+        return
     if not options.prune:
         out.notes.append(Notice(label, obj.id, "not declared; --prune retires it"))
         return

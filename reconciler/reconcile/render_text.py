@@ -80,6 +80,12 @@ def detail_lines(change: Change) -> list[str]:
             )
     if change.reason:
         lines.append(f"reason: {change.reason}")
+    if change.action == "adopt" and change.impact is not None:
+        archived = (change.after or {}).get("active") is False
+        lines.append(
+            f"{change.impact.subscriptions} active or trialing subscription(s) "
+            + ("still pay this archived price: they keep it" if archived else "pay it")
+        )
     lines.extend(impact_lines(change.impact))
     return lines
 

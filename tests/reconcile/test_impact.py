@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reconciler.model import Catalog, Config
+from reconciler.reconcile.changes import Change, FieldChange
 from reconciler.reconcile.diff import diff
 from reconciler.reconcile.impact import (
     counted_price,
@@ -10,7 +11,8 @@ from reconciler.reconcile.impact import (
     entitlement_delta,
     with_impact,
 )
-from reconciler.reconcile.plan import DiffOptions
+from reconciler.reconcile.plan import DiffOptions, Plan
+from reconciler.reconcile.render_text import render_text
 from tests.reconcile.helpers import CONFIG, live, price, product, synced
 
 
@@ -114,3 +116,24 @@ def test_only_a_migration_of_subscribers_across_currencies_is_refused() -> None:
     prices[0]["unit_amount_decimal"] = "800"
     same = diff(catalog, live(products, prices), DiffOptions(migrate_subscribers=True), CONFIG)
     assert currency_refusal(with_impact(same, {"price_pro_monthly": 3}, CONFIG)) is None
+
+
+def test_adopting_a_grandfathered_price_counts_who_still_pays_it() -> None:
+    state = {"active": False, "currency": "usd", "metadata": {}}
+    adopt = Change(
+        action="adopt",
+        kind="price",
+        identity="pro-monthly-usd-1900",
+        group="pro",
+        stripe_id="price_2019",
+        before={**state, "lookup_key": ""},
+        after={**state, "lookup_key": "pro-monthly-usd-1900"},
+        fields=(FieldChange("lookup_key", "", "pro-monthly-usd-1900"),),
+    )
+    assert counted_price(adopt, CONFIG) == "price_2019"
+    plan = with_impact(Plan((adopt,)), {"price_2019": 1}, CONFIG)
+    assert render_text(plan).splitlines()[:3] == [
+        "<- price pro-monthly-usd-1900 (price_2019)",
+        '    lookup_key: "" -> "pro-monthly-usd-1900"',
+        "    # 1 active or trialing subscription(s) still pay this archived price: they keep it",
+    ]

@@ -112,3 +112,27 @@ def test_each_kind_has_its_own_safety_rail() -> None:
         plan_for(desired[:3] + [coupon(f"c{n}") for n in range(3, 10)], live).safety_problem()
         is None
     )
+
+
+def test_prune_never_retires_the_accounts_default_portal_configuration() -> None:
+    terms: dict[str, Any] = {"features": {}}
+    default = LiveObject(
+        "portal_configuration",
+        "bpc_1",
+        "default",
+        terms,
+        True,
+        True,
+        1,
+        dict(MARKERS),
+        is_default=True,
+    )
+    plan = plan_for([], [default], prune=True)
+    assert plan.changes == ()
+    assert [(n.key, n.message) for n in plan.notes] == [
+        (
+            "portal_configuration:default",
+            "not declared; the account's default configuration, which every portal session "
+            "uses; never retired",
+        )
+    ]
