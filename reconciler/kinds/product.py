@@ -100,6 +100,7 @@ PRODUCT = register_kind(
                     "unset default price",
                     "default_price",
                     "default",
+                    refers_to="price",
                 ),
                 LateField(
                     f"metadata.{ATTACHED_FEATURES_KEY}",

@@ -38,6 +38,8 @@ class LateField:
     unset_step: str
     writer: Literal["default_price", "update"]
     tag: str  # the step's part of the idempotency key
+    # The kind whose object the field names by its key (a default price: a price), if any.
+    refers_to: str | None = None
 
 
 @dataclass(frozen=True)

@@ -139,7 +139,8 @@ def _late_writer(
     def write(ctx: _Context) -> None:
         own, key = ctx.own_id(change), ctx.key(change, late.tag)
         if late.writer == "default_price":
-            target = ctx.resolve("price", str(wanted)) if wanted else None
+            named = late.refers_to
+            target = ctx.resolve(named, str(wanted)) if wanted and named else None
             set_default(ctx.client, own, target, key)
         else:
             update(ctx.client, change.kind, own, early, after, ctx.resolve, key)
