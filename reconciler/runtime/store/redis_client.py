@@ -114,5 +114,23 @@ class RedisConnection:
         result: list[Any] = pipe.execute()
         return result
 
+    @property
+    def is_cluster(self) -> bool:
+        return self._scheme in CLUSTER_SCHEMES
+
+    def _slots_by_primary(self) -> dict[Any, list[int]]:
+        """The hash slots each primary serves, asked of the cluster now (CLUSTER SLOTS), so
+        a slot that moved since the client last looked is asked of its new node."""
+        ranges = self._call(self._client.cluster_slots)
+        owned: dict[Any, list[int]] = {}
+        for (first, last), where in sorted(ranges.items()):
+            host, port = where["primary"]
+            node = self._client.get_node(host=host, port=port)
+            if node is None:  # a node the client has not met yet
+                self._call(self._client.nodes_manager.initialize)
+                node = self._client.get_node(host=host, port=port)
+            owned.setdefault(node, []).extend(range(int(first), int(last) + 1))
+        return owned
+
     def ping(self) -> None:
         self._call(self._client.ping)

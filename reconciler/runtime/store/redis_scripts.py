@@ -1,8 +1,8 @@
 """The Lua scripts of the Redis store: each runs as one atomic step on the server.
 
-Every script's keys share one hash slot (see `keys.py`), except where noted, so they run on
-Redis Cluster too. The same steps are written in Python for SQLite (`sqlite_usage.py`,
-`sqlite_coordination.py`).
+Every script's keys share one hash slot (see `keys.py`), so they run on Redis Cluster too;
+the one exception, the meter index sweep, reads the sets of many slots on one node. The same
+steps are written in Python for SQLite (`sqlite_usage.py`, `sqlite_coordination.py`).
 """
 
 from __future__ import annotations
@@ -107,6 +107,23 @@ end
 redis.call('SREM', KEYS[2], ARGV[3])
 return 1
 """
+
+# No KEYS; ARGV[1] and ARGV[2] what comes before and after the hash tag in a meter index
+# set's name, the rest the tags of the sets to read on one server (`keys.meter_index_key`).
+# Returns the members of every one that is not empty, in one round trip per node. A cluster
+# runs it with the `allow-cross-slot-keys` flag (Redis 7) on the node serving those slots;
+# keys of a slot that moved away meanwhile are skipped (the next pass asks their new node).
+SWEEP_METER_INDEX = """
+local out = {}
+for i = 3, #ARGV do
+  local got = redis.pcall('SMEMBERS', ARGV[1] .. ARGV[i] .. ARGV[2])
+  if type(got) == 'table' and got.err == nil then
+    for _, entity in ipairs(got) do table.insert(out, entity) end
+  end
+end
+return out
+"""
+SWEEP_METER_INDEX_CLUSTER = "#!lua flags=allow-cross-slot-keys,no-writes\n" + SWEEP_METER_INDEX
 
 # KEYS[1] claim; ARGV token. Deletes only a claim this token still holds.
 RELEASE = """
