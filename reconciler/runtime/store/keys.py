@@ -21,7 +21,8 @@ releases never read each other's values by mistake.
   atomically on a cluster too. `reconciler:v1:meter-outbox` is the index of layout v1
   before it was split by slot; it is only read (and emptied) any more.
 - `reconciler:v1:{queue:<name>}:due|versions|seq|leases`: a work queue (items by due time, each
-  item's version, the version counter); SQLite keeps items in a `queue` table instead.
+  item's version, the version counter, taken items' lease ends); SQLite keeps items in a
+  `queue` table and lease ends as rows of the `leases` hash.
 
 The `{<entity>}` part is a Redis Cluster hash tag: every key of one entity lands in one hash
 slot, so the usage script and the one-round-trip entitlement read work on a cluster. Entity
@@ -139,11 +140,12 @@ def field_row(key: str, field: str) -> str:
     return f"{key}#{field}"
 
 
-def queue_keys(name: str) -> tuple[str, str, str]:
-    """A work queue: due times (a sorted set), item -> version (a hash) and the version
-    counter. One hash tag, so the queue's scripts run on one cluster node."""
+def queue_keys(name: str) -> tuple[str, str, str, str]:
+    """A work queue: due times (a sorted set), item -> version (a hash), the version counter
+    and item -> lease end of each taken item (a hash). One hash tag, so the queue's scripts
+    run on one cluster node."""
     tag = f"{PREFIX}{{queue:{_escape(name)}}}"
-    return tag + ":due", tag + ":versions", tag + ":seq"
+    return tag + ":due", tag + ":versions", tag + ":seq", tag + ":leases"
 
 
 def rate_key(name: str) -> str:

@@ -152,10 +152,18 @@ return math.floor(wait)
 """
 
 # The queue: KEYS[1] due times (sorted set, ms), KEYS[2] item -> version (hash), KEYS[3]
-# version counter. One hash slot per queue (keys.queue_keys).
+# version counter, KEYS[4] item -> lease end (ms) of a taken item. One hash slot per queue
+# (keys.queue_keys). An item queued again while taken and leased gets a new version but stays
+# hidden, so no two workers do one item at once; the first worker's FINISH then makes it due.
 ENQUEUE = """
+local version = redis.call('INCR', KEYS[3])
+local lease = tonumber(redis.call('HGET', KEYS[4], ARGV[2]) or '0')
+if lease > tonumber(ARGV[1]) and redis.call('ZSCORE', KEYS[1], ARGV[2]) then
+  redis.call('HSET', KEYS[2], ARGV[2], version)
+  return 0
+end
 redis.call('ZADD', KEYS[1], 'LT', ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[2], ARGV[2], redis.call('INCR', KEYS[3]))
+redis.call('HSET', KEYS[2], ARGV[2], version)
 return 1
 """
 
@@ -165,11 +173,14 @@ if #due == 0 then
   return false
 end
 redis.call('ZADD', KEYS[1], ARGV[2], due[1])
+redis.call('HSET', KEYS[4], due[1], ARGV[2])
 return {due[1], redis.call('HGET', KEYS[2], due[1]) or '0'}
 """
 
 FINISH = """
+redis.call('HDEL', KEYS[4], ARGV[1])
 if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then
+  redis.call('ZADD', KEYS[1], 'XX', 0, ARGV[1])
   return 0
 end
 if ARGV[3] == '' then
