@@ -236,6 +236,42 @@ class LocalCluster:
                     raise RuntimeError(f"the cluster node on {port} did not reach state ok")
                 time.sleep(0.1)
 
+    def _cli(self, index: int, *args: str) -> str:
+        done = subprocess.run(
+            ["redis-cli", "-p", str(self.ports[index]), *args],
+            check=True, capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        return done.stdout.strip()
+
+    def owner(self, slot: int) -> int:
+        """The index of the node serving `slot`."""
+        for index in range(len(self.ports)):
+            for line in self._cli(index, "cluster", "nodes").splitlines():
+                fields = line.split()
+                if "myself" not in fields[2]:
+                    continue
+                for part in fields[8:]:
+                    first, _, last = part.partition("-")
+                    if part[0].isdigit() and int(first) <= slot <= int(last or first):
+                        return index
+        raise RuntimeError(f"no node serves slot {slot}")
+
+    def move_slot(self, slot: int, to: int) -> None:
+        """Reshard: move `slot` and its keys to node `to`, as `redis-cli --cluster reshard`
+        does (IMPORTING/MIGRATING, MIGRATE of its keys, then SETSLOT NODE everywhere)."""
+        source = self.owner(slot)
+        ids = [self._cli(i, "cluster", "myid") for i in range(len(self.ports))]
+        self._cli(to, "cluster", "setslot", str(slot), "importing", ids[source])
+        self._cli(source, "cluster", "setslot", str(slot), "migrating", ids[to])
+        while True:
+            moving = self._cli(source, "cluster", "getkeysinslot", str(slot), "100").split()
+            if not moving:
+                break
+            self._cli(source, "migrate", "127.0.0.1", str(self.ports[to]), "", "0", "5000",
+                      "keys", *moving)  # fmt: skip
+        for index in range(len(self.ports)):
+            self._cli(index, "cluster", "setslot", str(slot), "node", ids[to])
+
     def flushall(self) -> None:
         """Empty every node (between tests)."""
         for port in self.ports:

@@ -172,3 +172,32 @@ def test_flushers_killed_on_a_cluster_lose_nothing_and_bill_nothing_twice(
     assert billed_totals(stripe_client, emulator, meter, customers) == {
         e: consumed[e] for e in ENTITIES
     }
+
+
+def test_usage_of_a_slot_moved_by_a_resharding_is_found_on_its_new_node(
+    emulator: EmulatorControl,
+    stripe_client: stripe.StripeClient,
+    plans: Plans,
+    cluster_store: Store,
+    redis_cluster_nodes: LocalCluster,
+) -> None:
+    meter, customers = setup_meter(stripe_client, plans, cluster_store)
+    billing = make_billing(emulator, plans, cluster_store)
+    entity = ENTITIES[3]
+    billing.consume(entity, "api-calls", 5)
+    assert cluster_store.metered_entities() == [entity]
+    slot = keys.key_slot(entity)
+    source = redis_cluster_nodes.owner(slot)
+    try:
+        redis_cluster_nodes.move_slot(slot, (source + 1) % 3)
+        billing.consume(entity, "api-calls", 2)  # counted on the new node, same outbox
+        assert cluster_store.metered_entities() == [entity]
+        report = billing.flush_usage(rate=5000)
+        assert (report.events, report.units) == (1, 7)
+        assert cluster_store.metered_entities() == []
+        assert billed_totals(stripe_client, emulator, meter, {entity: customers[entity]}) == {
+            entity: 7
+        }
+    finally:
+        redis_cluster_nodes.move_slot(slot, source)
+    billing.close()
