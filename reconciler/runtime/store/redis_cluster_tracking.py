@@ -50,7 +50,6 @@ class ClusterTracking:
         self._lock = threading.Lock()
         self._votes: dict[str, bool] = {}
         self._nodes: dict[str, TrackedReads] = {}
-        self._closed = False
         renew_after_fork(self)
         primaries = list(client.get_primaries())
         for node in primaries:  # every node votes "off" before any listener can vote "on"
@@ -77,7 +76,7 @@ class ClusterTracking:
                 return found
             self._votes.setdefault(node.name, False)
         pool = node.redis_connection.connection_pool
-        tracked = TrackedReads(pool, _NodeCache(self, node.name), wait=self._wait)  # type: ignore[arg-type]
+        tracked = TrackedReads(pool, _NodeCache(self, node.name), wait=self._wait)
         with self._lock:
             self._nodes.setdefault(node.name, tracked)
             return self._nodes[node.name]
@@ -112,6 +111,5 @@ class ClusterTracking:
         return replies
 
     def close(self) -> None:
-        self._closed = True
         for tracked in list(self._nodes.values()):
             tracked.close()
