@@ -9,8 +9,9 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from reconciler.errors import LimitExceeded
+from reconciler.errors import LimitExceeded, StoreUnavailable
 from reconciler.runtime.store import EntityRecord, Store, keys, open_store
+from reconciler.runtime.store.redis_store import RedisStore
 from reconciler.testing import LocalCluster
 
 pytestmark = pytest.mark.skipif(
@@ -80,3 +81,13 @@ def test_concurrent_consume_on_the_cluster(cluster_store: Store) -> None:
         t.join()
     assert len(accepted) == 300
     assert cluster_store.usage("cluster_org", "credits", 1) == 300
+
+
+def test_a_slot_no_node_serves_is_the_store_unavailable(cluster_store: Store) -> None:
+    assert isinstance(cluster_store, RedisStore)
+    error = cluster_store._translate(redis.exceptions.SlotNotCoveredError("Slot 7 not covered"))
+    assert isinstance(error, StoreUnavailable)
+    assert str(error) == (
+        f"{cluster_store.description} is unreachable (SlotNotCoveredError: Slot 7 not covered); "
+        "check REDIS_URL and that the server is running"
+    )

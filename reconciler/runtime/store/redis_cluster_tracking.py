@@ -95,7 +95,10 @@ class ClusterTracking:
         groups: dict[str, tuple[Any, list[int]]] = {}
         slots = self._client.nodes_manager
         for index, command in enumerate(commands):
-            node = slots.get_node_from_slot(self._client.keyslot(command[1]))
+            try:
+                node = slots.get_node_from_slot(self._client.keyslot(command[1]))
+            except redis.exceptions.RedisClusterException:
+                return None  # no node serves the slot now: the uncached read reports it
             groups.setdefault(node.name, (node, []))[1].append(index)
         replies: list[Any] = [None] * len(commands)
         for node, indexes in groups.values():
