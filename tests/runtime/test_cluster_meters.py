@@ -148,8 +148,9 @@ def test_flushers_killed_on_a_cluster_lose_nothing_and_bill_nothing_twice(
         stderr=subprocess.PIPE,
         text=True,
     )
-    rng, kills = random.Random(17), 0
-    while consumer.poll() is None or kills < 3:
+    rng, kills, rounds = random.Random(17), 0, 0
+    while consumer.poll() is None or (kills < 3 and rounds < 60):
+        rounds += 1
         # Kill a running sender wherever it is (sweeping, taking, sending or finishing).
         flusher = start_flusher(plans_dir, env)
         time.sleep(rng.uniform(0.3, 1.5))
@@ -160,6 +161,7 @@ def test_flushers_killed_on_a_cluster_lose_nothing_and_bill_nothing_twice(
     out, err = consumer.communicate()
     assert consumer.returncode == 0, err
     consumed = Counter(json.loads(out))
+    assert kills >= 3
     assert sum(consumed.values()) >= CONSUMES
 
     for _ in range(10):  # a killed sender's batch waits out its 50 ms lease
