@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Mapping
 
 import redis
+import redis.cluster
 import stripe
 
 from reconciler.emulator import run_in_thread
@@ -117,11 +118,21 @@ def subscription(price_id: str, now: int, **extra: object) -> dict[str, object]:
 ACK_KEY = "bench:seen"
 
 
+def plain_client(url: str) -> redis.Redis | redis.cluster.RedisCluster:
+    """A plain redis-py client for a store URL (`redis+cluster://` too), for acks and the
+    baseline GET loop."""
+    if url.startswith("redis+cluster://"):
+        return redis.cluster.RedisCluster.from_url(
+            "redis://" + url.removeprefix("redis+cluster://"), decode_responses=True
+        )
+    return redis.Redis.from_url(url, decode_responses=True)
+
+
 def write_plans(redis_url: str, entity: str, prices: list[str], count: int) -> None:
     """The writer process: switch the entity's plan `count` times, stamping each write and
     waiting for the reader to acknowledge it before the next one."""
     store = open_store(redis_url, record_cache=False)
-    acks = redis.Redis.from_url(redis_url, decode_responses=True)
+    acks = plain_client(redis_url)
     for i in range(count):
         time.sleep(0.005)
         price = prices[(i + 1) % 2]
@@ -144,7 +155,7 @@ def seen_latencies(billing: Billing, redis_url: str, count: int) -> list[float]:
     assert billing.entitlements(entity)["plan"] == first
     command = [sys.executable, __file__, "--write-to", redis_url, "--entity", entity]
     writer = subprocess.Popen([*command, "--prices", json.dumps(prices), "--count", str(count)])
-    acks = redis.Redis.from_url(redis_url, decode_responses=True)
+    acks = plain_client(redis_url)
     latencies: list[float] = []
     plan = first
     deadline = time.monotonic() + 60

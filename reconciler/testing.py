@@ -158,3 +158,145 @@ class EmulatorControl:
 
     def flush_webhooks(self) -> int:
         return int(self._call("POST", "webhooks/flush", {})["pending"])
+
+
+class LocalCluster:
+    """A Redis Cluster of primaries on loopback ports, each in a folder of its own (its
+    `nodes.conf`), so a node can be stopped and started again on the same port."""
+
+    def __init__(self, binary: str, nodes: int) -> None:
+        self._binary = binary
+        self._dirs = [tempfile.mkdtemp(prefix="reconciler-cluster-") for _ in range(nodes)]
+        self._processes: list[subprocess.Popen[bytes] | None] = [None] * nodes
+        self.ports: list[int] = [0] * nodes
+        # The cluster bus defaults to port + 10000, past 65535 for a high free port: each
+        # node gets its own free bus port instead.
+        self._bus_ports = [free_port() for _ in range(nodes)]
+
+    @property
+    def url(self) -> str:
+        """The store URL: any node is a seed."""
+        return f"redis+cluster://127.0.0.1:{self.ports[0]}"
+
+    def node_url(self, index: int) -> str:
+        return f"redis://127.0.0.1:{self.ports[index]}/0"
+
+    def _args(self, index: int) -> tuple[str, ...]:
+        return ("--cluster-enabled", "yes", "--cluster-node-timeout", "2000",
+                "--cluster-port", str(self._bus_ports[index]))  # fmt: skip
+
+    def start(self, index: int) -> None:
+        """Start node `index` (on the port it had, if it ran before)."""
+        if not self.ports[index]:
+            process, self.ports[index] = _start_redis(
+                self._binary, self._dirs[index], self._args(index)
+            )
+            self._processes[index] = process
+            return
+        port = self.ports[index]
+        args = [self._binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--dir", self._dirs[index], *self._args(index)]  # fmt: skip
+        process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._processes[index] = process
+        deadline = time.monotonic() + 10
+        while not _answers_as(port, process.pid):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start again on port {port}")
+            time.sleep(0.05)
+
+    def stop(self, index: int) -> None:
+        process = self._processes[index]
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=10)
+            self._processes[index] = None
+
+    def create(self) -> None:
+        """Join the nodes into one cluster, slots spread evenly, and wait until it is ok."""
+        nodes = [f"127.0.0.1:{port}" for port in self.ports]
+        subprocess.run(
+            ["redis-cli", "--cluster", "create", *nodes, "--cluster-replicas", "0",
+             "--cluster-yes"],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+        self.wait_ok()
+
+    def wait_ok(self, timeout: float = 30.0) -> None:
+        """Wait until every node reports cluster_state:ok."""
+        deadline = time.monotonic() + timeout
+        for port in self.ports:
+            while True:
+                info = subprocess.run(
+                    ["redis-cli", "-p", str(port), "cluster", "info"],
+                    capture_output=True, text=True, timeout=10,
+                ).stdout  # fmt: skip
+                if "cluster_state:ok" in info:
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the cluster node on {port} did not reach state ok")
+                time.sleep(0.1)
+
+    def _cli(self, index: int, *args: str) -> str:
+        done = subprocess.run(
+            ["redis-cli", "-p", str(self.ports[index]), *args],
+            check=True, capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        return done.stdout.strip()
+
+    def owner(self, slot: int) -> int:
+        """The index of the node serving `slot`."""
+        for index in range(len(self.ports)):
+            for line in self._cli(index, "cluster", "nodes").splitlines():
+                fields = line.split()
+                if "myself" not in fields[2]:
+                    continue
+                for part in fields[8:]:
+                    first, _, last = part.partition("-")
+                    if part[0].isdigit() and int(first) <= slot <= int(last or first):
+                        return index
+        raise RuntimeError(f"no node serves slot {slot}")
+
+    def move_slot(self, slot: int, to: int) -> None:
+        """Reshard: move `slot` and its keys to node `to`, as `redis-cli --cluster reshard`
+        does (IMPORTING/MIGRATING, MIGRATE of its keys, then SETSLOT NODE everywhere)."""
+        source = self.owner(slot)
+        ids = [self._cli(i, "cluster", "myid") for i in range(len(self.ports))]
+        self._cli(to, "cluster", "setslot", str(slot), "importing", ids[source])
+        self._cli(source, "cluster", "setslot", str(slot), "migrating", ids[to])
+        while True:
+            moving = self._cli(source, "cluster", "getkeysinslot", str(slot), "100").split()
+            if not moving:
+                break
+            self._cli(source, "migrate", "127.0.0.1", str(self.ports[to]), "", "0", "5000",
+                      "keys", *moving)  # fmt: skip
+        for index in range(len(self.ports)):
+            self._cli(index, "cluster", "setslot", str(slot), "node", ids[to])
+
+    def flushall(self) -> None:
+        """Empty every node (between tests)."""
+        for port in self.ports:
+            subprocess.run(["redis-cli", "-p", str(port), "flushall"], check=True,
+                           capture_output=True, timeout=10)  # fmt: skip
+
+    def close(self) -> None:
+        for index in range(len(self._processes)):
+            self.stop(index)
+        for folder in self._dirs:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def redis_cluster(nodes: int = 3) -> Iterator[LocalCluster]:
+    """A private Redis Cluster of `nodes` primaries on free loopback ports (needs
+    redis-server and redis-cli); stopped and removed at the end."""
+    binary = shutil.which("redis-server")
+    if binary is None or shutil.which("redis-cli") is None:
+        raise RuntimeError("redis-server and redis-cli are needed (scripts/test installs them)")
+    cluster = LocalCluster(binary, nodes)
+    try:
+        for index in range(nodes):
+            cluster.start(index)
+        cluster.create()
+        yield cluster
+    finally:
+        cluster.close()

@@ -67,6 +67,19 @@ def flush_every(billing: Any, interval: float, stop: threading.Event) -> None:
             log.info("metered usage: %s", report.as_dict())
 
 
+def flush_on_stop(billing: Any) -> None:
+    """Send metered usage once more as the process stops (SIGTERM, Ctrl-C), so what it
+    counted since the last pass is not left for the next process; what fails stays in the
+    store for any other flusher."""
+    log = logging.getLogger("reconciler.usage")
+    try:
+        report = billing.flush_usage()
+    except ReconcilerError as exc:
+        log.warning("flushing metered usage on stop failed: %s", exc)
+        return
+    log.info("metered usage flushed on stop: %s", report.as_dict())
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
@@ -99,6 +112,14 @@ def flush_every(billing: Any, interval: float, stop: threading.Event) -> None:
     help="Seconds between sends of metered usage to Stripe (usage is aggregated per "
     "customer and meter over this interval).",
 )
+@click.option(
+    "--reread-lease",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    help="Seconds a re-read taken by a worker stays hidden from other workers and replicas; "
+    "a replica killed mid-re-read leaves it to the others after this long.",
+)
 @plans_option
 def serve(
     host: str,
@@ -107,6 +128,7 @@ def serve(
     stripe_rate: float | None,
     readers: int,
     flush_interval: float,
+    reread_lease: float,
     plans_path: str,
 ) -> int:
     """Serve POST /stripe/webhook and GET /healthz (Stripe and store settings from the
@@ -114,7 +136,8 @@ def serve(
 
     A verified delivery is recorded and answered at once; the re-read of Stripe it calls for
     is queued in the store and done by --readers threads at --stripe-rate. SIGTERM or Ctrl-C
-    stops it cleanly: re-reads under way finish, the store is closed, exit status 0."""
+    stops it cleanly: re-reads under way finish, metered usage is flushed once more, the
+    store is closed, exit status 0. Any number of replicas may share one store."""
     from reconciler.runtime.billing import Billing
     from reconciler.runtime.wsgi import make_app
 
@@ -126,7 +149,7 @@ def serve(
             "STRIPE_WEBHOOK_SECRET is not set: reconciler serve cannot verify webhooks "
             "(copy the endpoint's signing secret, whsec_..., from Stripe)"
         )
-    queue = billing.webhook_queue(stripe_rate)
+    queue = billing.webhook_queue(stripe_rate, reread_lease)
     stop = threading.Event()
     workers = [
         threading.Thread(target=queue.run, args=(stop,), name=f"reader-{i}", daemon=True)
@@ -161,6 +184,7 @@ def serve(
         server.close()
         for worker in workers:
             worker.join(timeout=5)
+        flush_on_stop(billing)
         billing.close()
     note("stopped")
     return 0

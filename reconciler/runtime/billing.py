@@ -50,6 +50,7 @@ from reconciler.runtime.subscriptions import (
     add_on_products,
     no_add_ons,
 )
+from reconciler.runtime.sync_queue import LEASE_SECONDS as QUEUE_LEASE_SECONDS
 from reconciler.runtime.sync_queue import SyncQueue, enqueue_event
 from reconciler.runtime.webhooks import WebhookResult, process, verify
 from reconciler.stripe_catalog import read_live_catalog, read_price
@@ -211,13 +212,16 @@ class Billing:
         event = verify(payload, signature, self.settings.webhook_secret)
         return enqueue_event(event, self.store)
 
-    def webhook_queue(self, rate: float | None = None) -> SyncQueue:
+    def webhook_queue(
+        self, rate: float | None = None, lease_seconds: float = QUEUE_LEASE_SECONDS
+    ) -> SyncQueue:
         """The worker for `receive_webhook`'s queue, paced by the limiter every process using
-        this store shares for the key's mode (`rate` requests/s; Stripe's limit by default)."""
+        this store shares for the key's mode (`rate` requests/s; Stripe's limit by default);
+        an item a killed worker held is left to the others after `lease_seconds`."""
         mode = self.settings.mode
         limit = rate if rate is not None else default_rate(mode)
         limiter = SharedRateLimiter(self.store, limiter_name(mode), limit)
-        return SyncQueue(self.store, self.sync, self.refresh_catalog, limiter)
+        return SyncQueue(self.store, self.sync, self.refresh_catalog, limiter, lease_seconds)
 
     # Catalog --------------------------------------------------------------------------
 

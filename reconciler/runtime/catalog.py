@@ -31,6 +31,9 @@ class Grant:
     limits: Mapping[str, LimitSpec] = field(default_factory=dict)
     features: Mapping[str, FeatureValue] = field(default_factory=dict)
     add_on: bool = False
+    # The limits filled from `config.default_limits` (the price declares none of that name):
+    # another item of the same product that declares one replaces it (`combine`).
+    defaulted: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,11 @@ def plan_price(
             ),
             features=dict(lp.price.features),
             add_on=bool(product and product.add_on),
+            defaulted=(
+                frozenset()
+                if product and product.add_on
+                else frozenset(default_limits).difference(lp.price.limits)
+            ),
         ),
     )
 
@@ -196,12 +204,14 @@ def _grant_to_json(grant: Grant) -> dict[str, Any]:
         "limits": {k: format_limit(v) for k, v in grant.limits.items()},
         "features": dict(grant.features),
         "add_on": grant.add_on,
+        "defaulted": sorted(grant.defaulted),
     }
 
 
 def _grant_from_json(raw: Mapping[str, Any]) -> Grant:
     limits = {k: parse_limit(v) for k, v in raw["limits"].items()}
-    return Grant(raw["plan"], limits, dict(raw["features"]), bool(raw.get("add_on")))
+    defaulted = frozenset(raw.get("defaulted", ()))
+    return Grant(raw["plan"], limits, dict(raw["features"]), bool(raw.get("add_on")), defaulted)
 
 
 def _price_to_json(p: PlanPrice) -> dict[str, Any]:

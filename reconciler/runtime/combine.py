@@ -2,8 +2,12 @@
 limit's counter resets (pure, no I/O).
 
 - The base plan is the first granted item (governing subscription first) whose product is
-  not an add-on; other base items (a second plan) add nothing.
+  not an add-on; items of other base products (a second plan) add nothing.
 - A limit's amount is its value, or for `{per_unit: N}` N times its item's quantity.
+- Other items of the base plan's own product (a per-seat price next to a flat fee) add the
+  limits they declare differently from the first item (their own), per unit where declared
+  so; a limit equal to the first item's is the product's and counts once, and a limit the
+  first item has only from `default_limits` is replaced, not added to.
 - Each add-on item adds each of its limits times its quantity to the base plan's; `unlimited`
   wins over any number.
 - A limit resets as the base plan declares it (as the first add-on declaring it when the base
@@ -68,14 +72,32 @@ def merge_feature(base: FeatureValue | None, other: FeatureValue) -> FeatureValu
     return base
 
 
-def combine(base: Grant, base_quantity: int, add_ons: Iterable[tuple[Grant, int]]) -> Combined:
-    """The base plan's grant for `base_quantity` units plus each (add-on grant, quantity)."""
+def combine(
+    base: Grant,
+    base_quantity: int,
+    add_ons: Iterable[tuple[Grant, int]],
+    same_product: Iterable[tuple[Grant, int]] = (),
+) -> Combined:
+    """The base plan's grant for `base_quantity` units, with the other items of its product
+    (`same_product`: grant, quantity), plus each (add-on grant, quantity)."""
     limits: dict[str, LimitValue] = {}
     forms: dict[str, Limit] = {}
     for name, spec in base.limits.items():
         limits[name] = _amount(spec, base_quantity)
         forms[name] = as_limit(spec)
     features = dict(base.features)
+    replaced: set[str] = set()  # limits the base had from defaults, declared by another item
+    for grant, quantity in same_product:
+        for name, spec in grant.limits.items():
+            if name in grant.defaulted or _same(base, name, spec):
+                continue  # a default, or the product's own limit: counted with the base
+            if name not in replaced and (name in base.defaulted or name not in limits):
+                replaced.add(name)
+                limits.pop(name, None)
+                forms[name] = as_limit(spec)
+            limits[name] = _add(limits.get(name), _amount(spec, quantity))
+        for name, value in grant.features.items():
+            features[name] = merge_feature(features.get(name), value)
     for grant, quantity in add_ons:
         for name, spec in grant.limits.items():
             limits[name] = _add(limits.get(name), _scaled(spec, quantity))
@@ -88,6 +110,13 @@ def combine(base: Grant, base_quantity: int, add_ons: Iterable[tuple[Grant, int]
     resets: dict[str, Reset] = {n: f.reset for n, f in forms.items() if f.reset != "billing_period"}
     meters = {n: f.meter for n, f in forms.items() if f.meter is not None}
     return Combined(limits, resets, meters, features)
+
+
+def _same(base: Grant, name: str, spec: LimitSpec) -> bool:
+    """True when the base item declares limit `name` exactly as `spec` (the product's)."""
+    if name in base.defaulted or name not in base.limits:
+        return False
+    return as_limit(base.limits[name]) == as_limit(spec)
 
 
 def _scaled(spec: LimitSpec, quantity: int) -> LimitValue:

@@ -100,6 +100,7 @@ def resolve(
     status = str((subscription or {}).get("status") or "none")
     base: tuple[Grant, int] | None = None
     add_ons: list[tuple[Grant, int]] = []
+    same_product: list[tuple[Grant, int]] = []  # more items of the base plan's product
     if subscription is not None and status in ACCESS_STATUSES:
         for price_id, quantity in _items(subscription):
             price = catalog.price(price_id)
@@ -109,12 +110,14 @@ def resolve(
                 add_ons.append((price.grant, quantity))
             elif base is None:
                 base = (price.grant, quantity)
+            elif price.grant.plan == base[0].plan:
+                same_product.append((price.grant, quantity))
     if base is None or subscription is None:
         period = calendar_month(now)
         return _entitlements(status, (catalog.default, 1), add_ons, period, now)
     start = int(subscription.get("current_period_start") or calendar_month(now)[0])
     end = int(subscription.get("current_period_end") or calendar_month(now)[1])
-    return _entitlements(status, base, add_ons, (start, end), now)
+    return _entitlements(status, base, add_ons, (start, end), now, same_product)
 
 
 def _entitlements(
@@ -123,8 +126,9 @@ def _entitlements(
     add_ons: list[tuple[Grant, int]],
     period: tuple[int, int],
     now: float,
+    same_product: list[tuple[Grant, int]] | None = None,
 ) -> Entitlements:
-    combined = combine(base[0], base[1], add_ons)
+    combined = combine(base[0], base[1], add_ons, same_product or ())
     resets: dict[str, Reset] = combined.resets
     return Entitlements(
         status,

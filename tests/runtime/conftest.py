@@ -22,7 +22,7 @@ from reconciler.runtime.store import Store
 from reconciler.runtime.store.redis_store import RedisStore
 from reconciler.runtime.wsgi import make_app
 from reconciler.stripe_client import StripeSettings
-from reconciler.testing import EmulatorControl
+from reconciler.testing import EmulatorControl, LocalCluster, redis_cluster
 
 PLANS_DIR = Path(__file__).resolve().parents[2] / "plans"
 TEST_KEY = "sk_test_reconciler_suite"
@@ -132,6 +132,13 @@ def served(
     finally:
         server.close()
         server.task_dispatcher.shutdown()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_nodes() -> Iterator[LocalCluster]:
+    """A three-node Redis Cluster on free ports for the session (tests flush it)."""
+    with redis_cluster(3) as cluster:
+        yield cluster
 
 
 @pytest.fixture

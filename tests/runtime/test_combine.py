@@ -167,3 +167,59 @@ def test_the_worked_example_of_docs_runtime_md() -> None:
         "Support": "email",
         "Badge": "gold",
     }
+
+
+# Base fee plus per-seat price on one product: the flat fee declares the product's limits
+# (seats only from the defaults), the seat price the same plus its own `seats: {per_unit: 1}`.
+FLAT_FEE = Grant(
+    "team",
+    {"seats": 1, "credits": 1000, "api-calls": Limit(100, reset="month")},
+    {"SSO": True},
+    defaulted=frozenset({"seats"}),
+)
+PER_SEAT = Grant(
+    "team",
+    {"seats": Limit(1, per_unit=True), "credits": 1000, "api-calls": Limit(100, reset="month")},
+    {"SSO": True},
+)
+
+
+def test_a_seat_price_of_the_base_product_grants_its_seats_and_the_product_limits_once() -> None:
+    combined = combine(FLAT_FEE, 1, [], [(PER_SEAT, 7)])
+    assert combined.limits == {"seats": 7, "credits": 1000, "api-calls": 100}
+    assert combined.resets == {"api-calls": "month"}
+    assert combined.features == {"SSO": True}
+    # Add-ons still add on top; a base item declaring seats itself keeps them and adds.
+    with_pack = combine(FLAT_FEE, 1, [(CREDIT_PACK, 1)], [(PER_SEAT, 7)])
+    assert with_pack.limits["seats"] == 7 and with_pack.limits["credits"] == 1500
+    own_seats = Grant("team", {"seats": 2, "credits": 1000}, {})
+    assert combine(own_seats, 1, [], [(PER_SEAT, 3)]).limits == {
+        "seats": 5,
+        "credits": 1000,
+        "api-calls": 100,
+    }
+
+
+def test_resolve_passes_items_of_the_base_product_and_ignores_another_plan() -> None:
+    view = CatalogView(
+        (
+            price("price_flat", FLAT_FEE),
+            price("price_seat", PER_SEAT),
+            price("price_other", Grant("enterprise", {"seats": Limit(1, per_unit=True)}, {})),
+        ),
+        Grant("free", {"seats": 1}, {}),
+        0.0,
+    )
+    items = [
+        {"price_id": "price_flat", "quantity": 1},
+        {"price_id": "price_seat", "quantity": 12},
+        {"price_id": "price_other", "quantity": 30},  # another base product: adds nothing
+    ]
+    ent = resolve({"status": "active", "items": items}, view, 150)
+    assert (ent.plan, dict(ent.limits)) == (
+        "team",
+        {"seats": 12, "credits": 1000, "api-calls": 100},
+    )
+    # The seat price alone first: it is the base item and grants its seats per unit.
+    alone = resolve({"status": "active", "items": items[1:2]}, view, 150)
+    assert dict(alone.limits) == {"seats": 12, "credits": 1000, "api-calls": 100}

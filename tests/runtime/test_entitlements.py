@@ -151,7 +151,10 @@ def test_view_from_stripe_fills_defaults_and_round_trips_json() -> None:
     found = view.price("price_1")
     assert found is not None
     assert found.grant == Grant(
-        "standard", {"standard-credits": 100, "premium-credits": 0, "seats": 3}, {"Fast": True}
+        "standard",
+        {"standard-credits": 100, "premium-credits": 0, "seats": 3},
+        {"Fast": True},
+        defaulted=frozenset({"standard-credits", "premium-credits"}),
     )
     assert found.as_dict()["amount"] == Decimal(15)
     assert found.trial_days == 14

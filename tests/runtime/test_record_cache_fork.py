@@ -19,6 +19,7 @@ import redis
 from reconciler.runtime.store import EntityRecord, keys, open_store
 from reconciler.runtime.store.record_cache import RecordCache
 from reconciler.runtime.store.redis_store import RedisStore
+from reconciler.runtime.store.redis_tracking import TrackedReads
 from reconciler.runtime.store.sqlite_store import SqliteStore
 from reconciler.testing import eventually
 from tests.runtime.conftest import hmget_calls
@@ -81,7 +82,7 @@ def test_a_forked_child_listens_itself_and_leaves_the_parents_sockets(
     reader.set_subscription("user_1", SUB)
     assert reader.get_record("user_1").subscription == SUB
     tracking = reader.tracking
-    assert tracking is not None and len(reader.record_cache) == 1
+    assert isinstance(tracking, TrackedReads) and len(reader.record_cache) == 1
     reading, listener = tracking._idle[0], tracking._listener
     subscription = tracking._subscription
     assert listener is not None and reading.is_connected and listener.is_connected

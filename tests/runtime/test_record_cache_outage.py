@@ -17,7 +17,7 @@ import redis
 from reconciler import StoreUnavailable
 from reconciler.runtime.store import keys
 from reconciler.runtime.store.redis_store import RedisStore
-from reconciler.runtime.store.redis_tracking import RECONNECT_POLICY
+from reconciler.runtime.store.redis_tracking import RECONNECT_POLICY, TrackedReads
 from reconciler.testing import eventually, redis_process
 
 
@@ -210,7 +210,7 @@ def test_a_store_closed_before_its_server_stops_logs_no_lost_channel(
     restartable: RestartableRedis, caplog: pytest.LogCaptureFixture
 ) -> None:
     reader = RedisStore(restartable.url)
-    assert reader.tracking is not None and reader.tracking.wait_connected(5.0)
+    assert isinstance(reader.tracking, TrackedReads) and reader.tracking.wait_connected(5.0)
     listener = reader.tracking._thread
     assert listener is not None
     with caplog.at_level("INFO", logger="reconciler.store"):

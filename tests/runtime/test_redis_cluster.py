@@ -3,64 +3,26 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import threading
-import time
 from collections.abc import Iterator
-from contextlib import ExitStack
 
 import pytest
 import redis
 
-from reconciler.errors import LimitExceeded
+from reconciler.errors import LimitExceeded, StoreUnavailable
 from reconciler.runtime.store import EntityRecord, Store, keys, open_store
-from reconciler.testing import free_port, redis_server
+from reconciler.runtime.store.redis_store import RedisStore
+from reconciler.testing import LocalCluster
 
 pytestmark = pytest.mark.skipif(
     shutil.which("redis-cli") is None, reason="redis-cli is not installed (needed for a cluster)"
 )
 
 
-@pytest.fixture(scope="module")
-def cluster_url() -> Iterator[str]:
-    with ExitStack() as stack:
-        # The cluster bus defaults to port + 10000, past 65535 for a high free port: give
-        # each node its own free bus port instead.
-        urls = [
-            stack.enter_context(
-                redis_server(
-                    (
-                        "--cluster-enabled",
-                        "yes",
-                        "--cluster-node-timeout",
-                        "2000",
-                        "--cluster-port",
-                        str(free_port()),
-                    )
-                )
-            )
-            for _ in range(3)
-        ]
-        nodes = [u.removeprefix("redis://").removesuffix("/0") for u in urls]
-        subprocess.run(
-            [
-                "redis-cli",
-                "--cluster",
-                "create",
-                *nodes,
-                "--cluster-replicas",
-                "0",
-                "--cluster-yes",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-        deadline = time.monotonic() + 30
-        while redis.Redis.from_url(urls[0]).cluster("info").get("cluster_state") != "ok":
-            assert time.monotonic() < deadline, "the cluster did not reach state ok"
-            time.sleep(0.1)
-        yield f"redis+cluster://{nodes[0]}"
+@pytest.fixture
+def cluster_url(redis_cluster_nodes: LocalCluster) -> str:
+    redis_cluster_nodes.flushall()
+    return redis_cluster_nodes.url
 
 
 @pytest.fixture
@@ -80,6 +42,9 @@ def test_one_entity_shares_one_hash_slot(cluster_url: str) -> None:
     assert slot(keys.entity_key(entity)) == slot(keys.usage_key(entity, "seats", 1000))
     assert slot(keys.entity_key(entity)) == slot(keys.usage_key(entity, "credits", 2000))
     assert slot(keys.entity_key(entity)) != slot(keys.entity_key("org_43"))
+    # The meter outbox's index set is in the entity's slot, so `consume` stays one step.
+    assert slot(keys.entity_key(entity)) == slot(keys.entity_meter_index_key(entity))
+    assert slot(keys.entity_key(entity)) == keys.key_slot(entity)
 
 
 def test_records_counters_and_claims_on_the_cluster(cluster_store: Store) -> None:
@@ -116,3 +81,13 @@ def test_concurrent_consume_on_the_cluster(cluster_store: Store) -> None:
         t.join()
     assert len(accepted) == 300
     assert cluster_store.usage("cluster_org", "credits", 1) == 300
+
+
+def test_a_slot_no_node_serves_is_the_store_unavailable(cluster_store: Store) -> None:
+    assert isinstance(cluster_store, RedisStore)
+    error = cluster_store._translate(redis.exceptions.SlotNotCoveredError("Slot 7 not covered"))
+    assert isinstance(error, StoreUnavailable)
+    assert str(error) == (
+        f"{cluster_store.description} is unreachable (SlotNotCoveredError: Slot 7 not covered); "
+        "check REDIS_URL and that the server is running"
+    )

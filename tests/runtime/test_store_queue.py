@@ -75,6 +75,35 @@ def test_an_item_queued_again_while_taken_is_not_dropped_by_the_first_finish(
     assert store.queue_length(Q) == 0
 
 
+def test_an_item_queued_again_while_taken_waits_for_its_taker_to_finish(store: Store) -> None:
+    store.enqueue(Q, "customer:cus_a", 100.0)
+    taken = store.take(Q, 100.0, 60)
+    assert taken is not None
+    store.enqueue(Q, "customer:cus_a", 101.0)
+    store.enqueue(Q, "customer:cus_a", 102.0)
+    # Not handed to a second worker while the first re-reads it (one re-read at a time).
+    assert store.take(Q, 103.0, 60) is None
+    assert store.queue_length(Q) == 1
+    store.finish(Q, taken, retry_at=500.0)  # a newer version: due at once, not at 500
+    again = store.take(Q, 104.0, 60)
+    assert again is not None and again.version != taken.version
+    store.finish(Q, again)
+    assert store.queue_length(Q) == 0
+
+
+def test_an_item_queued_again_after_its_taker_died_is_due_after_the_lease(store: Store) -> None:
+    store.enqueue(Q, "customer:cus_a", 100.0)
+    assert store.take(Q, 100.0, 30) is not None  # the taker dies without finishing
+    store.enqueue(Q, "customer:cus_a", 110.0)
+    assert store.take(Q, 129.0, 30) is None
+    again = store.take(Q, 130.0, 30)
+    assert again is not None and again.item == "customer:cus_a"
+    store.finish(Q, again)
+    assert store.queue_length(Q) == 0
+    store.enqueue(Q, "customer:cus_a", 200.0)  # a lease left by the dead taker hides nothing
+    assert store.take(Q, 200.0, 30) is not None
+
+
 def test_a_retried_item_is_due_at_its_retry_time(store: Store) -> None:
     store.enqueue(Q, "customer:cus_a", 100.0)
     taken = store.take(Q, 100.0, 60)

@@ -188,16 +188,18 @@ class Store(Protocol):
 
     def enqueue(self, queue: str, item: str, now: float) -> None:
         """Queue `item`, due at `now`. An item already queued stays one item (due at the
-        earlier time), so several events of one customer cost one re-read; an item taken
-        and not yet finished is due again, so the event that came in meanwhile is seen."""
+        earlier time), so several events of one customer cost one re-read. An item taken
+        and still leased gets a new version but stays hidden, so no two workers do it at
+        once; its taker's `finish` makes it due at once, so the event that came in
+        meanwhile is seen (one more re-read, however many events came)."""
 
     def take(self, queue: str, now: float, lease_seconds: float) -> Taken | None:
         """The item due first (None when none is due), hidden from other takers for
         `lease_seconds`: a taker that dies leaves it due again after the lease."""
 
     def finish(self, queue: str, taken: Taken, retry_at: float | None = None) -> None:
-        """Done with a taken item: dropped, or due again at `retry_at`; left due when it was
-        queued again since it was taken."""
+        """Done with a taken item: dropped, or due again at `retry_at`; due at once when it
+        was queued again since it was taken."""
 
     def queue_length(self, queue: str) -> int:
         """Items in the queue, due or leased."""

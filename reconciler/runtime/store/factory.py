@@ -22,7 +22,7 @@ def record_cache_enabled(environ: Mapping[str, str]) -> bool:
 
 def open_store(url: str | None, record_cache: bool = True) -> Store:
     """A store for `url`, keeping entity records in an in-process cache unless
-    `record_cache` is False (Redis Cluster is never cached):
+    `record_cache` is False (on Redis Cluster too, kept true by every node):
 
     - empty or None: the SQLite file `.reconciler/store.sqlite3` under the working directory;
     - `sqlite:///absolute/path.sqlite3` or `sqlite:relative/path.sqlite3`: that SQLite file;

@@ -14,8 +14,15 @@ releases never read each other's values by mistake.
 - `reconciler:v1:catalog`: the live catalog cache (JSON); replaced on each refresh.
 - `reconciler:v1:records-version` (SQLite only): a counter bumped by every write of an entity
   record, which tells each process when its in-process record cache is stale.
-- `reconciler:v1:{queue:<name>}:due|versions|seq`: a work queue (items by due time, each
-  item's version, the version counter); SQLite keeps items in a `queue` table instead.
+- `reconciler:v1:{<entity>}:meters`: the entity's meter outbox (see `meters_key`); kept.
+- `reconciler:v1:{s<n>}:meter-outbox`: the index of the meter outbox, one set per Redis
+  Cluster hash slot: the entities of that slot with usage not yet sent. `s<n>` is a hash
+  tag chosen to hash to the slot itself, so the counting step adds the entity to it
+  atomically on a cluster too. `reconciler:v1:meter-outbox` is the index of layout v1
+  before it was split by slot; it is only read (and emptied) any more.
+- `reconciler:v1:{queue:<name>}:due|versions|seq|leases`: a work queue (items by due time, each
+  item's version, the version counter, taken items' lease ends); SQLite keeps items in a
+  `queue` table and lease ends as rows of the `leases` hash.
 
 The `{<entity>}` part is a Redis Cluster hash tag: every key of one entity lands in one hash
 slot, so the usage script and the one-round-trip entitlement read work on a cluster. Entity
@@ -25,6 +32,7 @@ In SQLite the hash becomes two rows, `<entity key>#customer` and `<entity key>#s
 
 from __future__ import annotations
 
+import binascii
 import functools
 
 VERSION = "v1"
@@ -69,8 +77,47 @@ def meters_key(entity_id: str) -> str:
     return entity_tag(entity_id) + ":meters"
 
 
-# The entities whose meter outbox holds usage not yet sent (a set); kept.
+# The single-node index of pending meter outboxes from before the index was split by hash
+# slot: read and emptied by the flusher, written by nothing (and the SQLite store's index).
 METER_OUTBOX_KEY = PREFIX + "meter-outbox"
+
+# Redis Cluster's hash slots: a key's slot is CRC16 (XMODEM) of its hash tag, mod 16384.
+SLOTS = 16384
+
+
+def key_slot(tag: str) -> int:
+    """The hash slot of a key whose hash tag is `tag` (Redis Cluster's CRC16 mod 16384)."""
+    return binascii.crc_hqx(tag.encode(), 0) % SLOTS
+
+
+@functools.lru_cache(maxsize=1)
+def slot_tags() -> tuple[str, ...]:
+    """For each hash slot, the first tag `s<n>` that hashes to it (built once, ~0.1 s)."""
+    found: dict[int, str] = {}
+    n = 0
+    while len(found) < SLOTS:
+        tag = f"s{n}"
+        found.setdefault(key_slot(tag), tag)
+        n += 1
+    return tuple(found[slot] for slot in range(SLOTS))
+
+
+# A meter index set's name around its hash tag (the sweep script builds names from them).
+METER_INDEX_AROUND = (PREFIX + "{", "}:meter-outbox")
+
+
+def meter_index_key(slot: int) -> str:
+    """The index of the meter outboxes of one hash slot: the set of that slot's entities
+    whose outbox holds usage not yet sent."""
+    before, after = METER_INDEX_AROUND
+    return before + slot_tags()[slot] + after
+
+
+@functools.lru_cache(maxsize=100_000)
+def entity_meter_index_key(entity_id: str) -> str:
+    """The meter index set in the entity's own hash slot (memoized: on the path of every
+    metered `consume`)."""
+    return meter_index_key(key_slot(_escape(entity_id)))
 
 
 def usage_ops_key(entity_id: str, counter: str, period_start: int) -> str:
@@ -95,11 +142,12 @@ def field_row(key: str, field: str) -> str:
     return f"{key}#{field}"
 
 
-def queue_keys(name: str) -> tuple[str, str, str]:
-    """A work queue: due times (a sorted set), item -> version (a hash) and the version
-    counter. One hash tag, so the queue's scripts run on one cluster node."""
+def queue_keys(name: str) -> tuple[str, str, str, str]:
+    """A work queue: due times (a sorted set), item -> version (a hash), the version counter
+    and item -> lease end of each taken item (a hash). One hash tag, so the queue's scripts
+    run on one cluster node."""
     tag = f"{PREFIX}{{queue:{_escape(name)}}}"
-    return tag + ":due", tag + ":versions", tag + ":seq"
+    return tag + ":due", tag + ":versions", tag + ":seq", tag + ":leases"
 
 
 def rate_key(name: str) -> str:

@@ -26,7 +26,10 @@ _UNREACHABLE = (
     redis.exceptions.TimeoutError,
     redis.exceptions.ClusterError,
     redis.exceptions.BusyLoadingError,
+    redis.exceptions.SlotNotCoveredError,  # no node serves the key's slot now
 )
+# redis-py's cluster client raises some errors outside RedisError (RedisClusterException).
+_DRIVER_ERRORS = (redis.exceptions.RedisError, redis.exceptions.RedisClusterException)
 
 
 def mask_url(url: str) -> str:
@@ -61,7 +64,7 @@ class RedisConnection:
                 self._client = redis.Redis.from_url(url, **options)
         self._scripts: dict[str, Any] = {}
 
-    def _translate(self, exc: redis.exceptions.RedisError) -> ReconcilerError:
+    def _translate(self, exc: Exception) -> ReconcilerError:
         if isinstance(exc, _UNREACHABLE):
             return StoreUnavailable(
                 f"{self.description} is unreachable ({type(exc).__name__}: {exc}); "
@@ -73,7 +76,7 @@ class RedisConnection:
     def _errors(self) -> Iterator[None]:
         try:
             yield
-        except redis.exceptions.RedisError as exc:
+        except _DRIVER_ERRORS as exc:
             raise self._translate(exc) from exc
 
     def _script(self, source: str) -> Any:
@@ -86,7 +89,7 @@ class RedisConnection:
         # A plain try (not the context manager): this sits on every entitlement check.
         try:
             return fn()
-        except redis.exceptions.RedisError as exc:
+        except _DRIVER_ERRORS as exc:
             raise self._translate(exc) from exc
 
     def _call_once(self, fn: Callable[[], Any], what: str, op_id: str) -> Any:
@@ -102,7 +105,7 @@ class RedisConnection:
                 f"op_id={op_id!r}",
                 op_id,
             ) from exc
-        except redis.exceptions.RedisError as exc:
+        except _DRIVER_ERRORS as exc:
             raise self._translate(exc) from exc
 
     def _pipelined(self, commands: Sequence[tuple[Any, ...]]) -> list[Any]:
@@ -113,6 +116,24 @@ class RedisConnection:
             pipe.execute_command(*command)
         result: list[Any] = pipe.execute()
         return result
+
+    @property
+    def is_cluster(self) -> bool:
+        return self._scheme in CLUSTER_SCHEMES
+
+    def _slots_by_primary(self) -> dict[Any, list[int]]:
+        """The hash slots each primary serves, asked of the cluster now (CLUSTER SLOTS), so
+        a slot that moved since the client last looked is asked of its new node."""
+        ranges = self._call(self._client.cluster_slots)
+        owned: dict[Any, list[int]] = {}
+        for (first, last), where in sorted(ranges.items()):
+            host, port = where["primary"]
+            node = self._client.get_node(host=host, port=port)
+            if node is None:  # a node the client has not met yet
+                self._call(self._client.nodes_manager.initialize)
+                node = self._client.get_node(host=host, port=port)
+            owned.setdefault(node, []).extend(range(int(first), int(last) + 1))
+        return owned
 
     def ping(self) -> None:
         self._call(self._client.ping)

@@ -48,7 +48,7 @@ class RedisCoordination(RedisConnection):
         args = [taken.item, taken.version, "" if retry_at is None else _ms(retry_at)]
         self._call(lambda: script(keys=list(keys.queue_keys(queue)), args=args))
 
-    def queue_length(self, queue: str) -> int:
+    def queue_length(self, queue: str) -> int:  # due or leased
         due = keys.queue_keys(queue)[0]
         return int(self._call(lambda: self._client.zcard(due)))
 

@@ -16,6 +16,7 @@ from reconciler.runtime.store import keys
 from reconciler.runtime.store.base import EntityRecord, record_token
 from reconciler.runtime.store.record_cache import RecordCache
 from reconciler.runtime.store.redis_client import RedisConnection
+from reconciler.runtime.store.redis_cluster_tracking import ClusterTracking
 from reconciler.runtime.store.redis_tracking import TrackedReads
 
 
@@ -56,7 +57,7 @@ class RedisRecords(RedisConnection):
     """The record methods of the Redis store; `redis_store.RedisStore` sets the cache up."""
 
     record_cache: RecordCache[EntityRecord]
-    tracking: TrackedReads | None
+    tracking: TrackedReads | ClusterTracking | None
 
     def get_customer(self, entity_id: str) -> str | None:
         return self.get_record(entity_id).customer_id

@@ -1,8 +1,8 @@
 """The Lua scripts of the Redis store: each runs as one atomic step on the server.
 
-Every script's keys share one hash slot (see `keys.py`), except where noted, so they run on
-Redis Cluster too. The same steps are written in Python for SQLite (`sqlite_usage.py`,
-`sqlite_coordination.py`).
+Every script's keys share one hash slot (see `keys.py`), so they run on Redis Cluster too;
+the one exception, the meter index sweep, reads the sets of many slots on one node. The same
+steps are written in Python for SQLite (`sqlite_usage.py`, `sqlite_coordination.py`).
 """
 
 from __future__ import annotations
@@ -108,6 +108,23 @@ redis.call('SREM', KEYS[2], ARGV[3])
 return 1
 """
 
+# No KEYS; ARGV[1] and ARGV[2] what comes before and after the hash tag in a meter index
+# set's name, the rest the tags of the sets to read on one server (`keys.meter_index_key`).
+# Returns the members of every one that is not empty, in one round trip per node. A cluster
+# runs it with the `allow-cross-slot-keys` flag (Redis 7) on the node serving those slots;
+# keys of a slot that moved away meanwhile are skipped (the next pass asks their new node).
+SWEEP_METER_INDEX = """
+local out = {}
+for i = 3, #ARGV do
+  local got = redis.pcall('SMEMBERS', ARGV[1] .. ARGV[i] .. ARGV[2])
+  if type(got) == 'table' and got.err == nil then
+    for _, entity in ipairs(got) do table.insert(out, entity) end
+  end
+end
+return out
+"""
+SWEEP_METER_INDEX_CLUSTER = "#!lua flags=allow-cross-slot-keys,no-writes\n" + SWEEP_METER_INDEX
+
 # KEYS[1] claim; ARGV token. Deletes only a claim this token still holds.
 RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -135,10 +152,18 @@ return math.floor(wait)
 """
 
 # The queue: KEYS[1] due times (sorted set, ms), KEYS[2] item -> version (hash), KEYS[3]
-# version counter. One hash slot per queue (keys.queue_keys).
+# version counter, KEYS[4] item -> lease end (ms) of a taken item. One hash slot per queue
+# (keys.queue_keys). An item queued again while taken and leased gets a new version but stays
+# hidden, so no two workers do one item at once; the first worker's FINISH then makes it due.
 ENQUEUE = """
+local version = redis.call('INCR', KEYS[3])
+local lease = tonumber(redis.call('HGET', KEYS[4], ARGV[2]) or '0')
+if lease > tonumber(ARGV[1]) and redis.call('ZSCORE', KEYS[1], ARGV[2]) then
+  redis.call('HSET', KEYS[2], ARGV[2], version)
+  return 0
+end
 redis.call('ZADD', KEYS[1], 'LT', ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[2], ARGV[2], redis.call('INCR', KEYS[3]))
+redis.call('HSET', KEYS[2], ARGV[2], version)
 return 1
 """
 
@@ -148,11 +173,14 @@ if #due == 0 then
   return false
 end
 redis.call('ZADD', KEYS[1], ARGV[2], due[1])
+redis.call('HSET', KEYS[4], due[1], ARGV[2])
 return {due[1], redis.call('HGET', KEYS[2], due[1]) or '0'}
 """
 
 FINISH = """
+redis.call('HDEL', KEYS[4], ARGV[1])
 if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then
+  redis.call('ZADD', KEYS[1], 'XX', 0, ARGV[1])
   return 0
 end
 if ARGV[3] == '' then

@@ -32,7 +32,7 @@ After `fork()` the child has no listener (threads do not survive a fork) and hol
 the parent's sockets: it drops them unused and starts a listener of its own on its first
 read (`after_fork_in_child`); its cache is off until that listener has subscribed.
 
-Only single-node Redis is tracked; on a cluster the store reads without a cache.
+On Redis Cluster each primary gets one of these (`redis_cluster_tracking.py`).
 """
 
 from __future__ import annotations
@@ -40,14 +40,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
 
 import redis
 
 from reconciler.retry import RetryPolicy
 from reconciler.runtime.store.after_fork import renew_after_fork
-from reconciler.runtime.store.record_cache import RecordCache
 
 INVALIDATE_CHANNEL = "__redis__:invalidate"
 POLL_SECONDS = 1.0
@@ -63,6 +62,15 @@ log = logging.getLogger("reconciler.store")
 Wait = Callable[[float], object]
 
 
+class Invalidated(Protocol):
+    """What the listener keeps true: a `RecordCache`, or on a cluster one node's share of
+    the cluster's cache (`redis_cluster_tracking`)."""
+
+    def invalidate(self, keys: Iterable[str]) -> None: ...
+
+    def flush(self, enabled: bool | None = None) -> None: ...
+
+
 class TrackedReads:
     """Reads whose keys Redis tracks, and the listener thread applying its invalidations.
 
@@ -72,7 +80,7 @@ class TrackedReads:
     def __init__(
         self,
         pool: redis.ConnectionPool,
-        cache: RecordCache[Any],
+        cache: Invalidated,
         reconnect: RetryPolicy = RECONNECT_POLICY,
         wait: Wait | None = None,
     ) -> None:

@@ -9,6 +9,7 @@ entity's meter outbox, which `take_usage_batches` leases out in batches and
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from reconciler.errors import LimitExceeded
@@ -59,8 +60,8 @@ class RedisUsage(RedisConnection):
             entity_id,
         ]
         if meter:
-            # The outbox set is another hash slot: metered limits need single-node Redis.
-            script_keys += [keys.meters_key(entity_id), keys.METER_OUTBOX_KEY]
+            # The outbox and its index set share the entity's hash slot (keys.py).
+            script_keys += [keys.meters_key(entity_id), keys.entity_meter_index_key(entity_id)]
         answer = self._call_once(lambda: script(keys=script_keys, args=args), "consume", op)
         if int(answer[0]) == -1:
             raise StaleRecord(decode_record(answer[1], answer[2]))
@@ -76,21 +77,49 @@ class RedisUsage(RedisConnection):
         return int(value or 0)
 
     def metered_entities(self) -> list[str]:
-        members = self._call(lambda: self._client.smembers(keys.METER_OUTBOX_KEY))
-        return sorted(members)
+        """The members of every slot's meter index set: one script per server, never a
+        scan of the keyspace (see `redis_scripts.SWEEP_METER_INDEX`)."""
+        before, after = keys.METER_INDEX_AROUND
+        tags = keys.slot_tags()
+        found: set[str] = set()
+        if not self.is_cluster:
+            self._adopt_unsplit_index()
+            source = redis_scripts.SWEEP_METER_INDEX
+            found.update(self._call(lambda: self._client.eval(source, 0, before, after, *tags)))
+            return sorted(found)
+        source = redis_scripts.SWEEP_METER_INDEX_CLUSTER
+        for node, slots in self._slots_by_primary().items():
+            args = [source, 0, before, after, *(tags[s] for s in slots)]
+            found.update(self._call(functools.partial(self._eval_on, node, args)))
+        return sorted(found)
+
+    def _eval_on(self, node: Any, args: list[Any]) -> Any:
+        return self._client.execute_command("EVAL", *args, target_nodes=node)
+
+    def _adopt_unsplit_index(self) -> None:
+        """Move the entities of the index from before it was split by slot into their
+        slots' sets (added first, then removed: a crash between leaves a duplicate only)."""
+        legacy = keys.METER_OUTBOX_KEY
+        for entity_id in self._call(lambda: self._client.smembers(legacy)):
+            index = keys.entity_meter_index_key(entity_id)
+            self._call(lambda: self._client.sadd(index, entity_id))  # noqa: B023
+            self._call(lambda: self._client.srem(legacy, entity_id))  # noqa: B023
 
     def take_usage_batches(
         self, entity_id: str, owner: str, lease_seconds: float
     ) -> list[UsageBatch]:
         script = self._script(redis_scripts.TAKE_BATCHES)
-        script_keys = [keys.meters_key(entity_id), keys.METER_OUTBOX_KEY]
+        script_keys = [keys.meters_key(entity_id), keys.entity_meter_index_key(entity_id)]
         args = [owner, max(1, int(lease_seconds * 1000)), entity_id, new_nonce()]
         rows = self._call(lambda: script(keys=script_keys, args=args))
         return [UsageBatch(entity_id, m, int(s), int(v), int(t), n) for m, s, v, t, n in rows]
 
     def finish_usage_batch(self, batch: UsageBatch) -> None:
         script = self._script(redis_scripts.FINISH_BATCH)
-        script_keys = [keys.meters_key(batch.entity_id), keys.METER_OUTBOX_KEY]
+        script_keys = [
+            keys.meters_key(batch.entity_id),
+            keys.entity_meter_index_key(batch.entity_id),
+        ]
         args = [batch.meter, batch.seq, batch.entity_id]
         self._call(lambda: script(keys=script_keys, args=args))
 

@@ -49,6 +49,15 @@ class SqliteCoordination(SqliteFile):
     def enqueue(self, queue: str, item: str, now: float) -> None:
         with self._write() as conn:
             version = self._next_version(conn, queue)
+            lease = self._lease_end(conn, queue, item)
+            if lease is not None and lease > now:
+                # Taken and leased: a new version, still hidden (`finish` makes it due).
+                updated = conn.execute(
+                    "UPDATE queue SET version = ? WHERE name = ? AND item = ?",
+                    (version, queue, item),
+                )
+                if updated.rowcount:
+                    return
             conn.execute(
                 "INSERT INTO queue (name, item, due, version) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(name, item) DO UPDATE SET due = min(due, excluded.due), "
@@ -63,6 +72,14 @@ class SqliteCoordination(SqliteFile):
         self._put(conn, key, str(version), None)
         return version
 
+    def _lease_row(self, queue: str, item: str) -> str:
+        return keys.field_row(keys.queue_keys(queue)[3], item)
+
+    def _lease_end(self, conn: sqlite3.Connection, queue: str, item: str) -> float | None:
+        key = self._lease_row(queue, item)
+        row = conn.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+        return None if row is None else float(row[0])
+
     def take(self, queue: str, now: float, lease_seconds: float) -> Taken | None:
         with self._write() as conn:
             row = conn.execute(
@@ -75,10 +92,17 @@ class SqliteCoordination(SqliteFile):
                 "UPDATE queue SET due = ? WHERE name = ? AND item = ?",
                 (now + lease_seconds, queue, row[0]),
             )
+            self._put(conn, self._lease_row(queue, str(row[0])), repr(now + lease_seconds), None)
             return Taken(str(row[0]), str(row[1]))
 
     def finish(self, queue: str, taken: Taken, retry_at: float | None = None) -> None:
         with self._write() as conn:
+            conn.execute("DELETE FROM kv WHERE key = ?", (self._lease_row(queue, taken.item),))
+            # Queued again while taken (a newer version): due at once.
+            conn.execute(
+                "UPDATE queue SET due = 0 WHERE name = ? AND item = ? AND version != ?",
+                (queue, taken.item, int(taken.version)),
+            )
             if retry_at is None:
                 conn.execute(
                     "DELETE FROM queue WHERE name = ? AND item = ? AND version = ?",
