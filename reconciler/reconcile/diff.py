@@ -1,8 +1,10 @@
 """The pure diff: desired catalog + live catalog + options -> a Plan of change values.
 
-Identity is the product key (Stripe metadata `plan-key`) and each price's lookup key. Objects
-without the ownership marker are never changed unless `--adopt` takes them over; undeclared
-managed objects are archived only with `--prune`.
+A declared product or price is matched to a live one by the tool's identity (a product's
+`plan-key`, a price's lookup key), else by the identity an object made by hand gets (the key
+`import` writes), else by shape (`match.py`). Objects without the ownership marker are only
+noted unless `--adopt` adopts them; undeclared managed objects are archived only with `--prune`.
+The account-level kinds go through `objects.py`; both emit the same `Change` values.
 """
 
 from __future__ import annotations
