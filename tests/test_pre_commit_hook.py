@@ -25,8 +25,17 @@ def try_repo(repo: Path, home: Path, *args: str) -> subprocess.CompletedProcess[
     """`pre-commit try-repo <this repository> reconciler-validate` in `repo`."""
     environ = {**os.environ, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1"}
     return subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "reconciler-validate",
-         "--color", "never", *args],  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pre_commit",
+            "try-repo",
+            str(ROOT),
+            "reconciler-validate",
+            "--color",
+            "never",
+            *args,
+        ],
         cwd=repo,
         env=environ,
         capture_output=True,
@@ -70,8 +79,7 @@ def test_the_hook_passes_valid_plans_and_fails_on_a_broken_one_with_its_place(
     assert "- exit code: 1" in failed.stdout
     # Both changed files are in one folder: it is validated once.
     assert hook_output(failed) == [
-        "plans/basic.yaml:7:15: prices[0].currency: unknown currency 'usx' (not an ISO 4217 "
-        "code)",
+        "plans/basic.yaml:7:15: prices[0].currency: unknown currency 'usx' (not an ISO 4217 code)",
         "plans: 1 error(s), 0 warning(s)",
     ]
 
