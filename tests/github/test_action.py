@@ -188,7 +188,9 @@ def test_a_broken_plan_file_is_annotated_and_stripe_is_not_read(workspace: Works
     assert (run.returncode, run.outputs) == (1, {"exit-code": "1"})
     [annotation] = run.stdout.splitlines()
     assert annotation.startswith("::error file=plans/pro.yaml,line=")
-    assert annotation.endswith("::prices[0].currency: unknown currency 'usx' (not an ISO 4217 code)")
+    assert annotation.endswith(
+        "::prices[0].currency: unknown currency 'usx' (not an ISO 4217 code)"
+    )
     assert workspace.emulator.counters()["total"] == 0
     assert workspace.calls() == []
 

@@ -44,9 +44,9 @@ def test_every_input_reaches_the_script_and_every_output_comes_from_it() -> None
         for value in run["env"].values()
     }
     assert passed == set(ACTION["inputs"]) - {"python-version"}
-    assert {
-        name: output["value"] for name, output in ACTION["outputs"].items()
-    } == {name: f"${{{{ steps.run.outputs.{name} }}}}" for name in OUTPUTS}
+    assert {name: output["value"] for name, output in ACTION["outputs"].items()} == {
+        name: f"${{{{ steps.run.outputs.{name} }}}}" for name in OUTPUTS
+    }
 
 
 def test_the_workflow_gives_only_inputs_the_action_has_and_reads_only_its_outputs() -> None:

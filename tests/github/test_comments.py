@@ -18,7 +18,9 @@ def test_the_body_is_the_marker_and_the_plan() -> None:
 
 def test_a_plan_too_long_for_a_comment_is_cut_at_a_line_and_points_at_the_summary() -> None:
     markdown = "".join(f"| row {n} |\n" for n in range(10_000))
-    body = comment_body("<!-- m -->", markdown, "https://github.example/acme/billing/actions/runs/1")
+    body = comment_body(
+        "<!-- m -->", markdown, "https://github.example/acme/billing/actions/runs/1"
+    )
     assert len(body) < MAX_BODY + 200
     kept, _, note = body.rpartition("\n\n")
     assert kept.endswith(" |")
