@@ -27,6 +27,16 @@ class Diagnostic:
             return f"{where} {self.path}: {label}{self.message}"
         return f"{where} {label}{self.message}"
 
+    def workflow_command(self) -> str:
+        """The problem as a GitHub Actions workflow command (`::error file=...,line=...,col=...::
+        message`), which GitHub shows as an annotation on that line of the pull request."""
+        properties = ",".join(
+            f"{name}={_escape_property(str(value))}"
+            for name, value in (("file", self.file), ("line", self.line), ("col", self.column))
+        )
+        text = f"{self.path}: {self.message}" if self.path else self.message
+        return f"::{self.severity} {properties}::{_escape_data(text)}"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "file": self.file,
@@ -36,6 +46,16 @@ class Diagnostic:
             "severity": self.severity,
             "message": self.message,
         }
+
+
+# GitHub reads a workflow command up to the end of the line, its properties up to `,` and `::`:
+# those characters are percent-encoded, as GitHub's own toolkit does (@actions/core, `issue`).
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def has_errors(diagnostics: list[Diagnostic]) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -128,13 +128,45 @@ def connection_problem(exc: stripe.APIConnectionError) -> str:
     )
 
 
+# Told the outcome of every call made in `stripe_errors` (`CallOutcome`): how a long-running
+# process (`reconciler serve`'s /metrics) counts its Stripe calls without this module knowing.
+_call_observers: list[Callable[[str], None]] = []
+
+
+def observe_stripe_calls(observer: Callable[[str], None]) -> Callable[[], None]:
+    """Call `observer` with the outcome of each Stripe call from now on: "ok",
+    "rate_limited", "client_error", "server_error" or "connection_error". Returns the
+    function that stops it."""
+    _call_observers.append(observer)
+    return lambda: _call_observers.remove(observer)
+
+
+def call_outcome(exc: stripe.StripeError | None) -> str:
+    """The outcome a Stripe call ended with, for counting (None: it succeeded)."""
+    if exc is None:
+        return "ok"
+    if isinstance(exc, stripe.APIConnectionError):
+        return "connection_error"
+    if isinstance(exc, stripe.RateLimitError):
+        return "rate_limited"
+    return "server_error" if (exc.http_status or 0) >= 500 else "client_error"
+
+
+def _observe(exc: stripe.StripeError | None) -> None:
+    for observer in list(_call_observers):
+        observer(call_outcome(exc))
+
+
 @contextmanager
 def stripe_errors(action: str) -> Iterator[None]:
     """Turn an SDK error into a StripeCallError that names the action and keeps the request id."""
     try:
         yield
     except stripe.APIConnectionError as exc:
+        _observe(exc)
         raise StripeCallError(f"{action}: {connection_problem(exc)}", exc.request_id) from exc
     except stripe.StripeError as exc:
+        _observe(exc)
         message = exc.user_message or str(exc) or type(exc).__name__
         raise StripeCallError(f"{action}: {message}", exc.request_id, exc.code) from exc
+    _observe(None)

@@ -7,10 +7,17 @@ import socket
 from pathlib import Path
 
 import pytest
+import stripe
 
 from reconciler.cli import main
-from reconciler.errors import ReconcilerError
-from reconciler.stripe_client import StripeSettings, mask
+from reconciler.errors import ReconcilerError, StripeCallError
+from reconciler.stripe_client import (
+    StripeSettings,
+    call_outcome,
+    mask,
+    observe_stripe_calls,
+    stripe_errors,
+)
 from reconciler.testing import free_port
 
 PLANS = Path(__file__).parents[1] / "plans"
@@ -101,3 +108,25 @@ def test_unreachable_api_base_says_so_and_logs_each_retry(
         f"{problem}; retrying in N s (attempt 3 of at most 3)",
         f"error: reading products: {problem}",
     ]
+
+
+def test_call_outcomes_for_metrics() -> None:
+    assert call_outcome(None) == "ok"
+    assert call_outcome(stripe.APIConnectionError("no route")) == "connection_error"  # type: ignore[no-untyped-call]
+    assert call_outcome(stripe.RateLimitError("slow down", http_status=429)) == "rate_limited"
+    assert call_outcome(stripe.APIError("oops", http_status=500)) == "server_error"
+    missing = stripe.InvalidRequestError("no such", "id", http_status=404)  # type: ignore[no-untyped-call]
+    assert call_outcome(missing) == "client_error"
+
+
+def test_observers_see_each_call_until_removed() -> None:
+    seen: list[str] = []
+    stop = observe_stripe_calls(seen.append)
+    with stripe_errors("reading"):
+        pass
+    with pytest.raises(StripeCallError), stripe_errors("reading"):
+        raise stripe.RateLimitError("slow down", http_status=429)
+    stop()
+    with stripe_errors("reading"):
+        pass
+    assert seen == ["ok", "rate_limited"]

@@ -22,10 +22,12 @@ plans_option = click.option(
 )
 
 
-def format_option(help: str) -> Callable[[F], F]:
-    """`--format text|json` (parameter `fmt`), the option every command that prints data has."""
+def format_option(help: str, *more: str) -> Callable[[F], F]:
+    """`--format text|json` (parameter `fmt`), the option every command that prints data has;
+    `more` adds formats of that command only."""
+    choice = click.Choice([*FORMAT_CHOICE.choices, *more]) if more else FORMAT_CHOICE
     return click.option(
-        "--format", "fmt", type=FORMAT_CHOICE, default="text", show_default=True, help=help
+        "--format", "fmt", type=choice, default="text", show_default=True, help=help
     )
 
 

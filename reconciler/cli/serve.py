@@ -13,12 +13,14 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import click
 
+from reconciler.cli.log_format import configure_logging
 from reconciler.cli.output import note, plans_option
-from reconciler.errors import ReconcilerError
+from reconciler.errors import ReconcilerError, StoreUnavailable
 
 # Pending connections the kernel keeps while the event loop accepts: a month-start burst of
 # deliveries waits here instead of being reset (Linux caps it at net.core.somaxconn).
@@ -53,16 +55,26 @@ def create_server(app: Any, host: str, port: int, client_timeout: int) -> Any:
     )
 
 
-def flush_every(billing: Any, interval: float, stop: threading.Event) -> None:
+def flush_every(
+    billing: Any,
+    interval: float,
+    stop: threading.Event,
+    flushed: Callable[[int], object] = lambda units: None,
+    store_error: Callable[[StoreUnavailable], object] = lambda exc: None,
+) -> None:
     """Send metered usage every `interval` seconds until `stop` (errors are logged; the
-    usage stays in the store for the next pass)."""
+    usage stays in the store for the next pass). `flushed` is told the units Stripe recorded
+    in each pass, `store_error` each store outage (the metrics)."""
     log = logging.getLogger("reconciler.usage")
     while not stop.wait(interval):
         try:
             report = billing.flush_usage()
         except ReconcilerError as exc:
             log.warning("flushing metered usage failed: %s", exc)
+            if isinstance(exc, StoreUnavailable):
+                store_error(exc)
             continue
+        flushed(report.units)
         if report.events or report.failed:
             log.info("metered usage: %s", report.as_dict())
 
@@ -120,6 +132,13 @@ def flush_on_stop(billing: Any) -> None:
     help="Seconds a re-read taken by a worker stays hidden from other workers and replicas; "
     "a replica killed mid-re-read leaves it to the others after this long.",
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json writes each log line as one JSON object (time, level, logger, message).",
+)
 @plans_option
 def serve(
     host: str,
@@ -129,19 +148,26 @@ def serve(
     readers: int,
     flush_interval: float,
     reread_lease: float,
+    log_format: str,
     plans_path: str,
 ) -> int:
-    """Serve POST /stripe/webhook and GET /healthz (Stripe and store settings from the
-    environment: STRIPE_API_KEY, STRIPE_API_BASE, STRIPE_WEBHOOK_SECRET, REDIS_URL).
+    """Serve POST /stripe/webhook, GET /healthz and GET /metrics (Prometheus). Stripe and store
+    settings come from the environment: STRIPE_API_KEY, STRIPE_API_BASE, STRIPE_WEBHOOK_SECRET,
+    REDIS_URL.
 
     A verified delivery is recorded and answered at once; the re-read of Stripe it calls for
     is queued in the store and done by --readers threads at --stripe-rate. SIGTERM or Ctrl-C
     stops it cleanly: re-reads under way finish, metered usage is flushed once more, the
     store is closed, exit status 0. Any number of replicas may share one store."""
     from reconciler.runtime.billing import Billing
+    from reconciler.runtime.metrics import ServeMetrics
+    from reconciler.runtime.sync_queue import QUEUE
     from reconciler.runtime.wsgi import make_app
+    from reconciler.stripe_client import observe_stripe_calls
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(log_format)
+    # With JSON logs, the lines for people are log records too: every line is one object.
+    say = logging.getLogger("reconciler.serve").info if log_format == "json" else note
     billing = Billing.from_env(plans_path)
     if not billing.settings.webhook_secret:
         billing.close()
@@ -150,20 +176,22 @@ def serve(
             "(copy the endpoint's signing secret, whsec_..., from Stripe)"
         )
     queue = billing.webhook_queue(stripe_rate, reread_lease)
+    metrics = ServeMetrics(billing.store, QUEUE)
+    queue.on_store_error = metrics.store_error("queue")
+    stop_counting = observe_stripe_calls(metrics.stripe_call)
     stop = threading.Event()
     workers = [
         threading.Thread(target=queue.run, args=(stop,), name=f"reader-{i}", daemon=True)
         for i in range(readers)
     ]
-    server = create_server(make_app(billing, queued=True), host, port, client_timeout)
-    workers.append(
-        threading.Thread(
-            target=flush_every, args=(billing, flush_interval, stop), name="usage", daemon=True
-        )
-    )
+    app = metrics.serving(make_app(billing, queued=True, on_delivery=metrics.delivered))
+    server = create_server(app, host, port, client_timeout)
+    flush_errors = metrics.store_error("usage_flush")
+    flush_args = (billing, flush_interval, stop, metrics.flushed, flush_errors)
+    workers.append(threading.Thread(target=flush_every, args=flush_args, name="usage", daemon=True))
     for worker in workers:
         worker.start()
-    note(
+    say(
         f"serving webhooks on http://{host}:{server.effective_port}/stripe/webhook "
         f"({billing.store.description}, Stripe key {billing.settings.masked_key}, "
         f"re-reads at {queue.limiter.limit:g}/s)"
@@ -185,6 +213,7 @@ def serve(
         for worker in workers:
             worker.join(timeout=5)
         flush_on_stop(billing)
+        stop_counting()
         billing.close()
-    note("stopped")
+    say("stopped")
     return 0

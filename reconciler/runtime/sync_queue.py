@@ -87,6 +87,8 @@ class SyncQueue:
         self.lease_seconds = lease_seconds
         self.retry_seconds = retry_seconds
         self._clock = clock
+        # Told each store outage the queue rides out (`reconciler serve`'s metrics count them).
+        self.on_store_error: Callable[[StoreUnavailable], object] = lambda exc: None
 
     def work_once(self) -> bool:
         """Take one due item and do it; False when nothing is due."""
@@ -130,6 +132,7 @@ class SyncQueue:
                 busy = self.work_once()
             except StoreUnavailable as exc:
                 log.error("queue paused: %s", exc)
+                self.on_store_error(exc)
                 busy = False
             except Exception:
                 # A reader that died would stop re-reads without a word: log, keep going.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -25,6 +26,8 @@ log = logging.getLogger("reconciler.webhooks")
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 Environ = dict[str, Any]
 App = Callable[[Environ, StartResponse], Iterable[bytes]]
+# Told each delivery's outcome and the seconds from its body being read to its answer.
+DeliveryObserver = Callable[[str, float], None]
 
 _REASONS = {
     200: "OK",
@@ -68,8 +71,19 @@ def webhook_response(
     return 200, {"received": True, "id": result.event_id, "action": result.action}
 
 
-def make_app(billing: Billing, queued: bool = False) -> App:
-    """The WSGI application serving `billing` (`queued`: see `webhook_response`)."""
+def delivery_outcome(status: int, body: dict[str, Any]) -> str:
+    """One word for how a delivery was answered: the action of a verified event (`queued`,
+    `processed`, `duplicate`, `ignored`, ...), or why it was not taken."""
+    if status == 200:
+        return str(body["action"])
+    return {400: "rejected", 413: "too_large", 503: "store_unavailable"}.get(status, "failed")
+
+
+def make_app(
+    billing: Billing, queued: bool = False, on_delivery: DeliveryObserver | None = None
+) -> App:
+    """The WSGI application serving `billing` (`queued`: see `webhook_response`);
+    `on_delivery` is told each delivery's outcome and duration (`reconciler serve`'s metrics)."""
 
     def app(environ: Environ, start: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -90,11 +104,15 @@ def make_app(billing: Billing, queued: bool = False) -> App:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
+        started = time.perf_counter()
         if length > MAX_BODY_BYTES:
-            return _answer(start, 413, {"error": "body too large"})
-        payload = environ["wsgi.input"].read(length) if length > 0 else b""
-        signature = environ.get("HTTP_STRIPE_SIGNATURE")
-        status, body = webhook_response(billing, payload, signature, queued)
+            status, body = 413, {"error": "body too large"}
+        else:
+            payload = environ["wsgi.input"].read(length) if length > 0 else b""
+            signature = environ.get("HTTP_STRIPE_SIGNATURE")
+            status, body = webhook_response(billing, payload, signature, queued)
+        if on_delivery is not None:
+            on_delivery(delivery_outcome(status, body), time.perf_counter() - started)
         return _answer(start, status, body)
 
     return app

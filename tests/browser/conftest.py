@@ -22,11 +22,7 @@ from typing import Any
 import pytest
 import stripe
 from selenium import webdriver
-from selenium.common.exceptions import (
-    NoSuchElementException,
-    StaleElementReferenceException,
-    WebDriverException,
-)
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -72,29 +68,39 @@ def browser() -> Iterator[WebDriver]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def shows(browser: WebDriver, css: str, text: str) -> None:
-    """Wait until the element at `css` reads `text` on a completely loaded page: after a click
-    the browser may still hold the previous page, whose elements go stale when the next one
-    loads."""
-    ignored = (NoSuchElementException, StaleElementReferenceException)
-    WebDriverWait(browser, 10, ignored_exceptions=ignored).until(
-        lambda b: b.find_element(By.CSS_SELECTOR, css).text == text
-        and b.execute_script("return document.readyState") == "complete"
+# A property of the page's window: a navigation makes a new window object without it, so its
+# absence tells the next document from the previous one, whatever nodes the two share.
+PREVIOUS_PAGE = "reconcilerPreviousPage"
+
+
+def submit(browser: WebDriver, css: str) -> None:
+    """Click the submit button at `css` and wait for the document the form's answer loads
+    (every form of the emulator's pages posts and is answered by a 303 to a page).
+
+    The previous document is marked first, and the wait is for a completely loaded document
+    without the mark: the new document itself, never the previous one's nodes, which go stale
+    or "do not belong to the document" (Chromium) while the next page replaces them. Reading
+    the window during the switch may fail in the same ways; the wait reads it again."""
+    browser.execute_script(f"window.{PREVIOUS_PAGE} = true")
+    browser.find_element(By.CSS_SELECTOR, css).click()
+    WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,)).until(
+        lambda b: b.execute_script(
+            f"return !window.{PREVIOUS_PAGE} && document.readyState === 'complete'"
+        )
     )
 
 
+def text_of(browser: WebDriver, css: str) -> str:
+    """The text of the element at `css` on the current (completely loaded) page."""
+    return str(browser.find_element(By.CSS_SELECTOR, css).text)
+
+
 def type_into(browser: WebDriver, css: str, text: str) -> None:
-    """Type `text` into the field at `css`, again until the field holds it: Chromium reports a
-    field of a document being replaced as "Node with given id does not belong to the
-    document" (a plain WebDriverException), seen once after a page's form was answered."""
-
-    def typed(b: WebDriver) -> bool:
-        field = b.find_element(By.CSS_SELECTOR, css)
-        field.clear()
-        field.send_keys(text)
-        return field.get_attribute("value") == text
-
-    WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,)).until(typed)
+    """Type `text` into the field at `css` of the current page, replacing what it holds."""
+    field = browser.find_element(By.CSS_SELECTOR, css)
+    field.clear()
+    field.send_keys(text)
+    assert field.get_attribute("value") == text
 
 
 @dataclass

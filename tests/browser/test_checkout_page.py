@@ -7,10 +7,9 @@ from __future__ import annotations
 import stripe
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.wait import WebDriverWait
 
 from reconciler.testing import EmulatorControl
-from tests.browser.conftest import ServedApp, shows, type_into
+from tests.browser.conftest import ServedApp, submit, text_of, type_into
 
 
 def test_the_pay_button_completes_checkout_and_serve_sees_the_subscription(
@@ -30,8 +29,7 @@ def test_the_pay_button_completes_checkout_and_serve_sees_the_subscription(
     assert browser.find_element(By.ID, "back").get_attribute("href") == f"{serve.url}/cancelled"
     assert browser.find_elements(By.ID, "email") == []  # the session has a customer
 
-    browser.find_element(By.ID, "pay").click()
-    WebDriverWait(browser, 10).until(lambda b: b.current_url.startswith(serve.url))
+    submit(browser, "#pay")
     assert browser.current_url == f"{serve.url}/healthz?session_id={session.id}"
 
     assert emulator.flush_webhooks() == 0  # every delivery to `reconciler serve` answered 2xx
@@ -50,11 +48,11 @@ def test_a_declined_card_shows_stripes_message_and_the_session_stays_open(
     session = serve.billing.checkout_session("user_2", "standard_monthly")
     browser.get(session.url)
     type_into(browser, "#card", "4000 0000 0000 0002")
-    browser.find_element(By.ID, "pay").click()
-    shows(browser, "#error", "Your card was declined.")
+    submit(browser, "#pay")
+    assert text_of(browser, "#error") == "Your card was declined."
     type_into(browser, "#card", "4242 4242 4242 4241")
-    browser.find_element(By.ID, "pay").click()
-    shows(browser, "#error", "Your card number is invalid.")
+    submit(browser, "#pay")
+    assert text_of(browser, "#error") == "Your card number is invalid."
     assert stripe_client.v1.checkout.sessions.retrieve(session.id).status == "open"
     assert serve.billing.get_subscription("user_2") == {"status": "none"}
 
@@ -75,8 +73,8 @@ def test_a_session_without_customer_asks_for_the_email_and_creates_the_customer(
     rows = browser.find_elements(By.CSS_SELECTOR, "#line-items tr")
     assert [row.text for row in rows] == ["Standard qty 2 30.00 USD per month"]
     type_into(browser, "#email", "new@example.com")
-    browser.find_element(By.ID, "pay").click()
-    shows(browser, "#status", "complete")
+    submit(browser, "#pay")
+    assert text_of(browser, "#status") == "complete"
     completed = stripe_client.v1.checkout.sessions.retrieve(session.id)
     customer = stripe_client.v1.customers.retrieve(str(completed.customer))
     assert customer.email == "new@example.com"

@@ -20,7 +20,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from reconciler.model import Plans
 from reconciler.testing import EmulatorControl
-from tests.browser.conftest import shows
+from tests.browser.conftest import submit, text_of
 from tests.runtime.conftest import Served, plans_folder, served
 from tests.runtime.test_add_ons import FILES
 
@@ -100,8 +100,8 @@ def test_cancelling_the_credit_pack_subscription_in_the_portal_takes_its_limits_
     # The credit packs, a subscription of one product: updatable and cancellable.
     assert browser.find_elements(By.CSS_SELECTOR, f"#{packs} form.update") != []
 
-    browser.find_element(By.CSS_SELECTOR, f"#{packs} form.cancel button").click()
-    shows(browser, f"#{packs} .cancels", "cancels at the end of the period")
+    submit(browser, f"#{packs} form.cancel button")
+    assert text_of(browser, f"#{packs} .cancels") == "cancels at the end of the period"
     assert emulator.flush_webhooks() == 0
     # Cancelled at the period's end: paid for until then, so the packs still count.
     assert billing.entitlements("org_1")["limits"] == {

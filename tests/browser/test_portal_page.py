@@ -14,10 +14,9 @@ import stripe
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
-from selenium.webdriver.support.wait import WebDriverWait
 
 from reconciler.testing import EmulatorControl
-from tests.browser.conftest import ServedApp, shows, type_into
+from tests.browser.conftest import ServedApp, submit, text_of, type_into
 
 EVERYTHING: dict[str, Any] = {
     "subscription_cancel": {"enabled": True, "mode": "at_period_end"},
@@ -57,8 +56,8 @@ def _portal(client: stripe.StripeClient, serve: ServedApp, user: str, configurat
 
 
 def _settled(emulator: EmulatorControl, browser: WebDriver, css: str, text: str) -> None:
-    """Wait for the page to show `text` in `css` after a click, then for the webhooks."""
-    shows(browser, css, text)
+    """The page the form's answer loaded shows `text` in `css`; then wait for the webhooks."""
+    assert text_of(browser, css) == text
     assert emulator.flush_webhooks() == 0
 
 
@@ -81,7 +80,7 @@ def test_the_customer_switches_plan_quantity_cancels_and_updates_the_card(
         price_ids["standard_monthly"]
     )
     type_into(browser, f"{section} input[name=quantity]", "3")
-    browser.find_element(By.CSS_SELECTOR, f"{section} form.update button").click()
+    submit(browser, f"{section} form.update button")
     _settled(emulator, browser, f"{section} .quantity", "3")
     item = stripe_client.v1.subscriptions.retrieve(sub_id)["items"].data[0]
     assert (item.price.id, item.quantity) == (price_ids["standard_monthly"], 3)
@@ -91,19 +90,19 @@ def test_the_customer_switches_plan_quantity_cancels_and_updates_the_card(
     assert cached["items"] == [{"price_id": standard, "quantity": 3}]
     assert serve.billing.entitlements("user_1")["plan"] == "standard"
 
-    browser.find_element(By.CSS_SELECTOR, f"{section} form.cancel button").click()
+    submit(browser, f"{section} form.cancel button")
     _settled(emulator, browser, f"{section} .cancels", "cancels at the end of the period")
     cached = serve.subscription("user_1", lambda s: s["cancel_at_period_end"])
     assert (cached["cancel_at_period_end"], cached["status"]) == (True, "active")
 
     type_into(browser, "#card-number", "5555 5555 5555 4444")
-    browser.find_element(By.CSS_SELECTOR, "#payment-method button").click()
+    submit(browser, "#payment-method button")
     _settled(emulator, browser, "#card", "mastercard •••• 4444")
     mastercard = {"brand": "mastercard", "last4": "4444"}
     cached = serve.subscription("user_1", lambda s: s["payment_method"] == mastercard)
     assert cached["payment_method"] == mastercard
 
-    browser.find_element(By.CSS_SELECTOR, f"{section} form.renew button").click()
+    submit(browser, f"{section} form.renew button")
     _settled(emulator, browser, f"{section} form button", "Update plan")
     assert browser.find_elements(By.CSS_SELECTOR, f"{section} .cancels") == []
     cached = serve.subscription("user_1", lambda s: not s["cancel_at_period_end"])
@@ -153,9 +152,9 @@ def test_a_portal_that_cancels_immediately_ends_the_subscription(
     )
     browser.get(_portal(stripe_client, serve, "user_3", immediately.id))
     assert browser.find_elements(By.CSS_SELECTOR, f"#{sub_id} form.update") == []
-    browser.find_element(By.CSS_SELECTOR, f"#{sub_id} form.cancel button").click()
-    # The page comes back without the subscription (find_elements never goes stale).
-    WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.ID, sub_id) == [])
+    submit(browser, f"#{sub_id} form.cancel button")
+    # The page comes back without the subscription.
+    assert browser.find_elements(By.ID, sub_id) == []
     assert browser.find_element(By.ID, "card").text == "visa •••• 4242"
     assert emulator.flush_webhooks() == 0
     assert stripe_client.v1.subscriptions.retrieve(sub_id).status == "canceled"

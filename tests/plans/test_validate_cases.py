@@ -219,7 +219,7 @@ def test_json_format(
 def test_usage_error_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(["validate", "--format", "xml"], capsys)
     assert code == 1
-    assert "Invalid value for '--format': 'xml' is not one of 'text', 'json'." in err
+    assert "Invalid value for '--format': 'xml' is not one of 'text', 'json', 'github'." in err
 
 
 def test_example_plans_are_valid(capsys: pytest.CaptureFixture[str]) -> None:

@@ -204,6 +204,10 @@ class Store(Protocol):
     def queue_length(self, queue: str) -> int:
         """Items in the queue, due or leased."""
 
+    def queue_first_due(self, queue: str) -> float | None:
+        """When the item due first is due (None when the queue is empty): an item waiting
+        since it was queued is due at that time, a leased one when its lease ends."""
+
     def acquire_rate(self, name: str, rate_per_second: float, burst: int) -> float:
         """Reserve the next send slot of the shared limiter `name` (GCRA: `rate_per_second`
         sustained, up to `burst` at once) and return the seconds to wait before using it

@@ -52,6 +52,11 @@ class RedisCoordination(RedisConnection):
         due = keys.queue_keys(queue)[0]
         return int(self._call(lambda: self._client.zcard(due)))
 
+    def queue_first_due(self, queue: str) -> float | None:
+        due = keys.queue_keys(queue)[0]
+        first = self._call(lambda: self._client.zrange(due, 0, 0, withscores=True))
+        return float(first[0][1]) / 1000 if first else None
+
     def get_catalog(self) -> str | None:
         value: str | None = self._call(lambda: self._client.get(keys.CATALOG_KEY))
         return value

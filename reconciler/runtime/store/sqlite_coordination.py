@@ -121,6 +121,13 @@ class SqliteCoordination(SqliteFile):
 
         return self._read(run)
 
+    def queue_first_due(self, queue: str) -> float | None:
+        def run(conn: sqlite3.Connection) -> float | None:
+            row = conn.execute("SELECT min(due) FROM queue WHERE name = ?", (queue,)).fetchone()
+            return None if row[0] is None else float(row[0])
+
+        return self._read(run)
+
     def get_catalog(self) -> str | None:
         return self._get(keys.CATALOG_KEY)
 

@@ -1,0 +1,1 @@
+"""The GitHub Action's script (`action.yml`) and the pull request comment it keeps."""
