@@ -160,6 +160,7 @@ def _creator(
             ctx.key(change, "create"),
             ctx.parent_id(change),
             takes_over,
+            None if takes_over else change.chosen_id,
         )
 
     return create_it

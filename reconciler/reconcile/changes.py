@@ -83,6 +83,9 @@ class Change:
     reason: str = ""  # for display only; decisions never read it
     impact: EntitlementImpact | None = None
     carried: Carried | None = None
+    # The id the plan files choose for the object a create makes (a coupon's own `id`), where
+    # Stripe lets the user choose it; None: Stripe chooses.
+    chosen_id: str | None = None
     # True for the old object of a replacement an earlier apply did not finish (it lost its
     # identity to the new one but is still active): finishing it is not a new destructive
     # change, so the safety rail does not count it.

@@ -97,6 +97,7 @@ def _diff_one(
                 identity=obj.key,
                 after=after,
                 fields=field_changes(None, after),
+                chosen_id=obj.own_id,
             )
         )
         return

@@ -83,6 +83,8 @@ def identity_record(change: Change) -> dict[str, Any]:
         "after": change.after,
         "fields": as_dict(change.fields),
     }
+    if change.chosen_id is not None:
+        record["chosen_id"] = change.chosen_id
     carried = change.carried
     if carried is not None:
         record["moves_default"] = carried.moves_default

@@ -41,14 +41,16 @@ def create(
     key: str,
     parent_id: str | None = None,
     takes_over: bool = False,
+    chosen_id: str | None = None,
 ) -> str:
-    """Create one object from its plan state; `parent_id` is its product (prices), and
-    `takes_over` moves its identity from the object holding it (a replacement price)."""
+    """Create one object from its plan state; `parent_id` is its product (prices),
+    `takes_over` moves its identity from the object holding it (a replacement price), and
+    `chosen_id` is the id the plan files choose (a coupon's own id)."""
     if kind == "product":
         return create_product(client, state, key)
     if kind == "price":
         return create_price(client, str(parent_id), _with_meter_id(state, resolve), key, takes_over)
-    return create_object(client, kind, state, resolve, key)
+    return create_object(client, kind, state, resolve, key, chosen_id)
 
 
 def update(

@@ -179,4 +179,6 @@ def test_the_hand_made_account_is_taken_over_in_place(
         "sk_test_reconcile_suite", base_addresses={"api": empty_account}, max_network_retries=0
     )
     assert _catalog(fresh) == original
+    # A coupon keeps the id the user chose: codes typed at checkout still name it.
+    assert fresh.v1.coupons.retrieve("BLACKFRIDAY").percent_off == 25
     assert run("diff", str(plans))[0] == 0
