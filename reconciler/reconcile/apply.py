@@ -1,13 +1,15 @@
 """Execute a plan through the Stripe catalog boundary, in an order Stripe refuses nothing.
 
-Each change becomes one or more steps in phases: create products, update products, create
-prices, update prices, create replacement prices, move (or unset) default prices, move
-subscribers, archive prices, archive products, and last record on each product the
-Entitlements features now attached to it (so a failure before leaves the marker stale, and the
-next diff reads that product's attachments). A product's default price therefore always
-moves or is unset, as Stripe requires, before its old default is archived. Every write carries
-an idempotency key derived from the plan's fingerprint, the change's key and the step, so a
-retried request never writes twice.
+One apply for every kind: each change becomes one or more steps, as its kind's `Rules`
+(`reconciler.kinds.rules`) declare them, each tagged with a phase. With today's declarations
+the phases run: meters and products (0), product and feature updates (1), prices (2), price
+updates (3), replacement prices (4), default prices moved or unset (5), the portal and
+subscribers moved (6), prices archived (7), products and other objects retired (8), and last
+the record on each product of the Entitlements features now attached to it (9: a failure
+before leaves the record stale, and the next diff reads that product's attachments). A
+product's default price therefore always moves or is unset, as Stripe requires, before its old
+default is archived. Every write carries an idempotency key derived from the plan's
+fingerprint, the change's key and the step, so a retried request never writes twice.
 """
 
 from __future__ import annotations
