@@ -182,3 +182,31 @@ def test_the_hand_made_account_is_taken_over_in_place(
     # A coupon keeps the id the user chose: codes typed at checkout still name it.
     assert fresh.v1.coupons.retrieve("BLACKFRIDAY").percent_off == 25
     assert run("diff", str(plans))[0] == 0
+
+
+def test_an_adoption_cut_short_by_faults_converges_on_a_rerun(
+    run: Run,
+    stripe_client: stripe.StripeClient,
+    emulator: EmulatorControl,
+    account: TakeoverAccount,
+    tmp_path: Path,
+) -> None:
+    plans = tmp_path / "plans"
+    assert run("import", "--out", str(plans))[0] == 0
+    prices_before = sorted(p.id for p in every_price(stripe_client))
+    # Most writes fail after Stripe made them (beyond what the retry policy absorbs), so the
+    # apply stops part way with some adoptions done.
+    emulator.faults(error_rate=0.9, error_point="after", error_methods=["POST"], seed=1)
+    code, _, err = run("apply", str(plans), "--adopt", "--yes")
+    assert code == 1, err
+    assert "Run apply again: it diffs Stripe afresh and converges." in err
+    emulator.clear_faults()
+    code, _, err = run("apply", str(plans), "--adopt", "--yes")
+    assert code == 0, err
+    assert run("diff", str(plans))[0] == 0
+    again = tmp_path / "again"
+    assert run("import", "--out", str(again))[0] == 0
+    assert _files(again) == _files(plans)
+    assert sorted(p.id for p in every_price(stripe_client)) == prices_before
+    products = {p.name: p.id for p in stripe_client.v1.products.list(params={"limit": 100})}
+    assert products == account.products
