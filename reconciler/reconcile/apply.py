@@ -15,6 +15,7 @@ fingerprint, the change's key and the step, so a retried request never writes tw
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,10 +44,18 @@ class _Context:
     fingerprint: str
     ids: dict[tuple[str, str], str] = field(default_factory=dict)
     writes: int = 0
+    # This run's own part of the keys of writes that change objects in place.
+    run: str = field(default_factory=lambda: secrets.token_hex(8))
 
     def key(self, change: Change, step: str) -> str:
-        digest = hashlib.sha256(f"{self.fingerprint}\0{change.key}\0{step}".encode()).hexdigest()
-        return f"reconciler-{digest[:40]}"
+        """The idempotency key of one step. A create's comes from the plan alone, so no rerun
+        of the plan can make a second object; the keys of in-place writes (updates, archives,
+        moves) are this run's own: setting the same values again is harmless, and a rerun must
+        not meet the 500 Stripe keeps for 24 hours for a key whose write began and failed
+        (docs.stripe.com/api/idempotent_requests), which would stop every rerun of that plan."""
+        run = "" if step == "create" else self.run
+        seed = f"{self.fingerprint}\0{change.key}\0{step}\0{run}"
+        return f"reconciler-{hashlib.sha256(seed.encode()).hexdigest()[:40]}"
 
     def resolve(self, kind: str, key: str) -> str:
         """The Stripe id of the object a plan key names (created in this run, or live)."""

@@ -184,19 +184,21 @@ def test_the_hand_made_account_is_taken_over_in_place(
     assert run("diff", str(plans))[0] == 0
 
 
+@pytest.mark.parametrize("point", ["after", "during"])
 def test_an_adoption_cut_short_by_faults_converges_on_a_rerun(
     run: Run,
     stripe_client: stripe.StripeClient,
     emulator: EmulatorControl,
     account: TakeoverAccount,
     tmp_path: Path,
+    point: str,
 ) -> None:
     plans = tmp_path / "plans"
     assert run("import", "--out", str(plans))[0] == 0
     prices_before = sorted(p.id for p in every_price(stripe_client))
-    # Most writes fail after Stripe made them (beyond what the retry policy absorbs), so the
-    # apply stops part way with some adoptions done.
-    emulator.faults(error_rate=0.9, error_point="after", error_methods=["POST"], seed=1)
+    # Most writes fail (beyond what the retry policy absorbs), so the apply stops part way;
+    # "during": Stripe keeps the 500 for each key, which the rerun must not meet again.
+    emulator.faults(error_rate=0.9, error_point=point, error_methods=["POST"], seed=1)
     code, _, err = run("apply", str(plans), "--adopt", "--yes")
     assert code == 1, err
     assert "Run apply again: it diffs Stripe afresh and converges." in err
