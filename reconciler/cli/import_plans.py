@@ -9,11 +9,11 @@ import click
 
 from reconciler.cli.output import emit_json, format_option, note
 from reconciler.errors import PlanError
+from reconciler.importing.catalog import CONFIG_FILE, ImportResult, catalog_to_plans
 from reconciler.model import Config
 from reconciler.plans.dump import SCHEMA_FOLDER
 from reconciler.plans.merge import merge_entries
 from reconciler.plans.schema import write_schemas
-from reconciler.reconcile.importer import CONFIG_FILE, ImportResult, catalog_to_plans
 from reconciler.stripe_catalog import read_live_catalog, subscriber_counts
 from reconciler.stripe_client import StripeSettings, make_client
 

@@ -222,7 +222,8 @@ PROMOTION_CODE = register_kind(
             create_phase=4,
             update_phase=4,
             follows="coupon",
-            follow_note="its coupon {key} is replaced, and a code keeps its coupon",
+            follows_path="coupon",
+            follow_notes={"replaced": "its coupon {key} is replaced, and a code keeps its coupon"},
         ),
         fields=(
             Field(

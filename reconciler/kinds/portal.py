@@ -124,7 +124,12 @@ FEATURES = Record(
 PORTAL_CONFIGURATION = register_kind(
     Kind(
         name="portal_configuration",
-        rules=Rules(noun="portal configuration", create_phase=6, update_phase=6),
+        rules=Rules(
+            noun="portal configuration",
+            create_phase=6,
+            update_phase=6,
+            lists="features.subscription_update.products",
+        ),
         fields=(
             Field("default_return_url", schema=_URL, unset=""),
             Field(

@@ -8,10 +8,8 @@ so a difference plans a replacement price that takes over the lookup key.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from reconciler.currencies import ISO_4217, amount_problem
 from reconciler.kinds.field import (
     Amount,
     Field,
@@ -25,157 +23,33 @@ from reconciler.kinds.field import (
     Ref,
     RelPath,
     UpTo,
-    too_long,
 )
 from reconciler.kinds.identity import Identity, Rule, Source, term
 from reconciler.kinds.kind import Kind, PlanKey, Terms, register_kind
+from reconciler.kinds.price_checks import (
+    amount_limits,
+    amount_or_tiers,
+    currency_options_fit,
+    custom_range,
+    default_is_active,
+    interval_count_limit,
+    known_currency,
+    lookup_key_length,
+    meter_for_metered,
+    tier_order,
+    trial_needs_recurring,
+)
 from reconciler.kinds.price_identity import terms_key
 from reconciler.kinds.rules import Rules
 
-MAX_LOOKUP_KEY_LENGTH = 200
-# "Maximum of three years interval allowed (3 years, 36 months, or 156 weeks)" (the pinned
-# SDK's PriceCreateParams, from Stripe's API reference); days are not named there: 3 x 365.
-MAX_INTERVAL_COUNT = {"day": 1095, "week": 156, "month": 36, "year": 3}
+# docs.stripe.com/api/prices/update takes no `recurring`: a price keeps its meter for life.
+_NO_MOVE = "Stripe cannot move a price to another meter"
 INTERVALS = ("day", "week", "month", "year")
 TAX_BEHAVIORS = ("inclusive", "exclusive", "unspecified")
 TIERS_MODES = ("graduated", "volume")
 USAGE_TYPES = ("licensed", "metered")
 ROUNDINGS = ("up", "down")
 Problems = Iterator[tuple[RelPath, str]]
-
-
-def _lookup_key_length(value: Any) -> Problems:
-    if isinstance(value, str) and len(value) > MAX_LOOKUP_KEY_LENGTH:
-        yield (), too_long("lookup_key", len(value), MAX_LOOKUP_KEY_LENGTH)
-
-
-def _known_currency(value: Any) -> Problems:
-    if isinstance(value, str) and len(value) == 3 and value.islower() and value not in ISO_4217:
-        yield (), f"unknown currency {value!r} (not an ISO 4217 code)"
-
-
-def amount_limits(value: Any) -> Problems:
-    """Stripe's limits on an amount in minor units (the schema has checked its form)."""
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        return
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        return
-    problem = amount_problem(amount)
-    # A negative amount, integer or decimal text, is the schema's to report (once).
-    if problem and amount >= 0:
-        yield (), problem
-
-
-def _interval_count_limit(value: Any) -> Problems:
-    if not isinstance(value, dict):
-        return
-    interval, count = value.get("interval"), value.get("interval_count", 1)
-    top = MAX_INTERVAL_COUNT.get(interval) if isinstance(interval, str) else None
-    if top is not None and isinstance(count, int) and count > top:
-        yield (
-            ("interval_count",),
-            f"Stripe bills at least once every three years: at most {top} for interval {interval}",
-        )
-
-
-def _tier_order(tiers: Any) -> Problems:
-    if not isinstance(tiers, list):
-        return
-    previous = 0
-    for i, tier in enumerate(tiers):
-        if not isinstance(tier, dict):
-            continue
-        up_to = tier.get("up_to")
-        last = i == len(tiers) - 1
-        if last and up_to != "inf":
-            yield (i, "up_to"), "the last tier must have up_to: inf"
-        elif not last and up_to == "inf":
-            yield (i, "up_to"), "only the last tier may have up_to: inf"
-        elif isinstance(up_to, int) and not isinstance(up_to, bool):
-            if up_to <= previous:
-                yield (i, "up_to"), f"up_to must be greater than the previous tier's ({previous})"
-            previous = up_to
-        if "unit_amount" not in tier and "flat_amount" not in tier:
-            yield (i,), "a tier needs unit_amount, flat_amount or both"
-
-
-def _amount_or_tiers(price: Mapping[str, Any]) -> Problems:
-    has_amount, has_tiers = "amount" in price, "tiers" in price
-    custom = "custom_unit_amount" in price
-    if has_amount and has_tiers:
-        yield (), "a price takes either amount or tiers, not both"
-    elif custom and (has_amount or has_tiers):
-        yield ("custom_unit_amount",), "custom_unit_amount replaces amount and tiers: give one"
-    elif not has_amount and not has_tiers and not custom:
-        yield (), "a price needs amount (or tiers for a tiered price)"
-    if "transform_quantity" in price and has_tiers:
-        yield ("transform_quantity",), "transform_quantity cannot be combined with tiers"
-    if "tiers_mode" in price and not has_tiers:
-        yield ("tiers_mode",), "tiers_mode is only for tiered prices (add tiers)"
-    if isinstance(price.get("tiers"), list) and "tiers_mode" not in price:
-        yield ("tiers",), "tiered prices need tiers_mode (graduated or volume)"
-
-
-def _trial_needs_recurring(price: Mapping[str, Any]) -> Problems:
-    if not isinstance(price.get("recurring"), dict) and "trial_days" in price:
-        yield ("trial_days",), "trial_days needs a recurring price"
-
-
-def _default_is_active(price: Mapping[str, Any]) -> Problems:
-    if price.get("default") is True and price.get("active") is False:
-        yield ("active",), "the default price cannot be inactive"
-
-
-def _custom_range(value: Any) -> Problems:
-    if not isinstance(value, dict):
-        return
-    low, high, preset = value.get("minimum"), value.get("maximum"), value.get("preset")
-    if isinstance(low, int) and isinstance(high, int) and low > high:
-        yield ("maximum",), f"maximum must be at least minimum ({low})"
-    if isinstance(preset, int):
-        if isinstance(low, int) and preset < low:
-            yield ("preset",), f"preset must be at least minimum ({low})"
-        if isinstance(high, int) and preset > high:
-            yield ("preset",), f"preset must be at most maximum ({high})"
-
-
-def _meter_for_metered(price: Mapping[str, Any]) -> Problems:
-    value = price.get("recurring")
-    if not isinstance(value, dict):
-        return
-    metered = value.get("usage_type") == "metered"
-    # A legacy usage price bills without a meter; it is read-only, so the file may say so.
-    if metered and "meter" not in value and price.get("legacy") is not True:
-        yield ("recurring",), "a metered price needs the meter that counts its usage"
-    if not metered and "meter" in value:
-        yield ("recurring", "meter"), "meter is only for usage_type: metered"
-
-
-def _currency_options_fit(price: Mapping[str, Any]) -> Problems:
-    options = price.get("currency_options")
-    if not isinstance(options, dict):
-        return
-    tiered = "tiers" in price
-    for code, option in options.items():
-        where = ("currency_options", code)
-        if not (isinstance(code, str) and len(code) == 3 and code.isalpha() and code.islower()):
-            yield where, f"currency {code!r} must be a three-letter lowercase ISO 4217 code"
-        elif code == price.get("currency"):
-            yield where, f"{code} is the price's own currency: set it with amount or tiers"
-        elif code not in ISO_4217:
-            yield where, f"unknown currency {code!r} (not an ISO 4217 code)"
-        if not isinstance(option, dict):
-            continue
-        if tiered and "amount" in option:
-            yield (*where, "amount"), "a tiered price takes tiers, not amount, in each currency"
-        elif tiered and "tiers" not in option:
-            yield where, "a tiered price needs tiers in each currency option"
-        elif not tiered and "tiers" in option:
-            yield (*where, "tiers"), "tiers in a currency option need a tiered price"
-        elif not tiered and "amount" not in option and "custom_unit_amount" not in option:
-            yield where, "a currency option needs amount (or custom_unit_amount)"
 
 
 def _currency_dropped(before: Any, after: Any) -> bool:
@@ -230,9 +104,9 @@ CUSTOM_UNIT_AMOUNT = Record(
 
 CURRENCY_OPTION = Record(
     Field("unit_amount", Amount(), plan_key="amount", checks=(amount_limits,)),
-    Field("tiers", Items(TIER), schema={"minItems": 1}, default=[], checks=(_tier_order,)),
+    Field("tiers", Items(TIER), schema={"minItems": 1}, default=[], checks=(tier_order,)),
     Field("tax_behavior", schema={"enum": list(TAX_BEHAVIORS)}, default="unspecified"),
-    Field("custom_unit_amount", CUSTOM_UNIT_AMOUNT, checks=(_custom_range,)),
+    Field("custom_unit_amount", CUSTOM_UNIT_AMOUNT, checks=(custom_range,)),
 )
 
 PRICE = register_kind(
@@ -251,6 +125,22 @@ PRICE = register_kind(
             parent="product",
             json_identity="lookup_key",
             grants=True,
+            shape="terms",
+            revived=True,
+            follows="meter",
+            follows_path="recurring.meter",
+            follow_by="id",
+            follow_notes={
+                "replaced": "its meter {key} is replaced, and " + _NO_MOVE,
+                "inactive": "its meter {key} is inactive and a new meter takes over its event "
+                "name, and " + _NO_MOVE,
+                "moved": "its meter {key} was replaced by {kept} and the price still bills "
+                "against {held}, and " + _NO_MOVE,
+            },
+            stranded_note="it bills against meter {held}, which no longer receives {key} usage "
+            "after this plan: declare it to move it to the new meter",
+            stays_note="the old price stays active: it is the default price of product "
+            "{parent}, which no plan declares (--prune archives that product and its prices)",
         ),
         fields=(
             Field(
@@ -259,7 +149,7 @@ PRICE = register_kind(
                 default="",
                 unset="",
                 update_extra={"transfer_lookup_key": True},
-                checks=(_lookup_key_length,),
+                checks=(lookup_key_length,),
             ),
             Field("nickname", schema={"type": "string", "minLength": 1}, unset=""),
             Field(
@@ -278,7 +168,7 @@ PRICE = register_kind(
                     "x-message": "must be a three-letter lowercase ISO 4217 code such as usd",
                 },
                 mutability=Mutability.REPLACE,
-                checks=(_known_currency,),
+                checks=(known_currency,),
             ),
             Field(
                 "recurring",
@@ -289,7 +179,7 @@ PRICE = register_kind(
                     Field("meter", Ref("meter"), schema={"type": "string", "minLength": 1}),
                 ),
                 mutability=Mutability.REPLACE,
-                checks=(_interval_count_limit,),
+                checks=(interval_count_limit,),
             ),
             Field(
                 "tax_behavior",
@@ -305,7 +195,7 @@ PRICE = register_kind(
                 schema={"minItems": 1},
                 default=[],
                 mutability=Mutability.REPLACE,
-                checks=(_tier_order,),
+                checks=(tier_order,),
                 expand="tiers",
             ),
             Field(
@@ -322,7 +212,7 @@ PRICE = register_kind(
                 "custom_unit_amount",
                 CUSTOM_UNIT_AMOUNT,
                 mutability=Mutability.REPLACE,
-                checks=(_custom_range,),
+                checks=(custom_range,),
                 description="The customer chooses the amount (Checkout, Payment Links).",
             ),
             Field(
@@ -372,11 +262,11 @@ PRICE = register_kind(
             "metadata",
         ),
         checks=(
-            _amount_or_tiers,
-            _trial_needs_recurring,
-            _default_is_active,
-            _currency_options_fit,
-            _meter_for_metered,
+            amount_or_tiers,
+            trial_needs_recurring,
+            default_is_active,
+            currency_options_fit,
+            meter_for_metered,
         ),
         bookkeeping=frozenset(
             {"id", "object", "created", "livemode", "product", "metadata", "billing_scheme", "type"}

@@ -11,7 +11,8 @@ configuration cannot be deactivated. Each of those is a value below.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 # How an object is taken out of use: archived (`active: false` on products and prices),
@@ -76,10 +77,40 @@ class Rules:
     # What happens to the old object when a new one replaces it, for the plan's reason
     # (`{key}`: the identity).
     replacement_note: str = ""
-    # The kind whose replacement replaces this one too (a promotion code keeps its coupon), and
-    # why, for the plan (`{key}`: the followed object's identity).
+    # The kind of object this one follows: when the object it follows gets a new Stripe object
+    # (a coupon or meter replaced), this one is replaced too, because Stripe cannot point it
+    # at another (a promotion code keeps its coupon, a price its meter). `follows_path` is where
+    # its state names the followed object's key. By "key": only when the followed object is
+    # replaced in this plan; by "id": whenever the id it follows is not the one the followed
+    # key keeps after this plan (an earlier apply may have replaced it).
     follows: str | None = None
-    follow_note: str = ""
+    follows_path: str = ""
+    follow_by: Literal["key", "id"] = "key"
+    # Why, for the plan, by what happened to the followed object: "replaced" in this plan,
+    # "inactive" (a new one takes over), "moved" (replaced earlier: `{kept}` holds the key now,
+    # while this one still follows `{held}`); `{key}` is the followed object's key.
+    follow_notes: Mapping[str, str] = field(default_factory=dict)
+    # When a kept object no plan declares still follows an object this plan renews.
+    stranded_note: str = ""
+    # How a declared object finds a live one made by hand when no key names it: by its name
+    # ("name": a product), or by the fields Stripe cannot change, among its parent's objects
+    # ("terms": a price). Two candidates are ambiguous and never guessed.
+    shape: Literal["name", "terms"] | None = None
+    # Of several live objects holding its key, the oldest is taken (else the newest, active
+    # and managed first).
+    prefer_oldest: bool = False
+    # A declared object may be found through its children: the unmanaged parent of a live
+    # object holding one of its declared children's keys (a product through its prices).
+    found_through_children: bool = False
+    # Why the old object of a replacement stays active: it is what a late field of a parent
+    # no plan declares still names (`{parent}`: that parent's key or id).
+    stays_note: str = ""
+    # The path of a mapping (parent key -> keys of this kind's children) the state lists, whose
+    # entries a replacement of a child renames (the portal's switchable prices).
+    lists: str = ""
+    # An archived object a plan declares is made active again (products, prices); else a new
+    # object takes over its key (an archived meter, coupon, code or feature is not brought back).
+    revived: bool = False
     # Whether `--prune` retires a managed object no plan declares; when not, why it stays.
     prunable: bool = True
     kept_because: str = ""

@@ -127,15 +127,17 @@ def currency_refusal(plan: Plan) -> str | None:
     cannot be updated on an ongoing subscription", support.stripe.com/questions/set-or-change-
     currency-for-an-invoice-or-customer-in-stripe-billing). Needs the counts of `with_impact`."""
     problems = []
+    noun = "object"
     for change in plan.changes:
         if not (change.carried is not None and change.carried.migrate_subscribers):
             continue
+        noun = KINDS[change.kind].rules.noun
         old = (change.before or {}).get("currency")
         new = (change.after or {}).get("currency")
         count = change.impact.subscriptions if change.impact else 0
         if old != new and count:
             problems.append(
-                f"price {change.identity}: {count} subscription(s) cannot move from {old} "
+                f"{noun} {change.identity}: {count} subscription(s) cannot move from {old} "
                 f"to {new}"
             )
     if not problems:
@@ -143,5 +145,5 @@ def currency_refusal(plan: Plan) -> str | None:
     return (
         "--migrate-subscribers refused: Stripe does not change an ongoing subscription's "
         f"currency ({'; '.join(problems)}); drop --migrate-subscribers to leave them on the old "
-        "price, or cancel and re-create those subscriptions in the new currency"
+        f"{noun}, or cancel and re-create those subscriptions in the new currency"
     )

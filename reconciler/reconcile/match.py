@@ -1,11 +1,13 @@
-"""Which live object a declared product or price names, and how it was found.
+"""Which live object each declared object names, and how it was found: the first pass of a diff.
 
-In order: the tool's own identity (a product's plan key, a price's lookup key); the identity an
-account made by hand yields (`reconciler.stripe_catalog.identities`: a product's name, a
-price's product and terms, the same keys `import` writes); and last, for plan files written by
-hand, the shape (a product by its name, a price by the terms Stripe cannot change, within that
-product). A shape that fits two objects is ambiguous and never guessed. Only objects the tool
-does not manage are matched past the first step. Pure: values in, values out.
+In order, as each kind declares (`reconciler.kinds.rules`): the tool's own key (a product's
+`plan-key`, a price's lookup key, a coupon's plan key, ...); for a kind found through its
+children, the unmanaged parent of a live child holding a declared child's key; the key the
+identity of an object made by hand gives it (`reconciler.stripe_catalog.identities`: the key
+`import` writes); and last the shape (`Rules.shape`: a product by its name, a price by the
+fields Stripe cannot change, among its product's). Only objects the tool does not manage are
+matched past the first step, and a shape that fits two objects is ambiguous: noted, never
+guessed. An unmanaged match without `--adopt` is noted, and its children are left alone.
 """
 
 from __future__ import annotations
@@ -14,138 +16,177 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from reconciler.kinds import KINDS
-from reconciler.kinds.identity import Identities
-from reconciler.model import Price, Product
-from reconciler.reconcile.changes import State
-from reconciler.stripe_catalog.live import LiveCatalog, LivePrice, LiveProduct
+from reconciler.kinds.entries import Held, Wanted
+from reconciler.reconcile.changes import Notice, Unmanaged
+from reconciler.reconcile.state import replacement_reasons
+from reconciler.reconcile.walk import Outcome, Walk, children_of, walk_order
+
+ADOPT_HINT = "not managed by reconciler; --adopt takes it over"
+DUPLICATE_HINT = (
+    "so the plan adopts none and creates nothing: give the one to adopt the plan key in its "
+    "metadata, or --allow-duplicates creates a new one"
+)
 
 
 @dataclass(frozen=True)
 class Found:
-    """The live object matched, and how (empty for the tool's own identity)."""
+    """The live object matched, and how (empty for the tool's own key)."""
 
-    stripe_id: str
+    held: Held
     how: str = ""
 
 
 @dataclass(frozen=True)
 class Ambiguous:
-    """Several unmanaged objects fit a declared one: the plan names them and adopts none."""
+    """Several unmanaged objects fit a declared one."""
 
-    stripe_ids: tuple[str, ...]
+    ids: tuple[str, ...]
     how: str
 
 
 Match = Found | Ambiguous | None
 
 
-@dataclass(frozen=True)
-class Index:
-    """What matching looks up per declared object, built once per diff: the unmanaged
-    products and keyless unmanaged prices, with the keys their identities give them."""
+def match_all(walk: Walk) -> None:
+    """Match every declared object, kind by kind (parents first), recording the matches, the
+    notes of ambiguous and unmanaged matches, and what is skipped."""
+    for kind in walk_order():
+        parent = KINDS[kind].rules.parent
+        for wanted in walk.wanted_of(kind):
+            slot = (kind, wanted.key)
+            if parent is not None and (parent, str(wanted.parent)) in walk.skipped:
+                walk.skipped.add(slot)
+                continue
+            _record(walk, wanted, _match(walk, wanted))
 
-    live: LiveCatalog
-    ids: Identities
-    products: tuple[LiveProduct, ...]
-    product_by_key: dict[str, LiveProduct]
-    price_by_key: dict[str, LivePrice]
-    keyless_of: dict[str, tuple[LivePrice, ...]]
 
-    @classmethod
-    def of(cls, live: LiveCatalog, ids: Identities) -> Index:
-        free = tuple(p for p in live.products if _adoptable(p))
-        keyless = [p for p in live.prices if not p.price.lookup_key and not p.managed]
-        of: dict[str, list[LivePrice]] = {}
-        for price in keyless:
-            of.setdefault(price.product_id, []).append(price)
-        return cls(
-            live,
-            ids,
-            free,
-            {k: p for p in reversed(free) if (k := _key(ids, "product", p.id)) is not None},
-            {k: p for p in reversed(keyless) if (k := _key(ids, "price", p.id)) is not None},
-            {product: tuple(prices) for product, prices in of.items()},
+def _record(walk: Walk, wanted: Wanted, match: Match) -> None:
+    slot = (wanted.kind, wanted.key)
+    noun = KINDS[wanted.kind].rules.noun
+    if isinstance(match, Ambiguous):
+        if walk.options.allow_duplicates:
+            return
+        listed = ", ".join(match.ids)
+        message = (
+            f"{len(match.ids)} unmanaged {noun}s {match.how} ({listed}) could be this one, "
+            f"{DUPLICATE_HINT}"
         )
+        walk.notes.append(Notice(f"{wanted.kind}:{wanted.key}", match.ids[0], message))
+        walk.skipped.add(slot)
+        return
+    if match is None:
+        return
+    held = match.held
+    walk.taken.add(held.id)
+    if not held.active and not KINDS[wanted.kind].rules.revived:
+        # An archived object is not brought back: a new one takes over the key.
+        walk.outcomes[slot] = Outcome(None, "inactive")
+        return
+    if not held.managed and not walk.options.adopt:
+        hint = f"{ADOPT_HINT} (matched because {match.how})" if match.how else ADOPT_HINT
+        walk.notes.append(Unmanaged(wanted.kind, wanted.key, held.id, hint))
+        walk.skipped.add(slot)
+        walk.taken.update(child.id for child in walk.children(held))
+        return
+    walk.matches[slot] = held
+    walk.named[held.id] = wanted.key
+    if match.how:
+        walk.how[slot] = match.how
 
 
-def match_product(product: Product, index: Index, taken: set[str]) -> Match:
-    """The live product for a declared one (`taken`: products matched already)."""
-    live = index.live
-    by_key = sorted(
-        (p for p in live.products if p.key == product.key and p.id not in taken),
-        key=lambda p: (not p.managed, p.created),
+def _order(held: Held, oldest: bool) -> tuple[object, ...]:
+    if oldest:
+        return (not held.managed, held.created)
+    return (not held.active, not held.managed, -held.created)
+
+
+def _adoptable(held: Held) -> bool:
+    """Made by hand: neither managed nor keyed."""
+    return not held.managed and not held.key
+
+
+def _match(walk: Walk, wanted: Wanted) -> Match:
+    rules = KINDS[wanted.kind].rules
+    keyed = sorted(
+        (h for h in walk.keyed(wanted.kind, wanted.key) if h.id not in walk.taken),
+        key=lambda h: _order(h, rules.prefer_oldest),
     )
-    if by_key:
-        return Found(by_key[0].id)
-    for declared in product.prices:
-        for price in live.prices_with_lookup_key(declared.lookup_key):
-            owner = live.product_by_id(price.product_id)
-            if owner is not None and _adoptable(owner) and owner.id not in taken:
-                return Found(owner.id, f"it holds lookup key {declared.lookup_key}")
-    derived = index.product_by_key.get(product.key)
-    if derived is not None and derived.id not in taken:
-        return Found(derived.id, f"its name {derived.name!r} gives key {product.key}")
-    named = [
-        p.id for p in index.products if p.active and p.name == product.name and p.id not in taken
-    ]
-    return _one(
-        named,
-        f"it is the only unmanaged product named {product.name!r}",
-        f"named {product.name!r}",
+    if keyed:
+        return Found(keyed[0])
+    if rules.found_through_children:
+        found = _through_children(walk, wanted)
+        if found is not None:
+            return found
+    derived = next(
+        (h for h in walk.made_by_hand(wanted.kind, wanted.key) if h.id not in walk.taken), None
     )
-
-
-def match_price(
-    price: Price, after: State, owner: LiveProduct | None, index: Index, taken: set[str]
-) -> Match:
-    """The live price for a declared one: its lookup key's holder, else (for an unmanaged
-    price with no lookup key) the one whose product and terms give that key, else one of the
-    owner's with the same terms. `after` is the declared price's plan state."""
-    holders = sorted(
-        index.live.prices_with_lookup_key(price.lookup_key),
-        key=lambda p: (not p.price.active, -p.created),
-    )
-    if holders:
-        return Found(holders[0].id)
-    derived = index.price_by_key.get(price.lookup_key)
-    if derived is not None and derived.id not in taken:
-        return Found(derived.id, f"its product and terms give key {price.lookup_key}")
-    if owner is None:
+    if derived is not None:
+        return Found(derived, _derived_how(wanted, derived))
+    if rules.shape is None:
         return None
-    alike = [
-        p.id
-        for p in index.keyless_of.get(owner.id, ())
-        if p.id not in taken
-        and p.price.active == price.active
-        and not _forcing({**p.price.terms, "product": after.get("product")}, after)
-    ]
-    return _one(
-        alike,
-        "it is the only unmanaged price of its product with the same terms",
-        "of the product with the same terms",
-    )
+    hand_made = [h for h in walk.held_of(wanted.kind) if _adoptable(h) and h.id not in walk.taken]
+    if rules.shape == "name":
+        named = [h.id for h in hand_made if h.active and h.name == wanted.name]
+        return _one(
+            walk,
+            named,
+            f"it is the only unmanaged {rules.noun} named {wanted.name!r}",
+            f"named {wanted.name!r}",
+        )
+    if rules.shape == "terms":
+        owner = walk.parent_of(wanted)
+        if owner is None:
+            return None
+        parent = str(rules.parent)
+        alike = [
+            h.id
+            for h in hand_made
+            if h.parent_id == owner.id
+            and h.active == wanted.active
+            and not replacement_reasons(
+                wanted.kind, {**h.state, parent: wanted.state.get(parent)}, wanted.state
+            )
+        ]
+        owner_noun = KINDS[parent].rules.noun
+        return _one(
+            walk,
+            alike,
+            f"it is the only unmanaged {rules.noun} of its {owner_noun} with the same terms",
+            f"of the {owner_noun} with the same terms",
+        )
+    return None
 
 
-def _forcing(before: State, after: State) -> tuple[str, ...]:
-    return KINDS["price"].forcing(before, after)
+def _derived_how(wanted: Wanted, held: Held) -> str:
+    shape = KINDS[wanted.kind].rules.shape
+    if shape == "name":
+        return f"its name {held.name!r} gives key {wanted.key}"
+    if shape == "terms":
+        owner = KINDS[str(KINDS[wanted.kind].rules.parent)].rules.noun
+        return f"its {owner} and terms give key {wanted.key}"
+    return f"its identity gives key {wanted.key}"
 
 
-def _adoptable(product: LiveProduct) -> bool:
-    """A product the tool may take over: neither managed nor keyed by another plan."""
-    return not product.managed and product.key is None
+def _through_children(walk: Walk, wanted: Wanted) -> Found | None:
+    """The unmanaged parent of a live child holding one of the declared children's keys."""
+    for kind in children_of(wanted.kind):
+        named = KINDS[kind].rules.json_identity or "key"
+        for child in walk.wanted_of(kind):
+            if child.parent != wanted.key:
+                continue
+            for held in walk.keyed(kind, child.key):
+                if held.parent_id is None:
+                    continue
+                owner = walk.by_id.get(held.parent_id)
+                if owner is not None and _adoptable(owner) and owner.id not in walk.taken:
+                    return Found(owner, f"it holds {named.replace('_', ' ')} {child.key}")
+    return None
 
 
-def _key(ids: Identities, kind: str, stripe_id: str) -> str | None:
-    found = ids.get(kind, stripe_id)
-    return found.key if found is not None else None
-
-
-def _one(candidates: Iterable[str], one: str, several: str) -> Match:
-    """The match of a shape: one candidate (found, `one` says why), several (ambiguous, each
-    `several`), or none."""
+def _one(walk: Walk, candidates: Iterable[str], one: str, several: str) -> Match:
     found = tuple(candidates)
     if not found:
         return None
     if len(found) == 1:
-        return Found(found[0], one)
+        return Found(walk.by_id[found[0]], one)
     return Ambiguous(found, several)

@@ -169,17 +169,19 @@ class Plan:
 
     @property
     def managed_prices(self) -> int:
-        """The price rail's base (plan JSON schema 1 names it)."""
-        return self.managed.get("price", 0)
+        """The first rail's base (the first railed kind in plan order: prices), which plan
+        JSON schema 1 publishes as `safety.managed_prices`."""
+        return self.managed.get(_first_rail(), 0)
 
     @property
     def destructive(self) -> int:
-        """The prices this plan archives or replaces (plan JSON schema 1 names it)."""
-        return self.destructive_of("price")
+        """What the plan archives or replaces of the first railed kind (schema 1:
+        `safety.archived_or_replaced`)."""
+        return self.destructive_of(_first_rail())
 
     def safety_problem(self) -> str | None:
         """Why the rail refuses this plan without `--force`, or None when it passes. Each
-        railed kind has its own rail; prices are checked first."""
+        railed kind has its own rail, checked in plan order."""
         railed = sorted((k for k in KINDS if KINDS[k].rules.railed), key=_rail_order)
         for kind in railed:
             touched, base = self.destructive_of(kind), self.managed.get(kind, 0)
@@ -196,6 +198,10 @@ class Plan:
         """The same plan with changes swapped (impact filled in); the fingerprint is unchanged
         because impact is not part of it."""
         return Plan(changes, self.notes, self.options, self.managed)
+
+
+def _first_rail() -> str:
+    return min((k for k in KINDS if KINDS[k].rules.railed), key=_rail_order)
 
 
 def _rail_order(kind: str) -> tuple[int, str]:

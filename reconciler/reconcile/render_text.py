@@ -62,21 +62,24 @@ def impact_lines(impact: EntitlementImpact | None) -> list[str]:
 def detail_lines(change: Change) -> list[str]:
     """What the change does beyond its fields, in words (shared with the markdown output)."""
     lines: list[str] = []
+    rules = KINDS[change.kind].rules
+    noun = rules.noun
     carried = change.carried
     if change.action == "replace" and carried is not None:
         forced = replacement_reasons(change.kind, change.before or {}, change.after or {})
         if forced or carried.follows_meter is None:
             lines.append(f"replaced because Stripe cannot change {', '.join(forced)} in place")
         if carried.moves_default:
-            lines.append("the product's default price moves to the new price")
+            owner = KINDS[rules.parent].rules.noun if rules.parent else "parent"
+            lines.append(f"the {owner}'s default {noun} moves to the new {noun}")
         subs = change.impact.subscriptions if change.impact is not None else None
         if carried.follows_meter is not None:
-            lines.extend(_meter_subscriber_lines(carried, subs))
+            lines.extend(_follower_lines(change, carried, subs))
         elif carried.migrate_subscribers:
-            lines.append(f"subscribers move to the new price ({carried.proration_behavior})")
+            lines.append(f"subscribers move to the new {noun} ({carried.proration_behavior})")
         elif subs is not None:
             lines.append(
-                f"{subs} subscription(s) stay on the old price (--migrate-subscribers moves them)"
+                f"{subs} subscription(s) stay on the old {noun} (--migrate-subscribers moves them)"
             )
     if change.reason:
         lines.append(f"reason: {change.reason}")
@@ -84,23 +87,28 @@ def detail_lines(change: Change) -> list[str]:
         archived = (change.after or {}).get("active") is False
         lines.append(
             f"{change.impact.subscriptions} active or trialing subscription(s) "
-            + ("still pay this archived price: they keep it" if archived else "pay it")
+            + (f"still pay this archived {noun}: they keep it" if archived else "pay it")
         )
     lines.extend(impact_lines(change.impact))
     return lines
 
 
-def _meter_subscriber_lines(change: Carried, subs: int | None) -> list[str]:
+def _follower_lines(change: Change, carried: Carried, subs: int | None) -> list[str]:
     """What happens to the subscribers of a price that follows its replaced meter: usage
     reported with the event name reaches only the active meter (a deactivated one accepts no
     events: docs.stripe.com/api/billing/meter/deactivate)."""
+    rules = KINDS[change.kind].rules
+    noun, followed = rules.noun, KINDS[str(rules.follows)].rules.noun
     who = "subscribers" if subs is None else f"{subs} subscription(s)"
-    if change.migrate_subscribers:
-        return [f"{who} move to the new price and its new meter ({change.proration_behavior})"]
+    if carried.migrate_subscribers:
+        return [
+            f"{who} move to the new {noun} and its new {followed} "
+            f"({carried.proration_behavior})"
+        ]
     return [
-        f"{who} stay on the old price and its old meter: usage reported as "
-        f"{change.follows_meter} reaches only the new meter, so it is no longer billed to them "
-        "(--migrate-subscribers moves them)"
+        f"{who} stay on the old {noun} and its old {followed}: usage reported as "
+        f"{carried.follows_meter} reaches only the new {followed}, so it is no longer billed to "
+        "them (--migrate-subscribers moves them)"
     ]
 
 

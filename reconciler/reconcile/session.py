@@ -8,6 +8,7 @@ import stripe
 
 from reconciler.errors import PlanRefused
 from reconciler.model import Plans
+from reconciler.plans.entries import attachments_recorded
 from reconciler.reconcile.diff import diff
 from reconciler.reconcile.impact import count_subscriptions, currency_refusal, with_impact
 from reconciler.reconcile.plan import DiffOptions, Plan
@@ -30,7 +31,7 @@ def make_plan(
     the plan, unless `verify` (every product read: finds attachments changed by hand).
     Raises `PlanRefused` for a subscriber migration Stripe would refuse half-way (across
     currencies), before anything is written."""
-    recorded = None if verify else recorded_attachments(plans)
+    recorded = None if verify else attachments_recorded(plans.catalog)
     live = read_live_catalog(client, plans.config, objects=True, recorded=recorded)
     plan = diff(plans.catalog, live, options, plans.config)
     counts = count_subscriptions(client, plan, plans.config)
@@ -39,13 +40,3 @@ def make_plan(
     if refusal is not None:
         raise PlanRefused(refusal)
     return planned
-
-
-def recorded_attachments(plans: Plans) -> dict[str, tuple[str, ...]]:
-    """Product key -> the Entitlements features the plan attaches to it (with
-    `stripe_entitlements`; empty without)."""
-    return {
-        p.key: p.entitlement_features
-        for p in plans.catalog.products
-        if p.entitlement_features is not None
-    }

@@ -1,145 +1,109 @@
-"""Managed objects no plan declares: archived with `--prune` (or always, for an orphan of an
-interrupted replacement), otherwise noted; unmanaged ones are only ever noted."""
+"""Live objects no plan declares: retired with `--prune` where the kind can be (or always, for
+the old object an interrupted replacement left holding no key), otherwise noted; unmanaged
+ones are only ever noted, and only where they sit among the tool's (a product made by hand, or
+an unmanaged price of a managed product). A parent kept keeps its children; a parent archived
+archives its children after its late fields (a default price) are unset.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-
-from reconciler.kinds.identity import Identities
-from reconciler.model import Catalog
-from reconciler.reconcile.changes import Change, Note, Notice, Unmanaged, field_changes
-from reconciler.reconcile.meters import MeterOutcome, stranded_meter
-from reconciler.reconcile.plan import DiffOptions
-from reconciler.reconcile.state import live_price_state, live_product_state
-from reconciler.stripe_catalog.live import LiveCatalog, LivePrice, LiveProduct
+from reconciler.kinds import KINDS
+from reconciler.kinds.entries import Held
+from reconciler.reconcile.changes import Change, Notice, Unmanaged, field_changes
+from reconciler.reconcile.decide import stranded
+from reconciler.reconcile.walk import Walk, children_of
 
 
-@dataclass
-class Collector:
-    """Accumulates changes and notes while one diff walks the catalog."""
-
-    changes: list[Change] = field(default_factory=list)
-    notes: list[Note] = field(default_factory=list)
-    matched_products: set[str] = field(default_factory=set)
-    matched_prices: set[str] = field(default_factory=set)
-    desired: Catalog = field(default_factory=Catalog)
-    # What the plan does to each declared meter (by event name): metered prices follow it.
-    meters: Mapping[str, MeterOutcome] = field(default_factory=dict)
-    # Every live object's identity (`reconciler.stripe_catalog.identities`).
-    identities: Identities = field(default_factory=Identities)
-    # `kind:key` of declared objects that several unmanaged objects could be: neither adopted
-    # nor created (without --allow-duplicates).
-    blocked: set[str] = field(default_factory=set)
-    # Stripe id -> identity key, of the products and prices made by hand (no plan key or
-    # lookup key), which other objects' live states name by id.
-    renamed: dict[str, str] = field(default_factory=dict)
-    # Stripe price id -> the lookup key of the declared price it was matched to.
-    named: dict[str, str] = field(default_factory=dict)
+def undeclared_of(walk: Walk, kind: str) -> None:
+    """Handle every live object of `kind` no declared object matched."""
+    for held in walk.held_of(kind):
+        if held.id not in walk.taken:
+            walk.taken.add(held.id)
+            undeclared(walk, held)
 
 
-def undeclared_price(
-    price: LivePrice,
-    owner: LiveProduct | None,
-    live: LiveCatalog,
-    options: DiffOptions,
-    out: Collector,
-) -> None:
-    """A live price no plan declares: archived with --prune (or always, for an orphan of an
-    interrupted replacement, which has lost its lookup key). When it is its product's default,
-    the apply unsets or moves that default first (its product's change says which)."""
-    lookup_key = price.price.lookup_key
-    shown = lookup_key or f"({price.id})"
-    if not price.managed:
-        if price.price.active and owner is not None and owner.managed:
-            out.notes.append(Unmanaged("price", shown, price.id, "not managed by reconciler"))
+def _shown(held: Held) -> str:
+    return held.key or f"({held.id})"
+
+
+def undeclared(walk: Walk, held: Held) -> None:
+    rules = KINDS[held.kind].rules
+    parent = walk.by_id.get(held.parent_id or "")
+    kids = children_of(held.kind)
+    if not held.managed:
+        if held.active and kids:
+            count = sum(1 for child in walk.children(held) if child.active)
+            nouns = "/".join(f"{KINDS[k].rules.noun}(s)" for k in kids)
+            message = f"not managed by reconciler ({count} active {nouns})"
+            walk.notes.append(Unmanaged(held.kind, _shown(held), held.id, message))
+        elif held.active and parent is not None and parent.managed:
+            message = "not managed by reconciler"
+            walk.notes.append(Unmanaged(held.kind, _shown(held), held.id, message))
         return
-    if not price.price.active:
+    if not held.active:
         return
-    if price.legacy:
-        out.notes.append(
-            Notice(
-                f"price:{shown}",
-                price.id,
-                "not declared; a legacy price is read-only: reconciler never archives it",
-            )
-        )
+    label = f"{held.kind}:{_shown(held)}"
+    if held.legacy:
+        why = f"not declared; a legacy {rules.noun} is read-only: reconciler never archives it"
+        walk.notes.append(Notice(label, held.id, why))
         return
-    orphan = not lookup_key
-    if not (options.prune or orphan):
-        why = "not declared; --prune archives it"
-        event = stranded_meter(price, out.meters)
-        if event is not None:
-            why += (
-                f"; it bills against meter {price.meter_id}, which no longer receives "
-                f"{event} usage after this plan: declare it to move it to the new meter"
-            )
-        out.notes.append(Notice(f"price:{shown}", price.id, why))
+    if not rules.prunable:
+        walk.notes.append(Notice(label, held.id, f"not declared; {rules.kept_because}"))
         return
-    product_key = owner.key if owner is not None and owner.key else price.product_id
-    before = live_price_state(price, product_key)
-    after = {**before, "active": False}
-    reason = "left active by an interrupted replacement" if orphan else "not declared"
-    out.changes.append(
+    if held.is_default:
+        # The default configuration is the one every portal session uses unless told
+        # otherwise (docs.stripe.com/api/customer_portal/configurations/object, `is_default`);
+        # the docs do not say Stripe refuses to deactivate it, and the tool never tries.
+        why = "the account's default configuration, which every portal session uses; never retired"
+        walk.notes.append(Notice(label, held.id, f"not declared; {why}"))
+        return
+    # The old object of a replacement an earlier apply did not finish: it gave its key to
+    # the new one and is still active.
+    orphan = rules.replacement == "transfer" and not held.key
+    if not (walk.options.prune or orphan):
+        verb = "archives" if rules.retire == "archive" else "retires"
+        why = f"not declared; --prune {verb} it"
+        note = stranded(walk, held)
+        if note is not None:
+            why += f"; {note}"
+        walk.notes.append(Notice(label, held.id, why))
+        walk.taken.update(child.id for child in walk.children(held))
+        return
+    _retire(walk, held, parent, orphan)
+
+
+def _retire(walk: Walk, held: Held, parent: Held | None, orphan: bool) -> None:
+    rules = KINDS[held.kind].rules
+    before = walk.before(held)
+    after = {**before, "active": False} if rules.retire != "detach" else {}
+    for late in rules.late:
+        if late.refers_to is not None and after:
+            after[late.path] = None  # unset first, so each object it names can be archived
+    if rules.parent is not None:
+        group = parent.key if parent is not None and parent.key else str(held.parent_id)
+        identity, group_id = held.key, held.parent_id
+    elif children_of(held.kind):
+        identity = group = _shown(held)
+        group_id = held.id
+    else:
+        identity, group, group_id = held.key, "", None
+    walk.changes.append(
         Change(
             action="archive",
-            kind="price",
-            identity=lookup_key,
-            group=product_key,
-            group_id=price.product_id,
-            stripe_id=price.id,
+            kind=held.kind,
+            identity=identity,
+            group=group,
+            group_id=group_id,
+            stripe_id=held.id,
+            owner_id=held.owner_id,
             before=before,
             after=after,
             fields=field_changes(before, after),
-            reason=reason,
+            reason="left active by an interrupted replacement" if orphan else "not declared",
             finishes_replacement=orphan,
         )
     )
-
-
-def undeclared_product(
-    product: LiveProduct, live: LiveCatalog, options: DiffOptions, out: Collector
-) -> None:
-    shown = product.key or f"({product.id})"
-    if not product.managed:
-        if product.active:
-            count = sum(1 for p in live.prices_of(product.id) if p.price.active)
-            out.notes.append(
-                Unmanaged(
-                    "product",
-                    shown,
-                    product.id,
-                    f"not managed by reconciler ({count} active price(s))",
-                )
-            )
-        return
-    if not product.active:
-        return
-    if not options.prune:
-        out.notes.append(
-            Notice(f"product:{shown}", product.id, "not declared; --prune archives it")
-        )
-        out.matched_prices.update(p.id for p in live.prices_of(product.id))
-        return
-    before = live_product_state(product, live, out.identities)
-    # Its default price is unset first, so every managed price of it can be archived.
-    after = {**before, "active": False, "default_price": None}
-    out.changes.append(
-        Change(
-            action="archive",
-            kind="product",
-            identity=shown,
-            group=shown,
-            group_id=product.id,
-            stripe_id=product.id,
-            before=before,
-            after=after,
-            fields=field_changes(before, after),
-            reason="not declared",
-        )
-    )
-    for price in live.prices_of(product.id):
-        if price.id in out.matched_prices:
-            continue  # a declared lookup key's holder: its replacement archives it
-        out.matched_prices.add(price.id)
-        undeclared_price(price, product, live, options, out)
+    for child in walk.children(held):
+        if child.id not in walk.taken:
+            walk.taken.add(child.id)
+            undeclared(walk, child)

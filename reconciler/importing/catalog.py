@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
+from reconciler.importing.objects import ObjectsImport, import_objects
 from reconciler.kinds.identity import Identities
 from reconciler.model import (
     Config,
@@ -32,7 +33,6 @@ from reconciler.model import (
 )
 from reconciler.plans.dump import dump_config, dump_product
 from reconciler.plans.objects import dump_objects
-from reconciler.reconcile.importer_objects import ObjectsImport, import_objects
 from reconciler.stripe_catalog.identities import identities
 from reconciler.stripe_catalog.live import LiveCatalog, LivePrice, LiveProduct
 
