@@ -119,6 +119,7 @@ COUPON = register_kind(
         name="coupon",
         rules=Rules(
             noun="coupon",
+            keyed_by_metadata=True,
             create_phase=3,
             update_phase=3,
             retire="never",

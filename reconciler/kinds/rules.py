@@ -62,6 +62,11 @@ class Rules:
     retire_phase: int = 8
     replacement: Replacement = "retire_first"
     metadata: bool = True  # carries metadata, the ownership marker among it
+    # The plan key is written into its metadata (`plan-key`): the kind's identity starts there
+    # (a coupon, a portal configuration), except for `default_key`, the key of the account's
+    # default object, which is known by being the default.
+    keyed_by_metadata: bool = False
+    default_key: str | None = None
     # The kind whose object each of these belongs to (a price's product), named in its plan
     # state under that kind's name and written before it.
     parent: str | None = None

@@ -41,12 +41,13 @@ def desired_product_state(product: Product) -> dict[str, Any]:
 
 def desired_state(obj: AccountObject) -> dict[str, Any]:
     """What the plan pushes for one account-level object: its terms, and metadata with the
-    ownership marker where the kind carries metadata (a coupon's plan key too: Stripe's id of
-    a coupon made by the tool is its own)."""
+    ownership marker where the kind carries metadata, and its plan key where the kind is
+    keyed there (`Rules.keyed_by_metadata`)."""
     state = dict(obj.terms)
-    if KINDS[obj.kind].rules.metadata:
+    rules = KINDS[obj.kind].rules
+    if rules.metadata:
         metadata = {**obj.metadata, MANAGED_BY_KEY: MANAGED_BY_VALUE}
-        if KINDS[obj.kind].rules.replacement == "release_key":
+        if rules.keyed_by_metadata and obj.key != rules.default_key:
             metadata[PRODUCT_KEY_KEY] = obj.key
         state["metadata"] = dict(sorted(metadata.items()))
     return state

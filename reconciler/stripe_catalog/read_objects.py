@@ -101,7 +101,7 @@ def _portal(
     return LiveObject(
         kind="portal_configuration",
         id=raw["id"],
-        key="default" if mine else raw["id"],
+        key=metadata.get(PRODUCT_KEY_KEY) or ("default" if mine else raw["id"]),
         terms=terms,
         managed=_managed(metadata),
         active=bool(raw.get("active")),

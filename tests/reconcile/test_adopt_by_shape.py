@@ -115,3 +115,27 @@ def test_two_lookalikes_are_named_and_neither_adopted_nor_duplicated(
     assert second.id in ambiguous[0]
     code, out, _ = run("diff", str(folder), "--adopt", "--allow-duplicates")
     assert "+ price basic_yearly" in out.splitlines()
+
+
+def test_two_portal_configurations_are_applied_and_then_in_sync(
+    run: Run, stripe_client: stripe.StripeClient, plans_dir: Path
+) -> None:
+    folder = _write(plans_dir)
+    (folder / "billing.yaml").write_text(
+        "portal:\n  headline: Manage your plan\n"
+        "portals:\n  - key: partners\n    headline: Partner billing\n",
+        encoding="utf-8",
+    )
+    code, _, err = run("apply", str(folder), "--yes")
+    assert code == 0, err
+    code, out, err = run("diff", str(folder))
+    assert (code, out.splitlines()[0]) == (0, "No changes: Stripe matches the plan files."), err
+    listed = stripe_client.v1.billing_portal.configurations.list(params={"limit": 10}).data
+    assert sorted(
+        ((c.business_profile.headline if c.business_profile else None), c.metadata.to_dict())
+        for c in listed
+        if c.metadata is not None
+    ) == [
+        ("Manage your plan", {"managed-by": "reconciler"}),
+        ("Partner billing", {"managed-by": "reconciler", "plan-key": "partners"}),
+    ]
