@@ -12,11 +12,11 @@ JSON envelope and closes the connection, since where the request ends is unknown
 
 from __future__ import annotations
 
-import io
 import socket
 import time
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import Protocol
 
 # Stripe documents no body limit; a megabyte is far more than any form we accept.
 MAX_BODY = 1 << 20
@@ -28,6 +28,16 @@ LINGER_SECONDS = 30.0
 LINGER_IDLE_SECONDS = 2.0
 LINGER_BYTES = 1 << 30
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
+
+
+class BufferedInput(Protocol):
+    """What the reader needs of a buffered connection (`socket.makefile("rb")`)."""
+
+    def peek(self, size: int = ..., /) -> bytes: ...
+
+    def read(self, size: int | None = ..., /) -> bytes: ...
+
+    def readline(self, size: int | None = ..., /) -> bytes: ...
 
 
 class WireError(Exception):
@@ -68,7 +78,7 @@ class Request:
         return self.version >= (1, 1) and self.headers.get("expect", "").lower() == "100-continue"
 
 
-def read_request(reader: io.BufferedReader) -> Request | None:
+def read_request(reader: BufferedInput) -> Request | None:
     """The next request's line and headers, None at a clean end of the connection."""
     # Fast path: the whole head is already buffered (requests mostly come in one segment),
     # so it is split at once instead of read line by line.
@@ -91,7 +101,7 @@ def read_request(reader: io.BufferedReader) -> Request | None:
     return _request(line.decode("latin-1"), _header_lines(reader))
 
 
-def _header_lines(reader: io.BufferedReader) -> list[str]:
+def _header_lines(reader: BufferedInput) -> list[str]:
     lines: list[str] = []
     while True:
         line = reader.readline(MAX_LINE + 1)
