@@ -12,7 +12,9 @@ JSON envelope and closes the connection, since where the request ends is unknown
 
 from __future__ import annotations
 
+import io
 import socket
+import struct
 import time
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -134,6 +136,37 @@ def _request(request_line: str, header_lines: list[str]) -> Request:
     connection = {token.strip() for token in headers.get("connection", "").lower().split(",")}
     keep_alive = "close" not in connection and (version >= (1, 1) or "keep-alive" in connection)
     return Request(method, target, version, headers, keep_alive)
+
+
+class SocketInput(io.RawIOBase):
+    """A connection's bytes for `io.BufferedReader`, from a blocking socket.
+
+    Python's `socket.makefile` with a timeout set makes every read and write wait in
+    `poll` first (a second system call each); `hang_up_after` sets the kernel's timeouts
+    instead, and a read that times out raises here (an `OSError`), as a socket timeout
+    would, rather than looking like the end of the data."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        return self.sock.recv_into(buffer)
+
+
+def hang_up_after(sock: socket.socket, seconds: float) -> None:
+    """Make a read or write on `sock` that waits longer than `seconds` raise `OSError`,
+    keeping the socket blocking (see `SocketInput`); `settimeout` where the platform takes
+    no `timeval`."""
+    try:
+        timeval = struct.pack("ll", int(seconds), int(seconds % 1 * 1_000_000))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+        sock.settimeout(None)
+    except (OSError, struct.error):
+        sock.settimeout(seconds)
 
 
 def answer_bytes(
