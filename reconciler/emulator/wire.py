@@ -33,7 +33,7 @@ _REASONS = {status.value: status.phrase for status in HTTPStatus}
 
 
 class BufferedInput(Protocol):
-    """What the reader needs of a buffered connection (`socket.makefile("rb")`)."""
+    """What the reader needs of a buffered connection (`io.BufferedReader(SocketInput(s))`)."""
 
     def peek(self, size: int = ..., /) -> bytes: ...
 
