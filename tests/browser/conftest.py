@@ -75,8 +75,9 @@ def browser() -> Iterator[WebDriver]:
 def shows(browser: WebDriver, css: str, text: str) -> None:
     """Wait until the element at `css` reads `text` on a completely loaded page: after a click
     the browser may still hold the previous page, whose elements go stale when the next one
-    loads."""
-    ignored = (NoSuchElementException, StaleElementReferenceException)
+    loads (or, read as the document is replaced, fail with Chromium's "Node with given id does
+    not belong to the document", a plain WebDriverException: seen once in a full run)."""
+    ignored = (NoSuchElementException, StaleElementReferenceException, WebDriverException)
     WebDriverWait(browser, 10, ignored_exceptions=ignored).until(
         lambda b: b.find_element(By.CSS_SELECTOR, css).text == text
         and b.execute_script("return document.readyState") == "complete"
