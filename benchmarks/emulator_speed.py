@@ -10,7 +10,10 @@ client threads here do not share a GIL with them. Figures printed:
     stateful Stripe mock on npm), installed in benchmarks/peer/ by `npm ci` from its
     lockfile and started here with its defaults; the two alternate for `--rounds` rounds and
     the ratio of their medians is printed (target >= 2), with each server's CPU time per
-    request (Linux), a cross-check that shared, loaded machines disturb less;
+    request (Linux). On Linux each round runs twice: with client and servers on one CPU
+    (the loop is sequential, so nothing waits for a second CPU: the servers' own speed) and
+    with the scheduler free to place them (on the shared VMs this project runs on, a wakeup
+    on the other CPU adds about 80 us per request to any server);
   * baseline: a bare `http.server` JSON endpoint (HTTP/1.1 keep-alive, threaded,
     one write per answer), hit by `requests` sessions from N threads;
   * emulator, raw: GET /v1/products/<id> with `requests` sessions from N threads;
@@ -188,33 +191,36 @@ def _peer() -> Iterator[tuple[str, int]]:
 
 
 class _KeepAliveClient:
-    """A minimal HTTP/1.1 client on one keep-alive connection: the loop's client costs
-    little, so the figures are the servers' (http.client's own work per request is about
-    the emulator's, and would hide half the difference)."""
+    """A minimal HTTP/1.1 client on one blocking keep-alive connection: the loop's client
+    costs little, so the figures are the servers' (http.client's own work per request is
+    about the emulator's, and would hide half the difference)."""
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
-        self.socket = socket.create_connection((parts.hostname, parts.port), timeout=30)
+        self.socket = socket.create_connection((parts.hostname, parts.port))
         self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.reader = self.socket.makefile("rb")
-        self.head = f"Host: {parts.netloc}\r\nAuthorization: Bearer {KEY}\r\n"
+        self.head = f"HTTP/1.1\r\nHost: {parts.netloc}\r\nAuthorization: Bearer {KEY}\r\n"
 
-    def call(self, method: str, path: str, form: str = "") -> dict[str, Any]:
+    def request(self, method: str, path: str, form: str = "") -> bytes:
+        """The bytes of one request (built once for the loop's fixed requests)."""
+        if method != "POST":
+            return f"{method} {path} {self.head}\r\n".encode()
+        return (
+            f"{method} {path} {self.head}Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(form)}\r\n\r\n{form}"
+        ).encode()
+
+    def send(self, request: bytes) -> dict[str, Any]:
         """The parsed JSON answer, which must be a 200."""
-        body = form.encode()
-        head = f"{method} {path} HTTP/1.1\r\n{self.head}"
-        if method == "POST":
-            head += "Content-Type: application/x-www-form-urlencoded\r\n"
-            head += f"Content-Length: {len(body)}\r\n"
-        self.socket.sendall(f"{head}\r\n".encode() + body)
-        status = int(self.reader.readline().split()[1])
+        self.socket.sendall(request)
+        status = self.reader.readline()[9:12]
         length = 0
         while (line := self.reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
         answer: dict[str, Any] = json.loads(self.reader.read(length))
-        assert status == 200, (method, path, status, answer)
+        assert status == b"200", (request[:60], status, answer)
         return answer
 
     def close(self) -> None:
@@ -236,11 +242,13 @@ def _loop_rate(server: tuple[str, int], seconds: float) -> tuple[float, float]:
     keep-alive loop: create a customer, retrieve it, create a product."""
     url, pid = server
     client = _KeepAliveClient(url)
+    create_customer = client.request("POST", "/v1/customers", "email=loop%40example.com&name=Loop")
+    create_product = client.request("POST", "/v1/products", "name=Loop")
 
     def loop() -> None:
-        customer = client.call("POST", "/v1/customers", "email=loop%40example.com&name=Loop")
-        client.call("GET", f"/v1/customers/{customer['id']}")
-        client.call("POST", "/v1/products", "name=Loop")
+        customer = client.send(create_customer)
+        client.send(client.request("GET", f"/v1/customers/{customer['id']}"))
+        client.send(create_product)
 
     for _ in range(200):  # warm up both ends (node compiles its hot paths)
         loop()
@@ -257,19 +265,61 @@ def _loop_rate(server: tuple[str, int], seconds: float) -> tuple[float, float]:
     return 3 * loops / elapsed, cpu / (3 * loops) * 1e6
 
 
+Rates = list[tuple[float, float]]
+# Where the loop runs. A sequential loop never has client and server busy at once, so one
+# CPU for both measures the servers' own speed; on this project's shared VMs a wakeup on
+# the other CPU adds ~80 us per request to any server, which "free" shows.
+ONE_CPU, FREE = "client and server on one CPU", "free placement"
+
+
+def _place(pids: list[int], cpus: set[int]) -> None:
+    """Run this thread and every thread of the `pids` processes on `cpus`."""
+    os.sched_setaffinity(0, cpus)
+    for pid in pids:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            os.sched_setaffinity(int(task.name), cpus)
+
+
 def _versus_peer(
     server: tuple[str, int], seconds: float, rounds: int
-) -> tuple[list[tuple[float, float]], list[tuple[float, float]]] | None:
-    """(emulator, peer) rates and CPU per request, measured alternately; None without node."""
+) -> dict[str, tuple[Rates, Rates]] | None:
+    """Per placement, (emulator, peer) rates and CPU per request, measured alternately;
+    None without node."""
     if not _install_peer():
         return None
-    ours: list[tuple[float, float]] = []
-    theirs: list[tuple[float, float]] = []
+    pinning = hasattr(os, "sched_setaffinity") and Path("/proc/self/task").is_dir()
+    allowed = os.sched_getaffinity(0) if pinning else set()
+    placements = {ONE_CPU: {min(allowed)}, FREE: allowed} if pinning else {FREE: allowed}
+    found: dict[str, tuple[Rates, Rates]] = {name: ([], []) for name in placements}
     with _peer() as peer:
-        for _ in range(rounds):
-            ours.append(_loop_rate(server, seconds))
-            theirs.append(_loop_rate(peer, seconds))
-    return ours, theirs
+        try:
+            for _ in range(rounds):
+                for name, cpus in placements.items():
+                    if pinning:
+                        _place([server[1], peer[1]], cpus)
+                    ours, theirs = found[name]
+                    ours.append(_loop_rate(server, seconds))
+                    theirs.append(_loop_rate(peer, seconds))
+        finally:
+            if pinning:
+                os.sched_setaffinity(0, allowed)
+    return found
+
+
+def _print_versus(versus: dict[str, tuple[Rates, Rates]] | None) -> None:
+    if versus is None:
+        print("peer      skipped: node and npm are needed for stripe-stateful-mock")
+        return
+    print("loop      create a customer, retrieve it, create a product; one connection")
+    for placement, (ours, theirs) in versus.items():
+        mine = statistics.median(rate for rate, _ in ours)
+        peer = statistics.median(rate for rate, _ in theirs)
+        print(f"  {placement}:")
+        for name, rate, runs in (("emulator", mine, ours), ("peer    ", peer, theirs)):
+            cpu = statistics.median(cpu for _, cpu in runs)
+            each = ", ".join(f"{r:.0f}" for r, _ in runs)
+            print(f"  {name}  {rate:8.0f} req/s, {cpu:4.0f} us CPU per request (rounds: {each})")
+        print(f"  ratio     emulator / stripe-stateful-mock: {mine / peer:.2f}x")
 
 
 def _sdk(base: str) -> stripe.StripeClient:
@@ -323,24 +373,7 @@ def main() -> None:
         raw_page_seconds = time.perf_counter() - raw_paged
 
     print(f"threads: {options.threads}, seconds per run: {options.seconds}")
-    if versus is None:
-        print("peer      skipped: node and npm are needed for stripe-stateful-mock")
-    else:
-        ours, theirs = versus
-        mine = statistics.median(rate for rate, _ in ours)
-        peer = statistics.median(rate for rate, _ in theirs)
-        mine_cpu = statistics.median(cpu for _, cpu in ours)
-        peer_cpu = statistics.median(cpu for _, cpu in theirs)
-        print("loop      create a customer, retrieve it, create a product; one connection")
-        for name, rate, cpu, runs in (
-            ("emulator", mine, mine_cpu, ours),
-            ("peer    ", peer, peer_cpu, theirs),
-        ):
-            each = ", ".join(f"{r:.0f}" for r, _ in runs)
-            print(f"{name}  {rate:8.0f} req/s, {cpu:4.0f} us CPU per request (rounds: {each})")
-        print(f"ratio     emulator / stripe-stateful-mock: {mine / peer:.2f}x (target >= 2)")
-        if mine_cpu and peer_cpu:
-            print(f"          server CPU per request, peer / emulator: {peer_cpu / mine_cpu:.2f}x")
+    _print_versus(versus)
     print(f"baseline  bare http.server echo, requests:  {baseline:8.0f} req/s")
     print(
         f"emulator  GET /v1/products/:id, requests:   {raw:8.0f} req/s "

@@ -20,10 +20,18 @@ if TYPE_CHECKING:
 
 # How often changed state is written to --data while serving, in seconds.
 SAVE_INTERVAL = 1.0
-# The account is a growing heap of acyclic JSON-like objects, which the default cyclic-GC
-# thresholds (700, 10, 10) re-scan so often that collection cost about a tenth of each
-# request in benchmarks/emulator_speed.py; this process collects less often.
-GC_THRESHOLDS = (50_000, 20, 100)
+# The account is a growing heap of acyclic JSON-like objects. With the default collector,
+# full collections re-scan all of it ever more slowly (benchmarks/emulator_speed.py: about
+# a sixth of the time per request, in pauses that grow with the account). So young objects
+# are collected as usual, and what survives into the old generation, the account itself, is
+# frozen out of later scans. Garbage is still freed by reference counting; only a reference
+# cycle that dies after surviving two collections is kept.
+GC_THRESHOLDS = (10_000, 10, 10)
+
+
+def _freeze_survivors(phase: str, info: dict[str, int]) -> None:
+    if phase == "stop" and info["generation"] >= 1:
+        gc.freeze()
 
 
 def _save_while_serving(state: Emulator, data: Path, stop: threading.Event) -> None:
@@ -57,6 +65,7 @@ def emulator(host: str, port: int, data: Path | None) -> None:
     from reconciler.emulator.persistence import load, save
 
     gc.set_threshold(*GC_THRESHOLDS)
+    gc.callbacks.append(_freeze_survivors)
     try:
         server = create_server(host, port)
     except OSError as exc:

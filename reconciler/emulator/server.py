@@ -23,9 +23,12 @@ from reconciler.emulator.state import Emulator
 from reconciler.emulator.wire import (
     CONTINUE,
     MAX_BODY,
+    BufferedInput,
     Request,
+    SocketInput,
     WireError,
     answer_bytes,
+    hang_up_after,
     linger_and_close,
     read_request,
 )
@@ -64,10 +67,10 @@ class Connection(socketserver.BaseRequestHandler):
 
     def handle(self) -> None:
         sock = self.request
-        sock.settimeout(TIMEOUT)
+        hang_up_after(sock, TIMEOUT)
         # Answers go out in one write; without this, Nagle and delayed ACKs add 40 ms.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        reader = sock.makefile("rb")
+        reader = io.BufferedReader(SocketInput(sock))
         try:
             while self._serve_one(sock, reader):
                 pass
@@ -76,7 +79,7 @@ class Connection(socketserver.BaseRequestHandler):
         finally:
             reader.close()
 
-    def _serve_one(self, sock: socket.socket, reader: io.BufferedReader) -> bool:
+    def _serve_one(self, sock: socket.socket, reader: BufferedInput) -> bool:
         """Answer one request; False once the connection is to be closed."""
         request: Request | None = None
         try:

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import io
 import socket
+import struct
 import time
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import Protocol
 
 # Stripe documents no body limit; a megabyte is far more than any form we accept.
 MAX_BODY = 1 << 20
@@ -28,6 +30,16 @@ LINGER_SECONDS = 30.0
 LINGER_IDLE_SECONDS = 2.0
 LINGER_BYTES = 1 << 30
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
+
+
+class BufferedInput(Protocol):
+    """What the reader needs of a buffered connection (`io.BufferedReader(SocketInput(s))`)."""
+
+    def peek(self, size: int = ..., /) -> bytes: ...
+
+    def read(self, size: int | None = ..., /) -> bytes: ...
+
+    def readline(self, size: int | None = ..., /) -> bytes: ...
 
 
 class WireError(Exception):
@@ -68,7 +80,7 @@ class Request:
         return self.version >= (1, 1) and self.headers.get("expect", "").lower() == "100-continue"
 
 
-def read_request(reader: io.BufferedReader) -> Request | None:
+def read_request(reader: BufferedInput) -> Request | None:
     """The next request's line and headers, None at a clean end of the connection."""
     # Fast path: the whole head is already buffered (requests mostly come in one segment),
     # so it is split at once instead of read line by line.
@@ -91,7 +103,7 @@ def read_request(reader: io.BufferedReader) -> Request | None:
     return _request(line.decode("latin-1"), _header_lines(reader))
 
 
-def _header_lines(reader: io.BufferedReader) -> list[str]:
+def _header_lines(reader: BufferedInput) -> list[str]:
     lines: list[str] = []
     while True:
         line = reader.readline(MAX_LINE + 1)
@@ -124,6 +136,37 @@ def _request(request_line: str, header_lines: list[str]) -> Request:
     connection = {token.strip() for token in headers.get("connection", "").lower().split(",")}
     keep_alive = "close" not in connection and (version >= (1, 1) or "keep-alive" in connection)
     return Request(method, target, version, headers, keep_alive)
+
+
+class SocketInput(io.RawIOBase):
+    """A connection's bytes for `io.BufferedReader`, from a blocking socket.
+
+    Python's `socket.makefile` with a timeout set makes every read and write wait in
+    `poll` first (a second system call each); `hang_up_after` sets the kernel's timeouts
+    instead, and a read that times out raises here (an `OSError`), as a socket timeout
+    would, rather than looking like the end of the data."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        return self.sock.recv_into(buffer)
+
+
+def hang_up_after(sock: socket.socket, seconds: float) -> None:
+    """Make a read or write on `sock` that waits longer than `seconds` raise `OSError`,
+    keeping the socket blocking (see `SocketInput`); `settimeout` where the platform takes
+    no `timeval`."""
+    try:
+        timeval = struct.pack("ll", int(seconds), int(seconds % 1 * 1_000_000))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+        sock.settimeout(None)
+    except (OSError, struct.error):
+        sock.settimeout(seconds)
 
 
 def answer_bytes(
