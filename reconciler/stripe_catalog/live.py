@@ -41,7 +41,7 @@ class LivePrice:
     lost: tuple[Lost, ...] = ()
     # The Stripe id of the meter a metered price bills against. `price.terms` names the meter
     # by its event name (as plans do), which an old, deactivated meter shares with its
-    # successor: the id tells them apart (`reconcile/meters.py`).
+    # successor: the id tells them apart (a price follows its meter by id: `Rules.follow_by`).
     meter_id: str | None = None
     # From before the current API model (a `plan_...` id, usage with `aggregate_usage`):
     # read-only, never replaced or archived by the tool.
