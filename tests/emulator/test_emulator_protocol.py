@@ -122,7 +122,10 @@ def test_validation_errors_are_not_stored(raw: Any, control: EmulatorControl) ->
 
 @pytest.mark.emulator_only
 def test_concurrent_use_of_a_key_is_409(raw: Any, control: EmulatorControl) -> None:
-    control.faults(latency_ms=300)
+    # Both requests stay in flight for a second once they claim the key (latency counts as
+    # processing time), so whichever claims it first answers 200 and the other 409 at once.
+    control.faults(latency_ms=1000)
+    control.reset_counters()
     answers: list[int] = []
 
     def post() -> None:
@@ -130,10 +133,13 @@ def test_concurrent_use_of_a_key_is_409(raw: Any, control: EmulatorControl) -> N
 
     first = threading.Thread(target=post)
     first.start()
-    threading.Event().wait(0.1)
-    control.faults(latency_ms=0)
+    # Wait for the state, not for time: the first request has reached the emulator.
+    arrived = threading.Event()
+    while control.counters()["by_route"].get("POST /v1/products", 0) < 1:
+        arrived.wait(0.005)
     post()
     first.join()
+    control.faults(latency_ms=0)
     assert sorted(answers) == [200, 409]
 
 
