@@ -110,50 +110,45 @@ def _replacement(
     after: Mapping[str, Any],
     followed: tuple[str, str] | None,
 ) -> Change:
+    """A new object for `wanted`: one that takes over the old one's key and roles (a kind
+    whose replacement `transfer`s: a price), or one made as the kind's replacement says."""
     rules = KINDS[wanted.kind].rules
     group, _ = _group(walk, wanted, held)
     owner = walk.parent_of(wanted)
-    fields = field_changes(before, after)
-    if rules.replacement != "transfer":
+    carried: Carried | None = None
+    group_id: str | None = None
+    if rules.replacement == "transfer":
+        reasons = [followed[1]] if followed is not None else []
+        stays = _stays(walk, held, owner)
+        if stays is not None:
+            reasons.append(rules.stays_note.format(parent=stays))
+        reason = "; ".join(reasons)
+        carried = Carried(
+            moves_default=_moves_role(walk, wanted, held, owner),
+            archive_old=stays is None,
+            migrate_subscribers=walk.options.migrate_subscribers,
+            proration_behavior=str(wanted.carries.get("proration_behavior", "create_prorations")),
+            follows_meter=followed[0] if followed is not None else None,
+        )
+        group_id = owner.id if owner is not None else None
+    else:
         forced = KINDS[wanted.kind].forcing(before, after)
         reason = f"Stripe cannot change {', '.join(forced)} on a {rules.noun}"
         if rules.replacement_note:
             reason += ": " + rules.replacement_note.format(key=wanted.key)
         if followed is not None and not forced:
             reason = followed[1]
-        return Change(
-            action="replace",
-            kind=wanted.kind,
-            identity=wanted.key,
-            group=group,
-            stripe_id=held.id,
-            before=before,
-            after=after,
-            fields=fields,
-            reason=reason,
-        )
-    reasons = [followed[1]] if followed is not None else []
-    stays = _stays(walk, held, owner)
-    if stays is not None:
-        reasons.append(rules.stays_note.format(parent=stays))
-    carried = Carried(
-        moves_default=_moves_role(walk, wanted, held, owner),
-        archive_old=stays is None,
-        migrate_subscribers=walk.options.migrate_subscribers,
-        proration_behavior=str(wanted.carries.get("proration_behavior", "create_prorations")),
-        follows_meter=followed[0] if followed is not None else None,
-    )
     return Change(
         action="replace",
         kind=wanted.kind,
         identity=wanted.key,
         group=group,
         stripe_id=held.id,
-        group_id=owner.id if owner is not None else None,
+        group_id=group_id,
         before=before,
         after=after,
-        fields=fields,
-        reason="; ".join(reasons),
+        fields=field_changes(before, after),
+        reason=reason,
         carried=carried,
     )
 

@@ -16,8 +16,3 @@ def replacement_reasons(kind: str, before: State, after: State) -> tuple[str, ..
     parent = KINDS[kind].rules.parent
     moved = (parent,) if parent and before.get(parent) != after.get(parent) else ()
     return tuple(sorted((*moved, *KINDS[kind].forcing(before, after))))
-
-
-def needs_replacement(kind: str, before: State, after: State) -> bool:
-    """True when the object moves to another parent or a field Stripe cannot update differs."""
-    return bool(replacement_reasons(kind, before, after))

@@ -9,8 +9,6 @@ Regenerate after an intended change with
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,11 +17,9 @@ from reconciler.kinds import COUPON, FEATURE, METER, PRODUCT_FEATURE, PROMOTION_
 from reconciler.model import AccountObject, Catalog
 from reconciler.reconcile.diff import diff
 from reconciler.reconcile.plan import DiffOptions, Plan
-from reconciler.reconcile.render_json import render_json
-from reconciler.reconcile.render_markdown import render_markdown
-from reconciler.reconcile.render_text import render_text
 from reconciler.stripe_catalog.live import LiveCatalog, LiveObject
 from tests.reconcile.helpers import CONFIG, live, price, product, synced
+from tests.reconcile.test_render import RENDERERS, matches_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 MARKED = {"managed-by": "reconciler"}
@@ -72,17 +68,6 @@ def every_object_kind_plan() -> Plan:
     return diff(desired, held, DiffOptions(prune=True), CONFIG)
 
 
-RENDERERS: dict[str, Callable[[Plan], str]] = {
-    "objects-plan.txt": render_text,
-    "objects-plan.json": render_json,
-    "objects-plan.md": render_markdown,
-}
-
-
 @pytest.mark.parametrize("name", sorted(RENDERERS))
 def test_object_rendering_matches_golden_file(name: str) -> None:
-    rendered = RENDERERS[name](every_object_kind_plan())
-    target = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        target.write_text(rendered, encoding="utf-8")
-    assert rendered == target.read_text(encoding="utf-8")
+    matches_golden(f"objects-{name}", RENDERERS[name](every_object_kind_plan()))
