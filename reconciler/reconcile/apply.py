@@ -93,6 +93,7 @@ class Step:
     change: Change
     name: str
     run: Callable[[_Context], None]
+    creates: bool = False  # it makes a new object (else it writes one in place)
 
 
 @dataclass(frozen=True)
@@ -159,9 +160,12 @@ def _late_writer(
     return write
 
 
-def _creator(
-    change: Change, state: dict[str, Any], takes_over: bool = False
-) -> Callable[[_Context], None]:
+def _create_step(
+    phase: int, change: Change, name: str, state: dict[str, Any], takes_over: bool = False
+) -> Step:
+    """The step that makes the change's object from `state` (`takes_over`: its identity moves
+    from the object holding it)."""
+
     def create_it(ctx: _Context) -> None:
         ctx.ids[(change.kind, change.identity)] = create(
             ctx.client,
@@ -174,7 +178,7 @@ def _creator(
             None if takes_over else change.chosen_id,
         )
 
-    return create_it
+    return Step(phase, change, name, create_it, creates=True)
 
 
 def _steps(change: Change) -> Iterator[Step]:
@@ -185,7 +189,7 @@ def _steps(change: Change) -> Iterator[Step]:
     noun = rules.noun
     if change.action == "create":
         early = _early(after, None, rules)
-        yield Step(rules.create_phase, change, f"create {noun}", _creator(change, early))
+        yield _create_step(rules.create_phase, change, f"create {noun}", early)
         yield from _late_steps(change, rules, early, after)
     elif change.action in ("update", "adopt"):
         early = _early(after, before, rules)
@@ -232,9 +236,9 @@ def _replace_steps(
             retire(ctx.client, change.kind, old_id, "", ctx.key(change, "retire"))
 
         yield Step(phase, change, f"retire the old {noun}", retire_old)
-        yield Step(phase, change, f"create replacement {noun}", _creator(change, after))
+        yield _create_step(phase, change, f"create replacement {noun}", after)
     elif rules.replacement == "release_key":
-        yield Step(phase, change, f"create replacement {noun}", _creator(change, after))
+        yield _create_step(phase, change, f"create replacement {noun}", after)
         kept = {
             k: v
             for k, v in before.get("metadata", {}).items()
@@ -265,7 +269,7 @@ def _transfer_steps(
     default, its subscribers) as the change carries them, then the old one is archived."""
     carried = change.carried
     noun, old_id = rules.noun, str(change.stripe_id)
-    yield Step(phase, change, f"create replacement {noun}", _creator(change, after, True))
+    yield _create_step(phase, change, f"create replacement {noun}", after, takes_over=True)
     if carried is not None and carried.moves_default:
 
         def move_default(ctx: _Context) -> None:
@@ -309,7 +313,7 @@ def endpoint_of(step: Step) -> str:
     create of its kind, or the update of one object of it (archiving, adopting and moving a
     default are updates)."""
     path = f"/v1/{step.change.kind}s"
-    return f"POST {path}" if step.name.startswith("create") else f"POST {path}/{{id}}"
+    return f"POST {path}" if step.creates else f"POST {path}/{{id}}"
 
 
 def apply_plan(

@@ -21,9 +21,9 @@ def _group(walk: Walk, wanted: Wanted, held: Held | None) -> tuple[str, str | No
     """The product a change belongs to, and its Stripe id: a child's parent, a parent itself."""
     rules = KINDS[wanted.kind].rules
     if rules.parent is not None:
-        owner = walk.parent_of(wanted)
         if held is not None:
             return str(wanted.parent), held.parent_id
+        owner = walk.parent_of(wanted)
         return str(wanted.parent), owner.id if owner is not None else None
     if children_of(wanted.kind):
         return wanted.key, held.id if held is not None else None

@@ -113,12 +113,8 @@ def with_impact(plan: Plan, counts: Mapping[str, int], config: Config) -> Plan:
 def count_subscriptions(client: stripe.StripeClient, plan: Plan, config: Config) -> dict[str, int]:
     """Active and trialing subscriptions per affected price, by list calls."""
     wanted = sorted({p for c in plan.changes if (p := counted_price(c, config)) is not None})
-    return {
-        price_id: len(
-            {ref.subscription_id for ref in stripe_catalog.subscription_items(client, price_id)}
-        )
-        for price_id in wanted
-    }
+    counts = stripe_catalog.subscriber_counts(client, wanted, stripe_catalog.ENTITLED_STATUSES)
+    return {price_id: counts.get(price_id, 0) for price_id in wanted}
 
 
 def currency_refusal(plan: Plan) -> str | None:

@@ -171,9 +171,7 @@ def _through_children(walk: Walk, wanted: Wanted) -> Found | None:
     """The unmanaged parent of a live child holding one of the declared children's keys."""
     for kind in children_of(wanted.kind):
         named = KINDS[kind].rules.json_identity or "key"
-        for child in walk.wanted_of(kind):
-            if child.parent != wanted.key:
-                continue
+        for child in walk.declared_children(kind, wanted.key):
             for held in walk.keyed(kind, child.key):
                 if held.parent_id is None:
                     continue

@@ -71,6 +71,7 @@ class Walk:
     _held: dict[str, list[Held]] = field(default_factory=dict)
     _wanted: dict[str, list[Wanted]] = field(default_factory=dict)
     _slots: dict[Slot, Wanted] = field(default_factory=dict)
+    _declared_children: dict[Slot, list[Wanted]] = field(default_factory=dict)
     _keyed: dict[Slot, list[Held]] = field(default_factory=dict)
     _children: dict[str, list[Held]] = field(default_factory=dict)
     _names: dict[str, str] | None = None
@@ -88,6 +89,8 @@ class Walk:
         for wanted in self.wanted:
             self._wanted.setdefault(wanted.kind, []).append(wanted)
             self._slots[(wanted.kind, wanted.key)] = wanted
+            if wanted.parent is not None:
+                self._declared_children.setdefault((wanted.kind, wanted.parent), []).append(wanted)
 
     @property
     def identities(self) -> Identities:
@@ -123,6 +126,10 @@ class Walk:
 
     def declared(self, kind: str, key: str) -> bool:
         return (kind, key) in self._slots
+
+    def declared_children(self, kind: str, parent: str) -> tuple[Wanted, ...]:
+        """The declared objects of `kind` that belong to the declared object keyed `parent`."""
+        return tuple(self._declared_children.get((kind, parent), ()))
 
     def declared_object(self, kind: str, key: str) -> Wanted | None:
         return self._slots.get((kind, key))

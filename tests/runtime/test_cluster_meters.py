@@ -21,6 +21,7 @@ from reconciler.model import Plans
 from reconciler.runtime.store import Store, keys, open_store
 from reconciler.testing import EmulatorControl, LocalCluster
 from tests.runtime.conftest import make_billing, plans_folder, push_plans
+from tests.runtime.consumers import CONSUMER
 from tests.runtime.test_meter_flush import FILES, ROOT, cli_env, start_flusher
 
 ENTITIES = [f"team-{i}" for i in range(20)]
@@ -115,19 +116,6 @@ def test_metered_consumes_on_a_cluster_are_billed_exactly_once(
     billing.close()
 
 
-# Consumes N times (amounts 1-3) on the 20 entities; prints {entity: total}.
-CONSUMER = """
-import json, random, sys
-from reconciler.runtime.billing import Billing
-billing = Billing.from_env(sys.argv[1])
-rng, tally = random.Random(int(sys.argv[2])), {}
-for _ in range(int(sys.argv[3])):
-    entity, amount = f"team-{rng.randrange(20)}", rng.randint(1, 3)
-    billing.consume(entity, "api-calls", amount)
-    tally[entity] = tally.get(entity, 0) + amount
-billing.close()
-print(json.dumps(tally))
-"""
 
 
 def test_flushers_killed_on_a_cluster_lose_nothing_and_bill_nothing_twice(
@@ -141,7 +129,7 @@ def test_flushers_killed_on_a_cluster_lose_nothing_and_bill_nothing_twice(
     meter, customers = setup_meter(stripe_client, plans, cluster_store)
     env = cli_env(emulator, redis_cluster_nodes.url)
     consumer = subprocess.Popen(
-        [sys.executable, "-c", CONSUMER, str(plans_dir), "3", str(CONSUMES)],
+        [sys.executable, "-c", CONSUMER, str(plans_dir), "3", str(CONSUMES), "team", "20"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.PIPE,

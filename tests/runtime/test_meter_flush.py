@@ -22,6 +22,7 @@ from reconciler.model import Plans
 from reconciler.runtime.store import Store
 from reconciler.testing import EmulatorControl
 from tests.runtime.conftest import TEST_KEY, make_billing, plans_folder, push_plans
+from tests.runtime.consumers import CONSUMER
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = {
@@ -50,19 +51,6 @@ def plans(plans_dir: Path) -> Plans:
     return plans_folder(plans_dir, FILES)
 
 
-# A process consuming N times (amounts 1-3) on random entities; prints {entity: total}.
-CONSUMER = """
-import json, random, sys
-from reconciler.runtime.billing import Billing
-billing = Billing.from_env(sys.argv[1])
-rng, tally = random.Random(int(sys.argv[2])), {}
-for _ in range(int(sys.argv[3])):
-    entity, amount = f"org-{rng.randrange(1000)}", rng.randint(1, 3)
-    billing.consume(entity, "api-calls", amount)
-    tally[entity] = tally.get(entity, 0) + amount
-billing.close()
-print(json.dumps(tally))
-"""
 
 
 def cli_env(emulator: EmulatorControl, redis_url: str) -> dict[str, str]:
@@ -117,7 +105,7 @@ def test_killed_flushers_lose_nothing_and_bill_nothing_twice(
     env = cli_env(emulator, redis_url)
     consumers = [
         subprocess.Popen(
-            [sys.executable, "-c", CONSUMER, str(plans_dir), str(seed), str(CONSUMES // 2)],
+            [sys.executable, "-c", CONSUMER, str(plans_dir), str(seed), str(CONSUMES // 2), "org", "1000"],
             env=env,
             cwd=ROOT,
             stdout=subprocess.PIPE,

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -29,8 +27,8 @@ from reconciler.runtime.store import Store, open_store
 from reconciler.runtime.sync_queue import QUEUE
 from reconciler.runtime.wsgi import delivery_outcome
 from reconciler.testing import EmulatorControl, free_port
-from tests.runtime.conftest import PLANS_DIR, TEST_KEY, make_billing, plans_folder, push_plans
-from tests.runtime.test_cli import wait_for
+from tests.runtime.conftest import PLANS_DIR, make_billing, plans_folder, push_plans
+from tests.runtime.serving import start_serve
 from tests.runtime.test_webhooks import event, signed
 
 SECRET = "whsec_metrics"
@@ -82,31 +80,21 @@ def serving(
     emulator: EmulatorControl, redis_url: str, tmp_path: Path
 ) -> Iterator[tuple[int, subprocess.Popen[bytes], Path]]:
     redis.Redis.from_url(redis_url).flushdb()
-    port = free_port()
-    environ = {
-        **os.environ,
-        "STRIPE_API_KEY": TEST_KEY,
-        "STRIPE_API_BASE": emulator.url,
-        "STRIPE_WEBHOOK_SECRET": SECRET,
-        "REDIS_URL": redis_url,
-    }
-    args = ["serve", "--port", str(port), "--plans", str(PLANS_DIR), "--stripe-rate", "500",
-            "--log-format", "json"]  # fmt: skip
+    args = ["--plans", str(PLANS_DIR), "--stripe-rate", "500", "--log-format", "json"]
     log_path = tmp_path / "serve.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "reconciler", *args],
-            env=environ,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-            cwd=tmp_path,
-        )
-        try:
-            wait_for(f"http://127.0.0.1:{port}/healthz", process)
-            yield port, process, log_path
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    port, process = start_serve(
+        args,
+        emulator_url=emulator.url,
+        redis_url=redis_url,
+        secret=SECRET,
+        log=log_path,
+        cwd=tmp_path,
+    )
+    try:
+        yield port, process, log_path
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def test_metrics_answer_while_1000_deliveries_arrive_and_count_exactly_what_was_sent(

@@ -4,10 +4,8 @@ at once, 200 clients trickling bytes, and a silent client closed after the clien
 from __future__ import annotations
 
 import http.client
-import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -20,9 +18,9 @@ import redis
 
 from reconciler.runtime.store import open_store
 from reconciler.runtime.sync_queue import QUEUE
-from reconciler.testing import EmulatorControl, free_port
-from tests.runtime.conftest import PLANS_DIR, TEST_KEY
-from tests.runtime.test_cli import wait_for
+from reconciler.testing import EmulatorControl
+from tests.runtime.conftest import PLANS_DIR
+from tests.runtime.serving import start_serve
 from tests.runtime.test_webhooks import event, signed
 
 SECRET = "whsec_serve_load"
@@ -39,30 +37,21 @@ class Serving:
 @pytest.fixture
 def serving(emulator: EmulatorControl, redis_url: str, tmp_path: Path) -> Iterator[Serving]:
     redis.Redis.from_url(redis_url).flushdb()
-    port = free_port()
-    environ = {
-        **os.environ,
-        "STRIPE_API_KEY": TEST_KEY,
-        "STRIPE_API_BASE": emulator.url,
-        "STRIPE_WEBHOOK_SECRET": SECRET,
-        "REDIS_URL": redis_url,
-    }
-    args = ["serve", "--port", str(port), "--plans", str(PLANS_DIR),
-            "--client-timeout", str(CLIENT_TIMEOUT), "--stripe-rate", "500"]  # fmt: skip
-    with (tmp_path / "serve.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "reconciler", *args],
-            env=environ,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-            cwd=tmp_path,
-        )
-        try:
-            wait_for(f"http://127.0.0.1:{port}/healthz", process)
-            yield Serving(port, process, redis_url)
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    args = ["--plans", str(PLANS_DIR), "--client-timeout", str(CLIENT_TIMEOUT),
+            "--stripe-rate", "500"]  # fmt: skip
+    port, process = start_serve(
+        args,
+        emulator_url=emulator.url,
+        redis_url=redis_url,
+        secret=SECRET,
+        log=tmp_path / "serve.log",
+        cwd=tmp_path,
+    )
+    try:
+        yield Serving(port, process, redis_url)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def deliver(port: int, payload: bytes, start: threading.Barrier) -> int | str:

@@ -5,11 +5,9 @@ and SIGTERM flushes metered usage once more."""
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import urllib.request
 from collections import Counter
@@ -23,9 +21,9 @@ import stripe
 from reconciler.model import Plans
 from reconciler.runtime.store import Store, open_store
 from reconciler.runtime.sync_queue import QUEUE
-from reconciler.testing import EmulatorControl, LocalCluster, eventually, free_port
-from tests.runtime.conftest import TEST_KEY, make_billing, plans_folder, push_plans
-from tests.runtime.test_cli import wait_for
+from reconciler.testing import EmulatorControl, LocalCluster, eventually
+from tests.runtime.conftest import make_billing, plans_folder, push_plans
+from tests.runtime.serving import start_serve
 from tests.runtime.test_meter_flush import FILES
 from tests.runtime.test_webhooks import event, signed
 
@@ -86,25 +84,15 @@ def customers(stripe_client: stripe.StripeClient, plans: Plans) -> dict[str, str
 def start(
     tmp_path: Path, name: str, emulator: EmulatorControl, url: str, plans_dir: Path, *args: str
 ) -> Replica:
-    port = free_port()
-    environ = {
-        **os.environ,
-        "STRIPE_API_KEY": TEST_KEY,
-        "STRIPE_API_BASE": emulator.url,
-        "STRIPE_WEBHOOK_SECRET": SECRET,
-        "REDIS_URL": url,
-    }
     log = tmp_path / f"{name}.log"
-    command = ["serve", "--port", str(port), "--plans", str(plans_dir), *args]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "reconciler", *command],
-            env=environ,
-            stdout=subprocess.DEVNULL,
-            stderr=sink,
-            cwd=tmp_path,
-        )
-    wait_for(f"http://127.0.0.1:{port}/healthz", process)
+    port, process = start_serve(
+        ["--plans", str(plans_dir), *args],
+        emulator_url=emulator.url,
+        redis_url=url,
+        secret=SECRET,
+        log=log,
+        cwd=tmp_path,
+    )
     return Replica(port, process, log)
 
 
