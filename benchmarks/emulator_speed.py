@@ -1,19 +1,21 @@
 """How fast the Stripe emulator answers, next to stripe-stateful-mock and a bare stdlib server.
 
-Run: .venv/bin/python benchmarks/emulator_speed.py [--seconds 3] [--threads 8] [--rounds 3]
+Run: .venv/bin/python benchmarks/emulator_speed.py [--seconds 3] [--threads 8] [--rounds 5]
 
 Every server runs in its own process (as `reconciler emulator` does), so the
 client threads here do not share a GIL with them. Figures printed:
   * the peer: a sequential keep-alive loop (create a customer, retrieve it, create a
     product: three requests on one connection, each answer read and parsed, from a minimal
-    HTTP/1.1 client) against the emulator and against stripe-stateful-mock (the fastest
-    stateful Stripe mock on npm), installed in benchmarks/peer/ by `npm ci` from its
-    lockfile and started here with its defaults; the two alternate for `--rounds` rounds and
-    the ratio of their medians is printed (target >= 2), with each server's CPU time per
-    request (Linux). On Linux each round runs twice: with client and servers on one CPU
-    (the loop is sequential, so nothing waits for a second CPU: the servers' own speed) and
-    with the scheduler free to place them (on the shared VMs this project runs on, a wakeup
-    on the other CPU adds about 80 us per request to any server);
+    HTTP/1.1 client) against the emulator as `reconciler emulator` starts it, the emulator
+    with polling off (`--poll-us 0`), and stripe-stateful-mock (the fastest stateful Stripe
+    mock on npm), installed in benchmarks/peer/ by `npm ci` from its lockfile and started
+    here with its defaults; the three take turns for `--rounds` rounds and the ratios of
+    their medians are printed (target >= 2), with each server's CPU time per request
+    (Linux). On Linux each round runs twice: with the scheduler free to place client and
+    servers (on the 2-CPU VMs this project runs on, waking the server's idle CPU for each
+    request costs about 100 us, which the emulator's polling saves; docs/emulator.md) and
+    with all of them on one CPU (the loop is sequential, so nothing waits for a second
+    CPU: the servers' own work);
   * baseline: a bare `http.server` JSON endpoint (HTTP/1.1 keep-alive, threaded,
     one write per answer), hit by `requests` sessions from N threads;
   * emulator, raw: GET /v1/products/<id> with `requests` sessions from N threads;
@@ -267,9 +269,9 @@ def _loop_rate(server: tuple[str, int], seconds: float) -> tuple[float, float]:
 
 Rates = list[tuple[float, float]]
 # Where the loop runs. A sequential loop never has client and server busy at once, so one
-# CPU for both measures the servers' own speed; on this project's shared VMs a wakeup on
-# the other CPU adds ~80 us per request to any server, which "free" shows.
-ONE_CPU, FREE = "client and server on one CPU", "free placement"
+# CPU for all measures the servers' own work; free placement adds what waking a CPU costs.
+FREE, ONE_CPU = "free placement", "client and servers on one CPU"
+EMULATOR, SLEEPING, MOCK = "emulator", "emulator --poll-us 0", "stripe-stateful-mock"
 
 
 def _place(pids: list[int], cpus: set[int]) -> None:
@@ -281,45 +283,51 @@ def _place(pids: list[int], cpus: set[int]) -> None:
 
 
 def _versus_peer(
-    server: tuple[str, int], seconds: float, rounds: int
-) -> dict[str, tuple[Rates, Rates]] | None:
-    """Per placement, (emulator, peer) rates and CPU per request, measured alternately;
-    None without node."""
+    servers: dict[str, tuple[str, int]], seconds: float, rounds: int
+) -> dict[str, dict[str, Rates]] | None:
+    """Per placement and server (those given and the peer), rates and CPU per request,
+    measured in turn round after round; None without node."""
     if not _install_peer():
         return None
     pinning = hasattr(os, "sched_setaffinity") and Path("/proc/self/task").is_dir()
     allowed = os.sched_getaffinity(0) if pinning else set()
-    placements = {ONE_CPU: {min(allowed)}, FREE: allowed} if pinning else {FREE: allowed}
-    found: dict[str, tuple[Rates, Rates]] = {name: ([], []) for name in placements}
+    placements = {FREE: allowed, ONE_CPU: {min(allowed)}} if pinning else {FREE: allowed}
+    found: dict[str, dict[str, Rates]] = {}
     with _peer() as peer:
+        every = {**servers, MOCK: peer}
         try:
             for _ in range(rounds):
-                for name, cpus in placements.items():
+                for placement, cpus in placements.items():
                     if pinning:
-                        _place([server[1], peer[1]], cpus)
-                    ours, theirs = found[name]
-                    ours.append(_loop_rate(server, seconds))
-                    theirs.append(_loop_rate(peer, seconds))
+                        _place([pid for _, pid in every.values()], cpus)
+                    rates = found.setdefault(placement, {name: [] for name in every})
+                    for name, server in every.items():
+                        rates[name].append(_loop_rate(server, seconds))
         finally:
             if pinning:
                 os.sched_setaffinity(0, allowed)
     return found
 
 
-def _print_versus(versus: dict[str, tuple[Rates, Rates]] | None) -> None:
+def _print_versus(versus: dict[str, dict[str, Rates]] | None) -> None:
     if versus is None:
         print("peer      skipped: node and npm are needed for stripe-stateful-mock")
         return
     print("loop      create a customer, retrieve it, create a product; one connection")
-    for placement, (ours, theirs) in versus.items():
-        mine = statistics.median(rate for rate, _ in ours)
-        peer = statistics.median(rate for rate, _ in theirs)
+    for placement, servers in versus.items():
+        medians = {
+            name: statistics.median(rate for rate, _ in runs) for name, runs in servers.items()
+        }
         print(f"  {placement}:")
-        for name, rate, runs in (("emulator", mine, ours), ("peer    ", peer, theirs)):
+        for name, runs in servers.items():
             cpu = statistics.median(cpu for _, cpu in runs)
             each = ", ".join(f"{r:.0f}" for r, _ in runs)
-            print(f"  {name}  {rate:8.0f} req/s, {cpu:4.0f} us CPU per request (rounds: {each})")
-        print(f"  ratio     emulator / stripe-stateful-mock: {mine / peer:.2f}x")
+            print(
+                f"    {name:21} {medians[name]:8.0f} req/s, {cpu:4.0f} us CPU per request "
+                f"(rounds: {each})"
+            )
+        for name in (EMULATOR, SLEEPING):
+            print(f"    ratio {name} / {MOCK}: {medians[name] / medians[MOCK]:.2f}x")
 
 
 def _sdk(base: str) -> stripe.StripeClient:
@@ -342,8 +350,13 @@ def main() -> None:
         baseline = _rate(options.threads, options.seconds, _raw_getter(f"{echo_url}/"))
 
     emulator_command = [sys.executable, "-m", "reconciler", "emulator", "--port", "0"]
-    with _server(emulator_command) as loop_server:
-        versus = _versus_peer(loop_server, options.seconds, options.rounds)
+    with (
+        _server(emulator_command) as polling,
+        _server([*emulator_command, "--poll-us", "0"]) as sleeping,
+    ):
+        versus = _versus_peer(
+            {EMULATOR: polling, SLEEPING: sleeping}, options.seconds, options.rounds
+        )
     with _server(emulator_command) as (url, _):
         client = _sdk(url)
         product = client.v1.products.create(params={"name": "Benchmark"})

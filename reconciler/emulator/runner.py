@@ -50,10 +50,14 @@ class RunningEmulator:
 
 
 def create_server(
-    host: str = "127.0.0.1", port: int = 0, emulator: Emulator | None = None
+    host: str = "127.0.0.1",
+    port: int = 0,
+    emulator: Emulator | None = None,
+    poll_window: float = 0.0,
 ) -> EmulatorServer:
-    """Bind a server (port 0 picks a free one) and point object URLs at it."""
-    server = EmulatorServer((host, port), emulator or new_emulator())
+    """Bind a server (port 0 picks a free one) and point object URLs at it; `poll_window`
+    is how long a quick client's connection polls for its next request (`polling`)."""
+    server = EmulatorServer((host, port), emulator or new_emulator(), poll_window)
     server.emulator.base_url = f"http://{host}:{server.server_address[1]}"
     return server
 

@@ -13,12 +13,14 @@ import io
 import json
 import socket
 import socketserver
+import threading
 import traceback
 
 from reconciler.emulator.api import handle_api
 from reconciler.emulator.controls import handle_control
 from reconciler.emulator.errors import StripeError
 from reconciler.emulator.hosted_pages import handle_page
+from reconciler.emulator.polling import SUPPORTED, PollingInput, WaitPolicy, another_cpu
 from reconciler.emulator.state import Emulator
 from reconciler.emulator.wire import (
     CONTINUE,
@@ -50,9 +52,22 @@ class EmulatorServer(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
-    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
+    def __init__(
+        self, address: tuple[str, int], emulator: Emulator, poll_window: float = 0.0
+    ) -> None:
         self.emulator = emulator
+        # Seconds a connection whose client is quick polls for its next request (`polling`).
+        self.poll_window = poll_window if SUPPORTED else 0.0
+        self.polling = threading.Lock()
+        # Reads of finished connections that found their bytes by polling, and that slept.
+        self.reads_polled = self.reads_slept = 0
+        self._counting = threading.Lock()
         super().__init__(address, Connection)
+
+    def count_reads(self, policy: WaitPolicy) -> None:
+        with self._counting:
+            self.reads_polled += policy.polled
+            self.reads_slept += policy.slept
 
 
 def _envelope(status: int, message: str, **fields: str) -> bytes:
@@ -70,7 +85,12 @@ class Connection(socketserver.BaseRequestHandler):
         hang_up_after(sock, TIMEOUT)
         # Answers go out in one write; without this, Nagle and delayed ACKs add 40 ms.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        reader = io.BufferedReader(SocketInput(sock))
+        window = self.server.poll_window
+        raw = None
+        if window:
+            policy = WaitPolicy(window if another_cpu() else 0.0)
+            raw = PollingInput(sock, policy, self.server.polling)
+        reader = io.BufferedReader(raw or SocketInput(sock))
         try:
             while self._serve_one(sock, reader):
                 pass
@@ -78,6 +98,8 @@ class Connection(socketserver.BaseRequestHandler):
             pass  # the client went away or timed out: nobody is listening for an answer
         finally:
             reader.close()
+            if raw is not None:
+                self.server.count_reads(raw.policy)
 
     def _serve_one(self, sock: socket.socket, reader: BufferedInput) -> bool:
         """Answer one request; False once the connection is to be closed."""
