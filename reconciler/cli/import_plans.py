@@ -124,6 +124,7 @@ def summary_lines(result: ImportResult) -> list[str]:
     lines += [f"grandfathered: {m}" for m in result.grandfathered]
     lines += [f"read-only: {m}" for m in result.read_only]
     lines += [f"dropped: {m}" for m in result.lost]
+    lines += [f"id not written: {m}" for m in result.ids_not_written]
     return lines
 
 

@@ -79,14 +79,14 @@ def plan_options(command: F) -> F:
             "--adopt",
             is_flag=True,
             help="Take over unmanaged objects the plan files name: by plan key or lookup key, "
-            "by the key `import` gives an object made by hand, or by shape (a product by its "
-            "name, a price by its terms). Writes only the identity (metadata, lookup key) onto "
-            "each; ids, defaults and subscribers stay.",
+            "by the key `import` gives an object made by hand, by a coupon's chosen id, or by "
+            "shape (a product by its name, a price by its terms, a coupon by both). Writes only "
+            "the identity (metadata, lookup key) onto each; ids, defaults and subscribers stay.",
         ),
         click.option(
             "--allow-duplicates",
             is_flag=True,
-            help="Create a declared product or price even where several unmanaged objects "
+            help="Create a declared product, price or coupon even where several unmanaged objects "
             "could be it (without it the plan names them and creates nothing).",
         ),
         click.option(

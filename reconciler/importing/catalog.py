@@ -57,7 +57,8 @@ class ImportResult:
     """File name -> YAML text, and what the summary says: the objects written per kind (of
     them, the inactive prices), the archived or inactive objects left out per kind (written
     with `include_archived`, except kinds whose files cannot say inactive), each grandfathered
-    price, each value the files cannot hold (`lost`) and each legacy value kept read-only."""
+    price, each value the files cannot hold (`lost`), each legacy value kept read-only, and
+    each coupon made by hand whose id, of the shape Stripe generates, is not written."""
 
     files: Mapping[str, str]
     lost: tuple[str, ...] = ()
@@ -65,6 +66,7 @@ class ImportResult:
     left_out: Mapping[str, int] = field(default_factory=dict)
     grandfathered: tuple[str, ...] = ()
     read_only: tuple[str, ...] = ()
+    ids_not_written: tuple[str, ...] = ()
 
     def summary(self) -> dict[str, Any]:
         """The counts as `--format json` prints them."""
@@ -74,6 +76,7 @@ class ImportResult:
             "grandfathered": list(self.grandfathered),
             "read_only": list(self.read_only),
             "dropped": list(self.lost),
+            "ids_not_written": list(self.ids_not_written),
         }
 
 
@@ -225,6 +228,7 @@ def catalog_to_plans(
         left_out=dict(tally.left_out),
         grandfathered=tuple(tally.grandfathered),
         read_only=tuple(tally.read_only),
+        ids_not_written=objects.ids_not_written,
     )
 
 

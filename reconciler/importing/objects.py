@@ -32,6 +32,8 @@ class ObjectsImport:
     # Objects the files hold without writing them: the features and attachments that
     # `stripe_entitlements: true` derives from the boolean features, per kind.
     implied: Mapping[str, int] = field(default_factory=dict)
+    # Coupons made by hand whose id has the shape of Stripe's, written without it.
+    ids_not_written: tuple[str, ...] = ()
 
 
 def own_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
@@ -50,6 +52,7 @@ class _Objects:
         self.lost: list[str] = []
         self.left_out: Counter[str] = Counter()
         self.implied: Counter[str] = Counter()
+        self.ids_not_written: list[str] = []
 
     def of(self, kind: str) -> list[LiveObject]:
         """The objects of a kind in the order of their keys (the reader's order is Stripe's)."""
@@ -101,6 +104,13 @@ def import_objects(
                 continue
             terms["applies_to"] = renamed
         own_id = coupon.id if chosen_id(coupon.id) else None
+        if own_id is None and not coupon.managed:
+            # Stripe's ids are not written, so the files fit another account (test and live
+            # mode); a team's own id of the same shape (SUMMER24) cannot be told apart.
+            out.ids_not_written.append(
+                f"{shown}: Stripe generates ids of this shape, so the files do not keep it and "
+                f"another account gets its own; if your team chose it, add `id: {coupon.id}`"
+            )
         metadata = own_metadata(coupon.metadata)
         out.found.append(AccountObject("coupon", key, terms, metadata, own_id=own_id))
         coupon_refs.update({coupon.key: key, coupon.id: key})
@@ -118,7 +128,13 @@ def import_objects(
     _features(out, product_refs, granted or {})
     _portals(out, product_refs, price_refs)
     found = tuple(sorted(out.found, key=lambda o: (o.kind, o.key)))
-    return ObjectsImport(found, tuple(out.lost), dict(out.left_out), dict(out.implied))
+    return ObjectsImport(
+        found,
+        tuple(out.lost),
+        dict(out.left_out),
+        dict(out.implied),
+        tuple(out.ids_not_written),
+    )
 
 
 def _meters(out: _Objects) -> None:

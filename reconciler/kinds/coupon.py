@@ -120,6 +120,7 @@ COUPON = register_kind(
         rules=Rules(
             noun="coupon",
             keyed_by_metadata=True,
+            shape="named_terms",
             create_phase=3,
             update_phase=3,
             retire="never",

@@ -98,9 +98,10 @@ class Rules:
     # When a kept object no plan declares still follows an object this plan renews.
     stranded_note: str = ""
     # How a declared object finds a live one made by hand when no key names it: by its name
-    # ("name": a product), or by the fields Stripe cannot change, among its parent's objects
-    # ("terms": a price). Two candidates are ambiguous and never guessed.
-    shape: Literal["name", "terms"] | None = None
+    # ("name": a product), by the fields Stripe cannot change, among its parent's objects
+    # ("terms": a price), or by both, among the account's ("named_terms": a coupon, whose
+    # terms alone many coupons share). Two candidates are ambiguous and never guessed.
+    shape: Literal["name", "terms", "named_terms"] | None = None
     # Of several live objects holding its key, the oldest is taken (else the newest, active
     # and managed first).
     prefer_oldest: bool = False

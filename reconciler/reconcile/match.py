@@ -4,8 +4,9 @@ In order, as each kind declares (`reconciler.kinds.rules`): the tool's own key (
 `plan-key`, a price's lookup key, a coupon's plan key, ...); for a kind found through its
 children, the unmanaged parent of a live child holding a declared child's key; the key the
 identity of an object made by hand gives it (`reconciler.stripe_catalog.identities`: the key
-`import` writes); and last the shape (`Rules.shape`: a product by its name, a price by the
-fields Stripe cannot change, among its product's). Only objects the tool does not manage are
+`import` writes); the id the files choose for it (a coupon's `id`); and last the shape
+(`Rules.shape`: a product by its name, a price by the fields Stripe cannot change, among its
+product's, a coupon by its name and those fields). Only objects the tool does not manage are
 matched past the first step, and a shape that fits two objects is ambiguous: noted, never
 guessed. An unmanaged match without `--adopt` is noted, and its children are left alone.
 """
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 from reconciler.kinds import KINDS
 from reconciler.kinds.entries import Held, Wanted
+from reconciler.kinds.identity import Source
 from reconciler.reconcile.changes import Notice, Unmanaged
 from reconciler.reconcile.state import replacement_reasons
 from reconciler.reconcile.walk import Outcome, Walk, children_of, walk_order
@@ -100,9 +102,19 @@ def _order(held: Held, oldest: bool) -> tuple[object, ...]:
     return (not held.active, not held.managed, -held.created)
 
 
-def _adoptable(held: Held) -> bool:
-    """Made by hand: neither managed nor keyed."""
-    return not held.managed and not held.key
+def _adoptable(walk: Walk, held: Held) -> bool:
+    """Made by hand, and claimed by no key: not managed, not yet matched, and either keyless
+    (a product without `plan-key`, a price without a lookup key) or an account-level object
+    whose key its identity made (its own id, its name: not the tool's metadata) and that no
+    declared object holds, since that one takes it by key."""
+    if held.managed or held.id in walk.taken:
+        return False
+    if not held.key:
+        return True
+    identified = walk.identities.get(held.kind, held.id)
+    if identified is None or identified.source is Source.PLAN_KEY:
+        return False
+    return all(w.key != held.key for w in walk.wanted_of(held.kind))
 
 
 def _match(walk: Walk, wanted: Wanted) -> Match:
@@ -122,9 +134,28 @@ def _match(walk: Walk, wanted: Wanted) -> Match:
     )
     if derived is not None:
         return Found(derived, _derived_how(wanted, derived))
+    chosen = _chosen(walk, wanted)
+    if chosen is not None:
+        return Found(chosen, f"it has the id {chosen.id} the files choose for it")
     if rules.shape is None:
         return None
-    hand_made = [h for h in walk.held_of(wanted.kind) if _adoptable(h) and h.id not in walk.taken]
+    hand_made = [h for h in walk.held_of(wanted.kind) if _adoptable(walk, h)]
+    if rules.shape == "named_terms":
+        name = wanted.state.get("name")
+        alike = [
+            h.id
+            for h in hand_made
+            if h.active == wanted.active
+            and h.state.get("name") == name
+            and not replacement_reasons(wanted.kind, h.state, wanted.state)
+        ]
+        called = f"named {name!r}" if name else "without a name"
+        return _one(
+            walk,
+            alike,
+            f"it is the only unmanaged {rules.noun} {called} with the same terms",
+            f"{called} with the same terms",
+        )
     if rules.shape == "name":
         named = [h.id for h in hand_made if h.active and h.name == wanted.name]
         return _one(
@@ -157,6 +188,14 @@ def _match(walk: Walk, wanted: Wanted) -> Match:
     return None
 
 
+def _chosen(walk: Walk, wanted: Wanted) -> Held | None:
+    """The object made by hand whose id the files choose for `wanted` (a coupon's `id`)."""
+    held = walk.by_id.get(wanted.chosen_id) if wanted.chosen_id else None
+    if held is None or held.kind != wanted.kind:
+        return None
+    return held if _adoptable(walk, held) else None
+
+
 def _derived_how(wanted: Wanted, held: Held) -> str:
     shape = KINDS[wanted.kind].rules.shape
     if shape == "name":
@@ -176,7 +215,7 @@ def _through_children(walk: Walk, wanted: Wanted) -> Found | None:
                 if held.parent_id is None:
                     continue
                 owner = walk.by_id.get(held.parent_id)
-                if owner is not None and _adoptable(owner) and owner.id not in walk.taken:
+                if owner is not None and _adoptable(walk, owner):
                     return Found(owner, f"it holds {named.replace('_', ' ')} {child.key}")
     return None
 

@@ -1,6 +1,7 @@
 """Plan files written by hand for a product made by hand in the Dashboard (issue 17, item 5):
-the diff matches the product by its name and each price by its terms, proposes adopting them
-(never a second product), says why, and reports ambiguity instead of guessing."""
+the diff matches the product by its name, each price by its terms and a coupon by both (or by
+the id the files choose for it), proposes adopting them (never a second object), says why, and
+reports ambiguity instead of guessing."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ prices:
 
 
 def _dashboard_basic(client: stripe.StripeClient) -> tuple[Any, Any, Any]:
-    """"Basic" as a team makes it in the Dashboard: no metadata, no lookup keys."""
+    """ "Basic" as a team makes it in the Dashboard: no metadata, no lookup keys."""
     product = client.v1.products.create(params={"name": "Basic"})
     monthly_params: Any = {
         "product": product.id,
@@ -85,9 +86,7 @@ def test_hand_written_files_adopt_the_hand_made_product_and_prices(
     assert code == 0, err
     assert run("diff", str(folder))[0] == 0
     named = [p for p in stripe_client.v1.products.list(params={"limit": 100}).data]
-    assert [(p.id, p.name, p.default_price) for p in named] == [
-        (product.id, "Basic", monthly.id)
-    ]
+    assert [(p.id, p.name, p.default_price) for p in named] == [(product.id, "Basic", monthly.id)]
     prices = sorted((p.id, p.lookup_key, p.active) for p in every_price(stripe_client))
     assert prices == sorted(
         [(monthly.id, "basic_monthly", True), (yearly.id, "basic_yearly", True)]
@@ -108,7 +107,8 @@ def test_two_lookalikes_are_named_and_neither_adopted_nor_duplicated(
     ambiguous = [line for line in out.splitlines() if line.startswith("! price:basic_yearly")]
     assert len(ambiguous) == 1
     assert ambiguous[0].endswith(
-        "2 unmanaged prices of the product with the same terms (" + ambiguous[0].split("(", 2)[2].split(")")[0]
+        "2 unmanaged prices of the product with the same terms ("
+        + ambiguous[0].split("(", 2)[2].split(")")[0]
         + ") could be this one, so the plan adopts none and creates nothing: give the one to "
         "adopt the plan key in its metadata, or --allow-duplicates creates a new one"
     )
@@ -139,3 +139,85 @@ def test_two_portal_configurations_are_applied_and_then_in_sync(
         ("Manage your plan", {"managed-by": "reconciler"}),
         ("Partner billing", {"managed-by": "reconciler", "plan-key": "partners"}),
     ]
+
+
+def _coupons(folder: Path, coupons: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "reconciler.yaml").write_text("{}\n", encoding="utf-8")
+    (folder / "billing.yaml").write_text(f"coupons:\n{coupons}", encoding="utf-8")
+    return folder
+
+
+def test_a_hand_written_coupon_adopts_the_hand_made_one_of_its_name_and_terms(
+    run: Run, stripe_client: stripe.StripeClient, plans_dir: Path
+) -> None:
+    made = stripe_client.v1.coupons.create(
+        params={"name": "Launch", "percent_off": 20, "duration": "once"}
+    )
+    # Same terms under another name, and the same name with other terms: neither fits.
+    stripe_client.v1.coupons.create(params={"name": "Partner", "percent_off": 20})
+    stripe_client.v1.coupons.create(params={"name": "Launch", "percent_off": 25})
+    folder = _coupons(
+        plans_dir, "  - {key: launch-promo, name: Launch, percent_off: 20, duration: once}\n"
+    )
+    code, out, err = run("diff", str(folder))
+    assert code == 0, err
+    assert out.splitlines()[2] == (
+        f"! unmanaged coupon launch-promo ({made.id}): not managed by reconciler; --adopt "
+        "takes it over (matched because it is the only unmanaged coupon named 'Launch' with "
+        "the same terms)"
+    )
+    code, _, err = run("apply", str(folder), "--adopt", "--yes")
+    assert code == 0, err
+    assert run("diff", str(folder))[0] == 0
+    coupons = stripe_client.v1.coupons.list(params={"limit": 10}).data
+    assert len(coupons) == 3
+    adopted = stripe_client.v1.coupons.retrieve(made.id)
+    assert adopted.metadata.to_dict() == {"managed-by": "reconciler", "plan-key": "launch-promo"}
+
+
+def test_two_hand_made_coupons_of_one_name_and_terms_are_named_and_neither_adopted(
+    run: Run, stripe_client: stripe.StripeClient, plans_dir: Path
+) -> None:
+    older, newer = (
+        stripe_client.v1.coupons.create(params={"name": "Launch", "percent_off": 20}).id
+        for _ in range(2)
+    )
+    folder = _coupons(plans_dir, "  - {key: launch-promo, name: Launch, percent_off: 20}\n")
+    code, out, err = run("diff", str(folder), "--adopt")
+    assert code == 0, err  # nothing to adopt, nothing to create
+    notes = [line for line in out.splitlines() if line.startswith("! coupon:launch-promo")]
+    assert notes == [
+        f"! coupon:launch-promo ({newer}): 2 unmanaged coupons named 'Launch' with the same "
+        f"terms ({newer}, {older}) could be this one, so the plan adopts none and creates nothing: "
+        "give the one to adopt the plan key in its metadata, or --allow-duplicates creates a "
+        "new one"
+    ]
+
+
+def test_a_coupon_id_chosen_in_the_files_finds_the_hand_made_coupon(
+    run: Run, stripe_client: stripe.StripeClient, plans_dir: Path
+) -> None:
+    # An id of the shape Stripe generates: import keys it by its name and leaves the id out,
+    # and a team that chose it writes it back by hand, under a key of its own.
+    stripe_client.v1.coupons.create(
+        params={"id": "SUMMER24", "name": "Summer sale", "percent_off": 15}
+    )
+    folder = _coupons(plans_dir, "  - {key: summer, id: SUMMER24, name: Summer, percent_off: 15}\n")
+    code, out, err = run("diff", str(folder), "--adopt")
+    assert code == 2, err
+    changes = [line for line in out.splitlines() if line and line[0] in "+-~<"]
+    assert changes == ["<- coupon summer (SUMMER24)"]
+    assert (
+        "    # reason: adopt: matched because it has the id SUMMER24 the files choose for it"
+        in (out.splitlines())
+    )
+    code, _, err = run("apply", str(folder), "--adopt", "--yes")
+    assert code == 0, err
+    assert run("diff", str(folder))[0] == 0
+    (coupon,) = stripe_client.v1.coupons.list(params={"limit": 10}).data
+    assert (coupon.id, coupon.name, coupon.metadata.to_dict()) == (
+        "SUMMER24",
+        "Summer",
+        {"managed-by": "reconciler", "plan-key": "summer"},
+    )

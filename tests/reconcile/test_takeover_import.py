@@ -98,6 +98,7 @@ def test_the_hand_made_account_imports_with_nothing_skipped(
     first = tmp_path / "first"
     code, out, err = run("import", "--out", str(first))
     assert code == 0, err
+    welcome = account.coupons["welcome"]
     assert err.splitlines()[1:] == [
         "read 4 products",
         "read 6 prices",
@@ -106,6 +107,9 @@ def test_the_hand_made_account_imports_with_nothing_skipped(
         WRITTEN,
         f"grandfathered: price pro-monthly-usd-1900 ({account.prices['pro_2019']}) of pro: "
         "archived, 1 subscription still pays it",
+        f"id not written: coupon welcome-credit ({welcome}): Stripe generates ids of this "
+        "shape, so the files do not keep it and another account gets its own; if your team "
+        f"chose it, add `id: {welcome}`",
         f"wrote 10 file(s) to {first}",
     ]
     texts = _texts(first)
@@ -136,6 +140,7 @@ def test_the_summary_in_json_counts_each_kind(
     stripe_client.v1.prices.update(account.prices["starter_yearly"], params={"active": False})
     code, out, _ = run("import", "--out", str(tmp_path / "plans"), "--format", "json")
     assert code == 0
+    welcome = account.coupons["welcome"]
     printed = json.loads(out)
     del printed["files"]
     assert printed == {
@@ -156,6 +161,11 @@ def test_the_summary_in_json_counts_each_kind(
         ],
         "read_only": [],
         "dropped": [],
+        "ids_not_written": [
+            f"coupon welcome-credit ({welcome}): Stripe generates ids of this shape, so the "
+            f"files do not keep it and another account gets its own; if your team chose it, "
+            f"add `id: {welcome}`"
+        ],
     }
 
 
