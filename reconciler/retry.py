@@ -37,6 +37,10 @@ T = TypeVar("T")
 log = logging.getLogger("reconciler.retry")
 
 
+# Backoff's own draws, apart from the global `random` a program (or its tests) may seed.
+_JITTER = random.Random()
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often and how long to back off. Attempt n (from 1) that failed waits a random time
@@ -52,7 +56,7 @@ class RetryPolicy:
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         """Seconds to wait after failed attempt `attempt` (1-based)."""
         cap = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
-        return (rng or random).uniform(0.0, cap)
+        return (rng or _JITTER).uniform(0.0, cap)
 
 
 DEFAULT_POLICY = RetryPolicy()

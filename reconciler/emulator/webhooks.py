@@ -60,6 +60,9 @@ class WebhookDispatcher:
         self._stopping = False
         # Bumped by `clear`, so deliveries in flight during a reset are not retried.
         self._generation = 0
+        # Its own draws: the dispatcher thread never moves the process's global `random`
+        # under a caller that seeded it (hypothesis checks that it stays put).
+        self._draws = random.Random()
 
     def start(self) -> None:
         self._stopping = False
@@ -115,7 +118,7 @@ class WebhookDispatcher:
                 due = [item for item in self._queue if item.due <= now]
                 if due:
                     if self._faults.webhook_shuffle:
-                        random.shuffle(due)
+                        self._draws.shuffle(due)
                     for item in due:
                         self._queue.remove(item)
                     self._in_flight += len(due)
@@ -126,7 +129,7 @@ class WebhookDispatcher:
 
     def _attempt(self, delivery: Delivery) -> bool:
         delivery.attempts += 1
-        if delivery.attempts == 1 and random.random() < self._faults.webhook_drop_rate:
+        if delivery.attempts == 1 and self._draws.random() < self._faults.webhook_drop_rate:
             # A dropped delivery is lost for good, like a webhook that never arrives.
             return True
         request = urllib.request.Request(
