@@ -14,6 +14,7 @@ import grimp
 
 PACKAGE = "reconciler"
 
+
 def import_cycles(imports: Mapping[str, Iterable[str]]) -> list[frozenset[str]]:
     """The sets of modules that import one another (strongly connected components of more
     than one module, or a module importing itself), sorted by their smallest member."""
@@ -100,9 +101,7 @@ def package_imports() -> dict[str, set[str]]:
     """Every module of the package -> the modules of the package it imports."""
     graph = grimp.build_graph(PACKAGE, cache_dir=None)
     inside = {module for module in graph.modules if module.split(".")[0] == PACKAGE}
-    return {
-        module: graph.find_modules_directly_imported_by(module) & inside for module in inside
-    }
+    return {module: graph.find_modules_directly_imported_by(module) & inside for module in inside}
 
 
 def test_the_package_has_no_import_cycle() -> None:

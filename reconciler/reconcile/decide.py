@@ -157,9 +157,7 @@ def _roles(parent: Held | None, kind: str) -> list[str]:
     """The late fields of `parent` that refer to objects of `kind` (a default price)."""
     if parent is None:
         return []
-    return [
-        late.path for late in KINDS[parent.kind].rules.late if late.refers_to == kind
-    ]
+    return [late.path for late in KINDS[parent.kind].rules.late if late.refers_to == kind]
 
 
 def _moves_role(walk: Walk, wanted: Wanted, held: Held, owner: Held | None) -> bool:
@@ -228,9 +226,7 @@ def stranded(walk: Walk, held: Held) -> str | None:
     return rules.stranded_note.format(held=held.follows_id, key=held.follows_key)
 
 
-def _relisted(
-    walk: Walk, wanted: Wanted, state: dict[str, Any]
-) -> tuple[dict[str, Any], str]:
+def _relisted(walk: Walk, wanted: Wanted, state: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """A live state whose list of objects this plan replaces (`Rules.lists`) names each by its
     old id, which is what Stripe holds and the apply swaps for the new object; and the reason
     that says so ("" when nothing is relisted)."""

@@ -133,8 +133,7 @@ def currency_refusal(plan: Plan) -> str | None:
         count = change.impact.subscriptions if change.impact else 0
         if old != new and count:
             problems.append(
-                f"{noun} {change.identity}: {count} subscription(s) cannot move from {old} "
-                f"to {new}"
+                f"{noun} {change.identity}: {count} subscription(s) cannot move from {old} to {new}"
             )
     if not problems:
         return None

@@ -102,8 +102,7 @@ def _follower_lines(change: Change, carried: Carried, subs: int | None) -> list[
     who = "subscribers" if subs is None else f"{subs} subscription(s)"
     if carried.migrate_subscribers:
         return [
-            f"{who} move to the new {noun} and its new {followed} "
-            f"({carried.proration_behavior})"
+            f"{who} move to the new {noun} and its new {followed} ({carried.proration_behavior})"
         ]
     return [
         f"{who} stay on the old {noun} and its old {followed}: usage reported as "

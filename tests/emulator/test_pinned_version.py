@@ -34,7 +34,7 @@ def test_the_lockfile_pins_exact_versions_and_no_registry() -> None:
     lock = json.loads((NODE_TOOLS / "package-lock.json").read_text())
     for name in ("stripe", "typescript"):
         assert re.fullmatch(r"\d+\.\d+\.\d+", manifest["dependencies"][name]), name
-        assert lock["packages"][f"node_modules/{name}"]["version"] == (
-            manifest["dependencies"][name]
+        assert (
+            lock["packages"][f"node_modules/{name}"]["version"] == (manifest["dependencies"][name])
         )
     assert [path for path, entry in lock["packages"].items() if "resolved" in entry] == []

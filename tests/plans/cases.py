@@ -499,7 +499,7 @@ CASES: list[Case] = [
     one(
         "negative_tier_flat_amount",
         P
-        + "prices:\n  - lookup_key: a\n    currency: usd\n    tiers_mode: volume\n    tiers:\n      - {up_to: inf, flat_amount: \"-2.5\"}\n",
+        + 'prices:\n  - lookup_key: a\n    currency: usd\n    tiers_mode: volume\n    tiers:\n      - {up_to: inf, flat_amount: "-2.5"}\n',
         'plans/basic.yaml:9:35: prices[0].tiers[0].flat_amount: must be a non-negative integer or a decimal string such as "12.5" (minor units)',
     ),
     one(

@@ -187,7 +187,11 @@ def test_replacing_the_default_of_a_product_without_a_declared_default_archives_
     ]
     replace = plan.changes[1]
     assert (replace.action, replace.kind) == ("replace", "price")
-    assert (_carried(replace).moves_default, _carried(replace).archive_old, replace.reason) == (False, True, "")
+    assert (_carried(replace).moves_default, _carried(replace).archive_old, replace.reason) == (
+        False,
+        True,
+        "",
+    )
 
 
 def test_unmanaged_objects_are_never_changed_and_listed() -> None:

@@ -58,7 +58,10 @@ def test_only_entitlement_changes_and_replacements_are_counted() -> None:
     assert counted_price(change, CONFIG) == "price_pro_monthly"
     counted = with_impact(plan, {"price_pro_monthly": 4}, CONFIG)
     (with_count,) = counted.changes
-    assert (with_count.action, with_count.kind) == ("update", "price") and with_count.impact is not None
+    assert (with_count.action, with_count.kind) == (
+        "update",
+        "price",
+    ) and with_count.impact is not None
     assert (with_count.impact.subscriptions, with_count.impact.lost) == (
         4,
         ("limit seats: 9 -> 1",),

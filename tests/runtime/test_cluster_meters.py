@@ -116,8 +116,6 @@ def test_metered_consumes_on_a_cluster_are_billed_exactly_once(
     billing.close()
 
 
-
-
 def test_flushers_killed_on_a_cluster_lose_nothing_and_bill_nothing_twice(
     emulator: EmulatorControl,
     stripe_client: stripe.StripeClient,

@@ -51,8 +51,6 @@ def plans(plans_dir: Path) -> Plans:
     return plans_folder(plans_dir, FILES)
 
 
-
-
 def cli_env(emulator: EmulatorControl, redis_url: str) -> dict[str, str]:
     return {
         **os.environ,
@@ -105,7 +103,16 @@ def test_killed_flushers_lose_nothing_and_bill_nothing_twice(
     env = cli_env(emulator, redis_url)
     consumers = [
         subprocess.Popen(
-            [sys.executable, "-c", CONSUMER, str(plans_dir), str(seed), str(CONSUMES // 2), "org", "1000"],
+            [
+                sys.executable,
+                "-c",
+                CONSUMER,
+                str(plans_dir),
+                str(seed),
+                str(CONSUMES // 2),
+                "org",
+                "1000",
+            ],
             env=env,
             cwd=ROOT,
             stdout=subprocess.PIPE,
