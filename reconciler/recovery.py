@@ -8,15 +8,24 @@ landed: a 500 saved "during" execution means nothing was written, one saved "aft
 object exists. The caller reads Stripe back (`find`); what it finds is the result, and only
 when it finds nothing is the write sent again, with a new key derived from the first.
 
+A key's saved failure outlives the run that met it: a rerun within the day (the same plan, the
+same entity) would meet the saved 500s of all its keys again. So a failure that Stripe answers
+from its store (`Idempotent-Replayed: true`) makes the keys after it this run's own (a random
+part added): the read back has just shown that nothing was made, and any later rerun reads back
+again before writing past its first key.
+
 Use: `write_once(lambda key: create(..., key), lambda: find_recent(...), key)`.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import TypeVar
 
 import stripe
+
+from reconciler.retry import replayed
 
 T = TypeVar("T")
 
@@ -34,6 +43,12 @@ def outcome_unknown(exc: BaseException) -> bool:
     if isinstance(exc, stripe.APIConnectionError):
         return True
     return isinstance(exc, stripe.StripeError) and (exc.http_status or 0) >= 500
+
+
+def own_key(key: str, part: str) -> str:
+    """`key` made this run's own by `part`, with room left for a round's suffix."""
+    room = MAX_KEY_LENGTH - len(part) - 1 - len(f".r{ROUNDS}")
+    return f"{key[:room]}.{part}"
 
 
 def round_key(key: str, attempt: int) -> str:
@@ -54,11 +69,14 @@ def write_once(
     find: Callable[[], T | None],
     key: str,
     rounds: int = ROUNDS,
+    part: Callable[[], str] = lambda: secrets.token_hex(6),
 ) -> T:
     """`write(key)` (which retries on its own by the retry policy); when it still ends with an
     unknown outcome, `find()` reads the state back: a found object is the result, otherwise the
-    write is sent again with the next round's key. Errors that say the write did not happen
-    (4xx) are raised at once, as is the last unknown outcome."""
+    write is sent again with the next round's key (this run's own, `part()` added, once an
+    answer was a replayed one). Errors that say the write did not happen (4xx) are raised at
+    once, as is the last unknown outcome."""
+    own = False
     for attempt in range(rounds):
         try:
             return write(round_key(key, attempt))
@@ -68,4 +86,6 @@ def write_once(
             found = find()
             if found is not None:
                 return found
+            if replayed(exc) and not own:
+                key, own = own_key(key, part()), True
     raise AssertionError("unreachable: the last round returns or raises")

@@ -72,9 +72,21 @@ def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
     return None
 
 
+def replayed(exc: BaseException) -> bool:
+    """True when Stripe answered from what it saved for the idempotency key (an earlier
+    request's answer, `Idempotent-Replayed: true`): this request wrote nothing."""
+    return isinstance(exc, stripe.StripeError) and (
+        _header(exc.headers, "idempotent-replayed") == "true"
+    )
+
+
 def should_retry(exc: BaseException) -> bool:
     """True when `exc` (from the SDK) is worth another attempt, by the rules above."""
     if not isinstance(exc, stripe.StripeError):
+        return False
+    if replayed(exc):
+        # Stripe replays the saved answer to this key for 24 hours: the same request cannot
+        # get another (reconciler.recovery goes on with a new key).
         return False
     advice = _header(exc.headers, "stripe-should-retry")
     if advice in ("true", "false"):

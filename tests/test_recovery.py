@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 import stripe
 
-from reconciler.recovery import outcome_unknown, round_key, write_once
+from reconciler.recovery import outcome_unknown, own_key, round_key, write_once
+from reconciler.retry import replayed, should_retry
 
 # These two SDK constructors are untyped; their instances are what the SDK raises.
 ConnectionLost: Any = stripe.APIConnectionError
@@ -63,3 +64,45 @@ def test_the_last_unknown_outcome_is_raised() -> None:
     with pytest.raises(stripe.APIConnectionError):
         write_once(write, lambda: None, "key", rounds=3)
     assert sent == ["key", "key.r1", "key.r2"]
+
+
+def _saved_500() -> stripe.APIError:
+    """A 500 Stripe answers from what it saved for the key (an earlier run's)."""
+    return stripe.APIError("saved 500", http_status=500, headers={"idempotent-replayed": "true"})
+
+
+def test_a_replayed_answer_is_told_from_a_new_one() -> None:
+    assert replayed(_saved_500())
+    assert replayed(stripe.APIError("x", http_status=500, headers={"Idempotent-Replayed": "true"}))
+    assert not replayed(stripe.APIError("x", http_status=500, headers={"Request-Id": "req_1"}))
+    assert not replayed(ConnectionLost("reset"))
+    # Another attempt with the same key would only be answered the same again.
+    assert not should_retry(_saved_500())
+    assert should_retry(stripe.APIError("x", http_status=500))
+
+
+def test_after_a_replayed_failure_the_keys_are_this_runs_own() -> None:
+    """A rerun within the day meets the 500s its keys saved: it reads back once, then writes
+    with keys no earlier run used, instead of replaying all of them."""
+    sent: list[str] = []
+
+    def write(key: str) -> str:
+        sent.append(key)
+        if len(sent) == 1:
+            raise _saved_500()
+        if len(sent) == 2:
+            raise stripe.APIError("new 500", http_status=500)
+        return f"made with {key}"
+
+    finds: list[None] = []
+    made = write_once(write, lambda: finds.append(None), "key", part=lambda: "run1")
+    assert made == "made with key.run1.r2"
+    assert sent == ["key", "key.run1.r1", "key.run1.r2"]
+    assert len(finds) == 2  # read back after each unknown outcome, the replayed one too
+
+
+def test_an_own_key_leaves_room_for_the_round() -> None:
+    long = own_key("k" * 300, "abcdef")
+    assert long == "k" * 245 + ".abcdef"
+    assert len(round_key(long, 7)) == 255
+    assert round_key(long, 7).endswith(".abcdef.r7")

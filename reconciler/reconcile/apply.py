@@ -49,10 +49,12 @@ class _Context:
 
     def key(self, change: Change, step: str) -> str:
         """The idempotency key of one step. A create's comes from the plan alone, so no rerun
-        of the plan can make a second object; the keys of in-place writes (updates, archives,
-        moves) are this run's own: setting the same values again is harmless, and a rerun must
-        not meet the 500 Stripe keeps for 24 hours for a key whose write began and failed
-        (docs.stripe.com/api/idempotent_requests), which would stop every rerun of that plan."""
+        of the plan can make a second object (one that meets a 500 Stripe saved for it reads
+        back and goes on with keys of its own: `recovery.write_once`); the keys of in-place
+        writes (updates, archives, moves) are this run's own: setting the same values again is
+        harmless, and a rerun must not meet the 500 Stripe keeps for 24 hours for a key whose
+        write began and failed (docs.stripe.com/api/idempotent_requests), which would stop
+        every rerun of that plan."""
         run = "" if step == "create" else self.run
         seed = f"{self.fingerprint}\0{change.key}\0{step}\0{run}"
         return f"reconciler-{hashlib.sha256(seed.encode()).hexdigest()[:40]}"

@@ -48,3 +48,22 @@ def test_repeated_applies_converge_without_duplicates(
     assert sorted(Counter(p["lookup_key"] for p in prices).values()) == [1] * 9
     products = stripe_client.v1.products.list(params={"limit": 100}).data
     assert len(products) == 3
+
+
+def test_a_rerun_the_same_day_gets_past_the_failures_stripe_saved(
+    run: Run, emulator: EmulatorControl, stripe_client: stripe.StripeClient, tmp_path: Path
+) -> None:
+    """Every write of the first apply fails once Stripe began executing it, so Stripe saves a
+    500 for each of its keys, for a day. The rerun of the same plan meets the first of them,
+    reads back (nothing was made) and goes on with keys of its own."""
+    folder = shutil.copytree(EXAMPLE, tmp_path / "plans")
+    emulator.faults(error_rate=1.0, error_point="during", error_methods=["POST"])
+    code, _, err = run("apply", str(folder), "--yes")
+    assert code == 1, err
+    assert stripe_client.v1.products.list().data == []
+    emulator.clear_faults()
+    code, _, err = run("apply", str(folder), "--yes")
+    assert code == 0, err
+    code, out, _ = run("diff", str(folder), "--format", "json")
+    assert (code, json.loads(out)["in_sync"]) == (0, True)
+    assert len(stripe_client.v1.products.list(params={"limit": 100}).data) == 3
