@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import click
 
+from reconciler.cli.log_format import error_line, json_logging
 from reconciler.errors import ReconcilerError
 
 # Subcommand name -> "module:attribute" of its click command. Add one line per command.
@@ -112,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReconcilerError as exc:
         if debug:
             raise
-        click.echo(f"error: {exc}", err=True)
+        click.echo(error_line(str(exc)), err=True)
         return 1
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
@@ -120,9 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if debug:
             raise
-        click.echo(
-            f"internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)",
-            err=True,
-        )
+        message = f"{type(exc).__name__}: {exc} (run with --debug for a traceback)"
+        line = error_line(f"internal error: {message}")
+        click.echo(line if json_logging() else f"internal error: {message}", err=True)
         return 1
     return code if isinstance(code, int) else 0

@@ -39,3 +39,17 @@ def configure_logging(log_format: str) -> None:
     for logger in [logging.getLogger(), *map(logging.getLogger, names)]:
         for handler in logger.handlers:
             handler.setFormatter(formatter)
+
+
+def json_logging() -> bool:
+    """Whether `configure_logging("json")` set this process's log lines to JSON."""
+    return any(isinstance(h.formatter, JsonFormatter) for h in logging.getLogger().handlers)
+
+
+def error_line(message: str, logger: str = "reconciler") -> str:
+    """The line that reports a command's failure: `error: <message>`, or, once the command
+    chose JSON logs, one JSON record (level "error") like its other lines."""
+    if not json_logging():
+        return f"error: {message}"
+    failed = logging.LogRecord(logger, logging.ERROR, __file__, 0, message, (), None)
+    return JsonFormatter().format(failed)

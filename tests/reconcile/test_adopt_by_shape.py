@@ -173,6 +173,7 @@ def test_a_hand_written_coupon_adopts_the_hand_made_one_of_its_name_and_terms(
     coupons = stripe_client.v1.coupons.list(params={"limit": 10}).data
     assert len(coupons) == 3
     adopted = stripe_client.v1.coupons.retrieve(made.id)
+    assert adopted.metadata is not None
     assert adopted.metadata.to_dict() == {"managed-by": "reconciler", "plan-key": "launch-promo"}
 
 
@@ -216,6 +217,7 @@ def test_a_coupon_id_chosen_in_the_files_finds_the_hand_made_coupon(
     assert code == 0, err
     assert run("diff", str(folder))[0] == 0
     (coupon,) = stripe_client.v1.coupons.list(params={"limit": 10}).data
+    assert coupon.metadata is not None
     assert (coupon.id, coupon.name, coupon.metadata.to_dict()) == (
         "SUMMER24",
         "Summer",
