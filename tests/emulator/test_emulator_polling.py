@@ -9,7 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -17,6 +17,7 @@ from reconciler.emulator import RunningEmulator, create_server
 from reconciler.emulator.polling import SUPPORTED, PollingInput, WaitPolicy, another_cpu
 
 pytestmark = pytest.mark.skipif(not SUPPORTED, reason="polling needs MSG_DONTWAIT")
+T = TypeVar("T")
 
 
 def test_a_read_polls_only_after_a_wait_shorter_than_the_window() -> None:
@@ -95,20 +96,8 @@ def test_only_one_connection_polls_at_a_time(pair: tuple[socket.socket, socket.s
 
 
 def test_a_thread_confined_to_one_cpu_does_not_poll() -> None:
-    if not hasattr(os, "sched_setaffinity"):
-        pytest.skip("CPU affinity is Linux's")
-    allowed = os.sched_getaffinity(0)
-    seen: list[bool] = []
-
-    def confined() -> None:
-        os.sched_setaffinity(0, {min(allowed)})  # this thread only
-        seen.append(another_cpu())
-
-    thread = threading.Thread(target=confined)
-    thread.start()
-    thread.join()
-    assert seen == [False]
-    assert another_cpu() is (len(allowed) > 1)
+    assert _on_one_cpu(another_cpu) is False
+    assert another_cpu() is (len(os.sched_getaffinity(0)) > 1)
 
 
 class _Client:
@@ -160,25 +149,35 @@ def test_a_polling_server_answers_a_keep_alive_client_as_one_that_sleeps() -> No
 
 
 def test_a_server_confined_to_one_cpu_sleeps() -> None:
-    if not hasattr(os, "sched_setaffinity"):
-        pytest.skip("CPU affinity is Linux's")
-    allowed = os.sched_getaffinity(0)
-    found: list[int] = []
-
-    def serve_confined() -> None:
-        os.sched_setaffinity(0, {min(allowed)})  # inherited by the server's threads
+    def serve() -> list[int]:
         with RunningEmulator(create_server(poll_window=1.0)).start() as running:
             client = _Client(running)
-            found.extend(client.send("GET", "/v1/products")[0] for _ in range(5))
+            statuses = [client.send("GET", "/v1/products")[0] for _ in range(5)]
             client.close()
             _wait_for(lambda: running.server.reads_slept > 0)
-            found.extend([running.server.reads_slept, running.server.reads_polled])
+            return [*statuses, running.server.reads_slept, running.server.reads_polled]
 
-    thread = threading.Thread(target=serve_confined)
+    # Five requests and the end of the stream read twice, every read asleep.
+    assert _on_one_cpu(serve) == [200, 200, 200, 200, 200, 7, 0]
+
+
+def _on_one_cpu(work: Callable[[], T]) -> T:
+    """What `work()` returns, run on a thread confined to one CPU (the threads it starts, a
+    server's, inherit that)."""
+    if not hasattr(os, "sched_setaffinity"):
+        pytest.skip("CPU affinity is Linux's")
+    one = {min(os.sched_getaffinity(0))}
+    done: list[T] = []
+
+    def confined() -> None:
+        os.sched_setaffinity(0, one)  # this thread only
+        done.append(work())
+
+    thread = threading.Thread(target=confined)
     thread.start()
     thread.join()
-    # Five requests and the end of the stream read twice, every read asleep.
-    assert found == [200, 200, 200, 200, 200, 7, 0]
+    assert done, "the confined work raised (its traceback is above)"
+    return done[0]
 
 
 def _wait_for(condition: Callable[[], bool]) -> None:
