@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.errors import missing, missing_parameter
+from reconciler.emulator.events import shown
 from reconciler.emulator.forms import FREE, METADATA, SCALAR, STRINGS, as_str_list, not_modelled
 from reconciler.emulator.listing import EXPAND_ONLY, LIST_PARAMS, list_answer
 from reconciler.emulator.store import StripeObject, new_id, new_secret
@@ -40,14 +41,16 @@ def list_events(emulator: Emulator, call: Call) -> Any:
             for pattern in wanted
         )
 
-    return list_answer(emulator.events, call.params, "/v1/events", "event", matches)
+    answer = list_answer(emulator.events, call.params, "/v1/events", "event", matches)
+    answer["data"] = [shown(event) for event in answer["data"]]
+    return answer
 
 
 def retrieve_event(emulator: Emulator, call: Call) -> Any:
     event = emulator.events.get(call.args[0])
     if event is None:
         raise missing("event", call.args[0])
-    return event
+    return shown(event)
 
 
 def create_endpoint(emulator: Emulator, call: Call) -> Any:

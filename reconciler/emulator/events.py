@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.state import DEFAULT_API_VERSION
@@ -19,6 +20,28 @@ from reconciler.emulator.store import StripeObject, new_id
 if TYPE_CHECKING:
     from reconciler.emulator.call import Call
     from reconciler.emulator.state import Emulator
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """An event's object as it was when the event was raised, cut from the live objects it
+    shares (a subscription's prices, ...): pickled, which copies JSON-like data faster than a
+    JSON round trip or `copy.deepcopy`, and kept as bytes until the event is read (most never
+    are): a third of the memory of the objects themselves."""
+
+    pickled: bytes
+
+    def load(self) -> StripeObject:
+        loaded: StripeObject = pickle.loads(self.pickled)
+        return loaded
+
+
+def shown(event: StripeObject) -> StripeObject:
+    """The event as the API answers it: its object loaded from its snapshot."""
+    snapshot = event["data"]["object"]
+    if not isinstance(snapshot, Snapshot):
+        return event
+    return {**event, "data": {**event["data"], "object": snapshot.load()}}
 
 
 def previous_attributes(before: StripeObject, after: StripeObject) -> dict[str, Any]:
@@ -44,11 +67,9 @@ def emit(
     call: Call | None,
     before: StripeObject | None = None,
 ) -> StripeObject:
-    """Record an event for `obj`, queue its webhook deliveries and tell the listeners."""
-    # A deep copy snapshots the object as it is now, cut from the live objects it shares
-    # (a subscription's prices, ...); pickle copies JSON-like data faster than a JSON round
-    # trip or `copy.deepcopy`, and only ever reads back what it wrote here.
-    data: dict[str, Any] = {"object": pickle.loads(pickle.dumps(obj, pickle.HIGHEST_PROTOCOL))}
+    """Record an event for `obj`, queue its webhook deliveries and tell the listeners. The
+    event holds its object as a `Snapshot`: read it through `shown`."""
+    data: dict[str, Any] = {"object": Snapshot(pickle.dumps(obj, pickle.HIGHEST_PROTOCOL))}
     if before is not None:
         data["previous_attributes"] = previous_attributes(before, obj)
     endpoints = [
@@ -73,7 +94,7 @@ def emit(
     emulator.events.add(event)
     if endpoints:
         # Indented as Stripe sends it; only built when someone listens (it is not cheap).
-        payload = json.dumps(event, indent=2).encode()
+        payload = json.dumps(shown(event), indent=2).encode()
         for endpoint in endpoints:
             emulator.webhooks.enqueue(
                 endpoint["url"], emulator.webhook_secrets[endpoint["id"]], payload

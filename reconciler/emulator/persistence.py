@@ -13,9 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.emulator.entitlement_summary import remember_all
+from reconciler.emulator.events import Snapshot
 from reconciler.emulator.state import COLLECTIONS, INCLUDABLE, Emulator
 
 _FORMAT = 1
+
+
+def _loaded(value: Any) -> Any:
+    """An event's object snapshot, as the object it holds (json.dumps' `default`)."""
+    if isinstance(value, Snapshot):
+        return value.load()
+    raise TypeError(f"{type(value).__name__} is not part of an emulator account")
 
 
 def save(emulator: Emulator, path: Path) -> None:
@@ -35,7 +43,7 @@ def save(emulator: Emulator, path: Path) -> None:
             "checkout_inputs": emulator.checkout_inputs,
             "deleted_customers": sorted(emulator.deleted_customers),
         }
-        text = json.dumps(document)
+        text = json.dumps(document, default=_loaded)
     handle, temporary = tempfile.mkstemp(dir=path.parent or Path("."), prefix=".emulator-")
     with os.fdopen(handle, "w") as stream:
         stream.write(text)

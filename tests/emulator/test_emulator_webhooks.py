@@ -149,6 +149,10 @@ def test_events_list_and_retrieve(client: stripe.StripeClient, raw: Any) -> None
     assert created.request.id == answer.headers["Request-Id"]
     assert created.request.idempotency_key == "evt-key-1"
     assert created.data.object["id"] == product_id
+    # Each event holds its object as it was when the event was raised.
+    assert created.data.object["metadata"].to_dict() == {}
+    assert events.data[1].data.object["metadata"].to_dict() == {}
+    assert events.data[0].data.object["metadata"].to_dict() == {"a": "1"}
     updated = events.data[0]
     assert updated.data.previous_attributes is not None
     assert updated.data.previous_attributes["metadata"].to_dict() == {"a": None}
