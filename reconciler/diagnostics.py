@@ -58,6 +58,11 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def workflow_warning(title: str, message: str) -> str:
+    """A GitHub Actions warning annotation that names no file (`::warning title=...::...`)."""
+    return f"::warning title={_escape_property(title)}::{_escape_data(message)}"
+
+
 def has_errors(diagnostics: list[Diagnostic]) -> bool:
     return any(d.severity == "error" for d in diagnostics)
 

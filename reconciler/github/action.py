@@ -26,13 +26,24 @@ from pathlib import Path
 import click
 
 from reconciler.cli import main as cli_main
+from reconciler.diagnostics import workflow_warning
 from reconciler.errors import ReconcilerError
-from reconciler.github.comments import PullRequestComments, comment_body, marker_for
+from reconciler.github.comments import (
+    CommentNotPermitted,
+    PullRequestComments,
+    comment_body,
+    marker_for,
+)
 
 COMMANDS = ("validate", "diff", "apply")
 # What the script writes to GITHUB_OUTPUT; action.yml declares the same outputs.
 OUTPUTS = ("exit-code", "fingerprint", "has-changes", "comment", "comment-url")
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
+NOT_PERMITTED = (
+    "the plan comment was not written: this run's token may not write to the pull request "
+    "(GitHub gives the runs of pull requests from forks a read-only token); the plan is in "
+    "the job summary"
+)
 
 
 @dataclass(frozen=True)
@@ -125,7 +136,13 @@ def diff(inputs: ActionInputs, environ: Mapping[str, str], outputs: dict[str, st
             run = f"{environ['GITHUB_REPOSITORY']}/actions/runs/{environ['GITHUB_RUN_ID']}"
             run_url = f"{server}/{run}"
         marker = marker_for(inputs.plans)
-        kept, url = comments.keep(marker, comment_body(marker, markdown, run_url), plan.has_changes)
+        body = comment_body(marker, markdown, run_url)
+        try:
+            kept, url = comments.keep(marker, body, plan.has_changes)
+        except CommentNotPermitted as refused:
+            # The plan is still the check's result: warn, and leave it to the job summary.
+            kept, url = "not-permitted", None
+            click.echo(workflow_warning("reconciler", f"{NOT_PERMITTED} ({refused})"))
         outputs["comment"] = kept
         outputs["comment-url"] = url or ""
         click.echo(f"pull request comment: {kept}{f' ({url})' if url else ''}", err=True)

@@ -22,7 +22,12 @@ PAGE_SIZE = 100
 # GitHub refuses a comment body over 65,536 characters; the plan is cut well before that.
 MAX_BODY = 60_000
 
-Kept = Literal["created", "updated", "unchanged", "none"]
+Kept = Literal["created", "updated", "unchanged", "none", "not-permitted"]
+
+
+class CommentNotPermitted(ReconcilerError):
+    """GitHub refused to write the comment (403): the token may read the pull request but not
+    write to it, as on a pull request from a fork, whose runs get a read-only token."""
 
 
 def marker_for(plans: str) -> str:
@@ -72,7 +77,8 @@ class PullRequestComments:
                 return json.loads(answer.read() or b"null")
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode(errors="replace")[:300]
-            raise ReconcilerError(
+            refused = CommentNotPermitted if exc.code == 403 and method != "GET" else None
+            raise (refused or ReconcilerError)(
                 f"GitHub answered {exc.code} to {method} {path}: {detail}"
             ) from exc
         except OSError as exc:

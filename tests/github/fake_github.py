@@ -31,6 +31,8 @@ class FakeGitHub:
     comments: list[dict[str, Any]] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     next_id: int = 1000
+    # As for a pull request from a fork: the token reads the comments but writes none.
+    read_only: bool = False
 
     def add(self, body: str, number: int = 7) -> dict[str, Any]:
         comment = {
@@ -50,6 +52,11 @@ class FakeGitHub:
             size, page = int(query["per_page"][0]), int(query["page"][0])
             mine = [c for c in self.comments if c["issue"] == int(found[2])]
             return 200, mine[(page - 1) * size : page * size]
+        if self.read_only and method != "GET":
+            return 403, {
+                "message": "Resource not accessible by integration",
+                "documentation_url": "https://docs.github.com/rest/issues/comments",
+            }
         if method == "POST" and (found := LIST.match(parts.path)) and body is not None:
             return 201, self.add(str(body["body"]), int(found[2]))
         if method == "PATCH" and (found := EDIT.match(parts.path)) and body is not None:

@@ -206,3 +206,24 @@ def test_an_unknown_command_or_option_is_an_error(workspace: Workspace) -> None:
         "Usage: reconciler diff [OPTIONS] [PATH]\nTry 'reconciler diff --help' for help.\n\n"
         "Error: No such option '--purge'. Did you mean '--prune'?\n"
     )
+
+
+def test_a_read_only_token_warns_and_the_plan_stays_in_the_summary(workspace: Workspace) -> None:
+    """On a pull request from a fork GitHub gives the run a read-only token: the comment cannot
+    be written, and the check still shows the plan (summary, plan.md, outputs) and a warning."""
+    workspace.github.read_only = True
+    run = workspace.run("diff")
+    assert (run.returncode, run.outputs["exit-code"]) == (0, "2")
+    assert (run.outputs["comment"], run.outputs["comment-url"]) == ("not-permitted", "")
+    assert run.outputs["has-changes"] == "true"
+    assert "## Stripe plan" in run.summary
+    warnings = [line for line in run.stdout.splitlines() if line.startswith("::warning")]
+    assert warnings == [
+        "::warning title=reconciler::the plan comment was not written: this run's token may "
+        "not write to the pull request (GitHub gives the runs of pull requests from forks a "
+        "read-only token); the plan is in the job summary (GitHub answered 403 to POST "
+        '/repos/acme/billing/issues/7/comments: {"message": "Resource not accessible by '
+        'integration", "documentation_url": "https://docs.github.com/rest/issues/comments"})'
+    ]
+    assert workspace.github.comments == []
+    assert TOKEN not in run.stdout + run.stderr
