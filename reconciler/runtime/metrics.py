@@ -67,11 +67,7 @@ class StoreGauges(Collector):
         try:
             length = self.store.queue_length(self.queue)
             first_due = self.store.queue_first_due(self.queue)
-            pending = sum(
-                usage.unflushed
-                for entity in self.store.metered_entities()
-                for usage in self.store.meter_usage(entity).values()
-            )
+            pending = self.store.unsent_usage()
         except StoreUnavailable as exc:
             log.warning("metrics: the store did not answer: %s", exc)
             self.on_store_error(exc)

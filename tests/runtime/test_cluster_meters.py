@@ -103,10 +103,13 @@ def test_metered_consumes_on_a_cluster_are_billed_exactly_once(
     }
     assert len(nodes) == 3
     assert cluster_store.metered_entities() == sorted(ENTITIES)
+    # Read back over the three nodes in one pipeline, as /metrics does.
+    assert cluster_store.unsent_usage() == sum(consumed.values())
 
     report = billing.flush_usage(rate=5000)
     assert (report.events, report.units, report.failed) == (20, sum(consumed.values()), {})
     assert cluster_store.metered_entities() == []
+    assert cluster_store.unsent_usage() == 0
     assert billed_totals(stripe_client, emulator, meter, customers) == dict(consumed)
     again = billing.flush_usage(rate=5000)
     assert (again.events, again.units, again.duplicates) == (0, 0, 0)

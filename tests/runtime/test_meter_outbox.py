@@ -55,6 +55,19 @@ def test_batches_are_taken_finished_and_the_outbox_empties(store: Store) -> None
     assert store.meter_usage("e1")["api"].unflushed == 0
 
 
+def test_the_unsent_usage_sums_every_outbox_and_drops_what_was_sent(store: Store) -> None:
+    assert store.unsent_usage() == 0
+    for index in range(1_203):  # more than two of the Redis store's pipelines of 500
+        count(store, f"entity-{index}", 1 + index % 3)
+    store.consume("entity-0", "seats", 0, 4, None, 3600, meter="seats")
+    expected = sum(1 + index % 3 for index in range(1_203)) + 4
+    assert store.unsent_usage() == expected
+    (batch,) = store.take_usage_batches("entity-2", "sender", 30)  # 3 calls, taken out
+    assert store.unsent_usage() == expected  # taken is not sent
+    store.finish_usage_batch(batch)
+    assert store.unsent_usage() == expected - 3
+
+
 def test_a_batch_whose_sender_died_is_resent_unchanged_after_its_lease(store: Store) -> None:
     count(store, "e1", 6)
     taken = store.take_usage_batches("e1", "dead-sender", 0.001)

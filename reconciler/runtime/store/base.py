@@ -174,6 +174,10 @@ class Store(Protocol):
     def meter_usage(self, entity_id: str) -> dict[str, MeterUsage]:
         """Consumed and flushed totals of each meter the entity used."""
 
+    def unsent_usage(self) -> int:
+        """The usage recorded and not yet sent, over every entity and meter (the outboxes of
+        `metered_entities`, read in few round trips)."""
+
     def usage(self, entity_id: str, counter: str, period_start: int) -> int:
         """The period's counter (0 when never used)."""
 

@@ -26,6 +26,9 @@ from reconciler.runtime.store.base import (
 from reconciler.runtime.store.redis_client import RedisConnection
 from reconciler.runtime.store.redis_records import decode_record
 
+# Outboxes read per round trip (one pipeline) when summing the unsent usage.
+UNSENT_BATCH = 500
+
 
 class RedisUsage(RedisConnection):
     """The counter and meter-outbox methods of the Redis store."""
@@ -126,3 +129,18 @@ class RedisUsage(RedisConnection):
     def meter_usage(self, entity_id: str) -> dict[str, MeterUsage]:
         fields = self._call(lambda: self._client.hgetall(keys.meters_key(entity_id)))
         return meter_totals(fields)
+
+    def unsent_usage(self) -> int:
+        total = 0
+        entities = self.metered_entities()
+        for start in range(0, len(entities), UNSENT_BATCH):
+
+            def read(chunk: list[str] = entities[start : start + UNSENT_BATCH]) -> Any:
+                pipe = self._client.pipeline(transaction=False)
+                for entity_id in chunk:
+                    pipe.hgetall(keys.meters_key(entity_id))
+                return pipe.execute()
+
+            for fields in self._call(read):
+                total += sum(usage.unflushed for usage in meter_totals(fields).values())
+        return total

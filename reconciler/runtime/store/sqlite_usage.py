@@ -84,15 +84,15 @@ class SqliteUsage(SqliteFile):
         return {k[len(prefix) :]: v for k, v in rows}
 
     def metered_entities(self) -> list[str]:
+        return self._read(self._metered)
+
+    @staticmethod
+    def _metered(conn: sqlite3.Connection) -> list[str]:
         prefix = keys.field_row(keys.METER_OUTBOX_KEY, "")
-
-        def run(conn: sqlite3.Connection) -> list[str]:
-            rows = conn.execute(
-                "SELECT key FROM kv WHERE key >= ? AND key < ?", (prefix, prefix + "\uffff")
-            ).fetchall()
-            return sorted(str(r[0])[len(prefix) :] for r in rows)
-
-        return self._read(run)
+        rows = conn.execute(
+            "SELECT key FROM kv WHERE key >= ? AND key < ?", (prefix, prefix + "\uffff")
+        ).fetchall()
+        return sorted(str(r[0])[len(prefix) :] for r in rows)
 
     def take_usage_batches(
         self, entity_id: str, owner: str, lease_seconds: float
@@ -151,3 +151,13 @@ class SqliteUsage(SqliteFile):
 
     def meter_usage(self, entity_id: str) -> dict[str, MeterUsage]:
         return meter_totals(self._read(lambda conn: self._outbox(conn, entity_id)))
+
+    def unsent_usage(self) -> int:
+        def run(conn: sqlite3.Connection) -> int:
+            return sum(
+                usage.unflushed
+                for entity_id in self._metered(conn)
+                for usage in meter_totals(self._outbox(conn, entity_id)).values()
+            )
+
+        return self._read(run)
