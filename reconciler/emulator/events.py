@@ -27,7 +27,8 @@ class Snapshot:
     """An event's object as it was when the event was raised, cut from the live objects it
     shares (a subscription's prices, ...): pickled, which copies JSON-like data faster than a
     JSON round trip or `copy.deepcopy`, and kept as bytes until the event is read (most never
-    are): a third of the memory of the objects themselves."""
+    are): far smaller than the objects it holds (the emulator's memory per request of a
+    create-and-read loop halved; docs/emulator.md)."""
 
     pickled: bytes
 
