@@ -14,6 +14,7 @@ from reconciler.model import Config
 from reconciler.plans.dump import SCHEMA_FOLDER
 from reconciler.plans.merge import merge_entries
 from reconciler.plans.schema import write_schemas
+from reconciler.ratelimit import LocalRateLimiter, default_rate
 from reconciler.stripe_catalog import read_live_catalog, subscriber_counts
 from reconciler.stripe_client import StripeSettings, make_client
 
@@ -52,6 +53,13 @@ from reconciler.stripe_client import StripeSettings, make_client
     help="Write every archived product and price and every inactive promotion code too "
     "(archived prices that subscriptions still pay are always written).",
 )
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Requests per second the reads may use "
+    "[default: Stripe's limit for the key: 25 test, 100 live].",
+)
 @format_option(
     "json prints the files written and the summary (objects written and left out per kind, "
     "grandfathered prices, legacy values kept read-only, values dropped) as one JSON object."
@@ -63,20 +71,22 @@ def import_plans(
     features_prefix: str,
     allow_loss: bool,
     include_archived: bool,
+    rate: float | None,
     fmt: str,
 ) -> int:
     """Write one plan file per Stripe product, plus reconciler.yaml, into --out, and the
     JSON Schemas their modelines point at into --out/schemas.
 
-    Reads the account with list calls only and writes nothing to Stripe. Nothing is
-    skipped: every product, active price, meter, coupon, promotion code, Entitlements feature
-    (with the products it is attached to) and portal configuration is written, each under the
-    key its kind's identity rules give it (a plan key, a lookup key, its own id, or a key made
-    from its name and terms), so a second import writes the same files. Archived prices that
-    subscriptions still pay are written inactive, with their subscriber count. If the account
-    holds a value the files cannot represent, nothing is written and each object and field is
-    listed (--allow-loss writes the files without them). Right after an import, `diff` is clean
-    for managed objects; the others need `apply --adopt` once.
+    Reads the account with list calls only, paced at --rate, and writes nothing to Stripe.
+    Nothing is skipped: every product, active price, meter, coupon, promotion code,
+    Entitlements feature (with the products it is attached to) and portal configuration is
+    written, each under the key its kind's identity rules give it (a plan key, a lookup key,
+    its own id, or a key made from its name and terms), so a second import writes the same
+    files. Archived prices that subscriptions still pay are written inactive, with their
+    subscriber count. If the account holds a value the files cannot represent, nothing is
+    written and each object and field is listed (--allow-loss writes the files without
+    them). Right after an import, `diff` is clean for managed objects; the others need
+    `apply --adopt` once.
     """
     settings = StripeSettings.from_env()
     note(f"reading the Stripe catalog ({settings.mode} mode, key {settings.masked_key})")
@@ -87,9 +97,11 @@ def import_plans(
     # account keeps them, and writes `stripe_entitlements` accordingly.
     reading = replace(config, stripe_entitlements=True)
     client = make_client(settings, max_network_retries=0)
-    live = read_live_catalog(client, reading, objects=True, every=True, progress=note)
+    # Every read waits its turn, so a large account is read within Stripe's limit.
+    pace = LocalRateLimiter(rate or default_rate(settings.mode)).acquire
+    live = read_live_catalog(client, reading, objects=True, every=True, progress=note, pace=pace)
     archived = [p.id for p in live.prices if not p.price.active]
-    subscribers = subscriber_counts(client, archived, progress=note)
+    subscribers = subscriber_counts(client, archived, progress=note, pace=pace)
     result = catalog_to_plans(live, config, subscribers, include_archived)
     if result.lost and not allow_loss:
         listed = "".join(f"\n  {item}" for item in result.lost)

@@ -48,7 +48,21 @@ def list_all(
         cursor = str(data[-1]["id"])
 
 
-def page_caller(policy: RetryPolicy | None) -> PageCall:
-    if policy is None:
+# Called before each request of a paced read: blocks until the rate limit allows it.
+Pace = Callable[[], None]
+
+
+def page_caller(policy: RetryPolicy | None, pace: Pace | None = None) -> PageCall:
+    """How each page is fetched: retried by `policy` (None: once), each attempt after
+    `pace()` (a rate limiter's `acquire`) when given."""
+    if policy is not None:
+        return lambda fetch: call_with_retry(fetch, policy, before=pace)
+    if pace is None:
         return _once
-    return lambda fetch: call_with_retry(fetch, policy)
+    wait: Pace = pace
+
+    def paced(fetch: Callable[[], Any]) -> Any:
+        wait()
+        return fetch()
+
+    return paced

@@ -27,7 +27,7 @@ from reconciler.stripe_catalog.live import (
     normalize_price,
     normalize_product,
 )
-from reconciler.stripe_catalog.paging import Progress, list_all, no_progress, page_caller
+from reconciler.stripe_catalog.paging import Pace, Progress, list_all, no_progress, page_caller
 from reconciler.stripe_catalog.read_objects import read_live_objects
 from reconciler.stripe_client import stripe_errors
 
@@ -41,6 +41,7 @@ def read_live_catalog(
     *,
     every: bool = False,
     progress: Progress = no_progress,
+    pace: Pace | None = None,
 ) -> LiveCatalog:
     """Every product and price of the account (active or not), normalized. Pages that fail
     with a 429, a 5xx or a connection error are retried with backoff; `retry=None` leaves
@@ -49,8 +50,9 @@ def read_live_catalog(
     `recorded` spares reading the products whose attachment marker matches it (see
     `read_live_objects`). With `every` (what `import` reads), nothing is left out: the
     features attached to every product, inactive portal configurations and archived
-    features too. `progress` is told what each list has read."""
-    call = page_caller(retry)
+    features too. `progress` is told what each list has read; `pace`, when given, is called
+    before each request (a rate limiter's `acquire`: `import` reads at Stripe's limit)."""
+    call = page_caller(retry, pace)
     with stripe_errors("reading products"):
         products = tuple(normalize_product(p) for p in list_all(client.v1.products, {}, call))
     progress(f"read {len(products)} products")

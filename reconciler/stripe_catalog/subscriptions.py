@@ -9,7 +9,7 @@ from typing import Any
 import stripe
 
 from reconciler.retry import DEFAULT_POLICY
-from reconciler.stripe_catalog.paging import Progress, list_all, no_progress, page_caller
+from reconciler.stripe_catalog.paging import Pace, Progress, list_all, no_progress, page_caller
 from reconciler.stripe_catalog.write import send
 from reconciler.stripe_client import stripe_errors
 
@@ -26,14 +26,19 @@ class SubscriptionItemRef:
 
 
 def subscription_items(
-    client: stripe.StripeClient, price_id: str, statuses: tuple[str, ...] = ENTITLED_STATUSES
+    client: stripe.StripeClient,
+    price_id: str,
+    statuses: tuple[str, ...] = ENTITLED_STATUSES,
+    pace: Pace | None = None,
 ) -> tuple[SubscriptionItemRef, ...]:
-    """The items on `price_id` of subscriptions in `statuses`, one list call per 100."""
+    """The items on `price_id` of subscriptions in `statuses`, one list call per 100 (each
+    after `pace()`, when given)."""
     found: list[SubscriptionItemRef] = []
+    call = page_caller(DEFAULT_POLICY, pace)
     with stripe_errors(f"listing subscriptions of {price_id}"):
         for status in statuses:
             query = {"price": price_id, "status": status}
-            for sub in list_all(client.v1.subscriptions, query, page_caller(DEFAULT_POLICY)):
+            for sub in list_all(client.v1.subscriptions, query, call):
                 for item in (sub.get("items") or {}).get("data") or ():
                     item_price = item.get("price") or {}
                     pid = item_price if isinstance(item_price, str) else item_price.get("id")
@@ -67,6 +72,7 @@ def subscriber_counts(
     price_ids: Iterable[str],
     statuses: tuple[str, ...] = PAYING_STATUSES,
     progress: Progress = no_progress,
+    pace: Pace | None = None,
 ) -> dict[str, int]:
     """Price id -> the number of subscriptions in `statuses` with an item on it (prices with
     none are left out): one list call per 100 subscriptions, per price and status."""
@@ -74,7 +80,7 @@ def subscriber_counts(
     wanted = sorted(set(price_ids))
     for done, price_id in enumerate(wanted, 1):
         subscriptions = {
-            ref.subscription_id for ref in subscription_items(client, price_id, statuses)
+            ref.subscription_id for ref in subscription_items(client, price_id, statuses, pace)
         }
         if subscriptions:
             counts[price_id] = len(subscriptions)

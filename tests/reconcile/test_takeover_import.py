@@ -345,3 +345,20 @@ def test_the_same_account_made_again_with_other_ids_gives_the_same_files(
     assert first.coupons["welcome"] != second.coupons["welcome"]
     assert run("import", "--out", str(tmp_path / "live"))[0] == 0
     assert _texts(tmp_path / "live") == _texts(tmp_path / "test")
+
+
+def test_import_reads_within_the_rate_it_is_given(
+    run: Run, stripe_client: stripe.StripeClient, emulator: EmulatorControl, tmp_path: Path
+) -> None:
+    build_takeover_account(stripe_client, emulator)
+    emulator.reset_counters()
+    code, _, err = run("import", "--out", str(tmp_path / "plans"), "--rate", "10")
+    assert code == 0, err
+    counters = emulator.counters()
+    # One list each: products, prices, archived prices, meters, coupons, promotion codes,
+    # portal configurations; features twice (archived or not); each of the 4 products'
+    # attachments; the archived price's subscriptions in each of the 3 paying statuses.
+    assert counters["total"] == 16
+    # One request every 1/9.5 s (the limiter keeps 5% under the rate): at most 10 in any
+    # second, however fast the emulator answers.
+    assert counters["max_in_any_second"] <= 10
