@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from entitlements_speed import (
     interleaved,
     plain_client,
+    seed_entities,
     seen_latencies,
     setup,
-    subscription,
 )
 
 from reconciler.emulator import run_in_thread
@@ -44,14 +43,7 @@ def main() -> None:
     with redis_cluster(3) as cluster, run_in_thread() as emulator:
         url = cluster.url
         billing, price_id = setup(emulator.url, url)
-        tracking = getattr(billing.store, "tracking", None)
-        assert tracking is not None and tracking.wait_connected(10.0)
-        now = int(time.time())
-        entities = [f"bench_{i}" for i in range(1000)]
-        for i, entity in enumerate(entities):
-            billing.store.set_customer(entity, f"cus_bench_{i}")
-            billing.store.set_subscription(entity, subscription(price_id, now))
-        assert billing.entitlements("bench_1")["plan"] == "bench"
+        entities = seed_entities(billing, price_id, 10.0)
         plain = plain_client(url)
         plain.set("bench:plain", "x" * 200)
         loops: dict[str, Callable[[int], object]] = {

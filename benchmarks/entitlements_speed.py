@@ -118,6 +118,20 @@ def subscription(price_id: str, now: int, **extra: object) -> dict[str, object]:
 ACK_KEY = "bench:seen"
 
 
+def seed_entities(billing: Billing, price_id: str, connect_timeout: float) -> list[str]:
+    """1,000 entities, each with a customer and a subscription to `price_id`, once the
+    store's invalidation listener is connected (so the record cache is on)."""
+    tracking = getattr(billing.store, "tracking", None)
+    assert tracking is not None and tracking.wait_connected(connect_timeout)
+    now = int(time.time())
+    entities = [f"bench_{i}" for i in range(1000)]
+    for i, entity in enumerate(entities):
+        billing.store.set_customer(entity, f"cus_bench_{i}")
+        billing.store.set_subscription(entity, subscription(price_id, now))
+    assert billing.entitlements("bench_1")["plan"] == "bench"
+    return entities
+
+
 def plain_client(url: str) -> redis.Redis | redis.cluster.RedisCluster:
     """A plain redis-py client for a store URL (`redis+cluster://` too), for acks and the
     baseline GET loop."""
@@ -190,15 +204,8 @@ def main() -> None:
     with redis_server() as redis_url, run_in_thread() as emulator:
         billing, price_id = setup(emulator.url, redis_url)
         uncached, _ = setup(emulator.url, redis_url, record_cache=False)
-        tracking = getattr(billing.store, "tracking", None)
-        assert tracking is not None and tracking.wait_connected(5.0)
-        now = int(time.time())
-        entities = [f"bench_{i}" for i in range(1000)]
-        for i, entity in enumerate(entities):
-            billing.store.set_customer(entity, f"cus_bench_{i}")
-            billing.store.set_subscription(entity, subscription(price_id, now))
-        assert billing.entitlements("bench_1")["plan"] == "bench"
-        plain = redis.Redis.from_url(redis_url, decode_responses=True)
+        entities = seed_entities(billing, price_id, 5.0)
+        plain = plain_client(redis_url)
         plain.set("bench:plain", "x" * 200)
 
         # Warm every path, then measure them interleaved on the same server.

@@ -36,15 +36,17 @@ import contextlib
 import io
 import math
 import os
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import stripe
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from diff_speed import median_seconds
 
 from reconciler.cli import main as cli
 from reconciler.emulator import run_in_thread
@@ -85,15 +87,6 @@ def quiet_cli(args: list[str]) -> int:
     """One CLI command with its output kept quiet; its exit code."""
     with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
         return cli(args)
-
-
-def median_seconds(action: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def texts(folder: Path) -> dict[str, str]:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import click
 
-from reconciler.cli.log_format import error_line, json_logging
+from reconciler.cli.log_format import error_line
 from reconciler.errors import ReconcilerError
 
 # Subcommand name -> "module:attribute" of its click command. Add one line per command.
@@ -121,8 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if debug:
             raise
-        message = f"{type(exc).__name__}: {exc} (run with --debug for a traceback)"
-        line = error_line(f"internal error: {message}")
-        click.echo(line if json_logging() else f"internal error: {message}", err=True)
+        message = f"internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)"
+        click.echo(error_line(message, plain_prefix=""), err=True)
         return 1
     return code if isinstance(code, int) else 0

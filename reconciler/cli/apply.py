@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from reconciler.cli.output import note
+from reconciler.cli.output import note, rate_option
 from reconciler.cli.planning import plan_for, plan_options, show_plan
 from reconciler.errors import ApplyFailed, PlanRefused
 from reconciler.ratelimit import LocalRateLimiter, StripeLimits, default_rate
@@ -27,12 +27,9 @@ from reconciler.stripe_client import StripeSettings, make_client
     help="Apply even when more than 30% of the managed prices would be archived or replaced, "
     "or with a live key and no --fingerprint.",
 )
-@click.option(
-    "--rate",
-    type=click.FloatRange(min=0, min_open=True),
-    default=None,
-    help="Requests per second the writes may use across endpoints (each endpoint also at "
-    "most 25/s, Stripe's default) [default: Stripe's limit for the key: 25 test, 100 live].",
+@rate_option(
+    "Requests per second the writes may use across endpoints (each endpoint also at "
+    "most 25/s, Stripe's default) [default: Stripe's limit for the key: 25 test, 100 live]."
 )
 def apply(
     path: str,

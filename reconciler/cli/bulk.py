@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler.cli.output import emit_json, format_option, note
+from reconciler.cli.output import emit_json, format_option, note, rate_option
 from reconciler.errors import LiveKeyRefused, ReconcilerError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,19 +38,14 @@ def live_option(fn: F) -> F:
 def bulk_options(fn: F) -> F:
     """The options every bulk command shares: rate, concurrency, shard, report, format."""
     options = [
-        click.option(
-            "--rate",
-            type=click.FloatRange(min=0, min_open=True),
-            default=None,
-            help="Stripe requests per second allowed for the account, shared by every worker "
-            "using the same store [default: 25 for test keys, 100 for live keys].",
+        rate_option(
+            "Stripe requests per second allowed for the account, shared by every worker "
+            "using the same store [default: 25 for test keys, 100 for live keys]."
         ),
-        click.option(
-            "--endpoint-rate",
-            type=click.FloatRange(min=0, min_open=True),
-            default=None,
-            help="Stripe requests per second allowed for each API endpoint (e.g. POST "
+        rate_option(
+            "Stripe requests per second allowed for each API endpoint (e.g. POST "
             "/v1/customers), shared likewise [default: 25, Stripe's default per endpoint].",
+            "--endpoint-rate",
         ),
         click.option(
             "--concurrency",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.output import emit_json, format_option, note
+from reconciler.cli.output import emit_json, format_option, note, rate_option
 from reconciler.errors import PlanError
 from reconciler.importing.catalog import CONFIG_FILE, ImportResult, catalog_to_plans
 from reconciler.model import Config
@@ -53,12 +53,9 @@ from reconciler.stripe_client import StripeSettings, make_client
     help="Write every archived product and price and every inactive promotion code too "
     "(archived prices that subscriptions still pay are always written).",
 )
-@click.option(
-    "--rate",
-    type=click.FloatRange(min=0, min_open=True),
-    default=None,
-    help="Requests per second the reads may use "
-    "[default: Stripe's limit for the key: 25 test, 100 live].",
+@rate_option(
+    "Requests per second the reads may use "
+    "[default: Stripe's limit for the key: 25 test, 100 live]."
 )
 @format_option(
     "json prints the files written and the summary (objects written and left out per kind, "

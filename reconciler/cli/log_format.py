@@ -46,10 +46,10 @@ def json_logging() -> bool:
     return any(isinstance(h.formatter, JsonFormatter) for h in logging.getLogger().handlers)
 
 
-def error_line(message: str, logger: str = "reconciler") -> str:
-    """The line that reports a command's failure: `error: <message>`, or, once the command
-    chose JSON logs, one JSON record (level "error") like its other lines."""
+def error_line(message: str, plain_prefix: str = "error: ") -> str:
+    """The line that reports a command's failure: `plain_prefix` and the message, or, once
+    the command chose JSON logs, one JSON record (level "error") like its other lines."""
     if not json_logging():
-        return f"error: {message}"
-    failed = logging.LogRecord(logger, logging.ERROR, __file__, 0, message, (), None)
+        return plain_prefix + message
+    failed = logging.LogRecord("reconciler", logging.ERROR, __file__, 0, message, (), None)
     return JsonFormatter().format(failed)

@@ -31,6 +31,11 @@ def format_option(help: str, *more: str) -> Callable[[F], F]:
     )
 
 
+def rate_option(help: str, name: str = "--rate") -> Callable[[F], F]:
+    """A requests-per-second option (a positive number; None: the command's default)."""
+    return click.option(name, type=click.FloatRange(min=0, min_open=True), default=None, help=help)
+
+
 def emit_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
 

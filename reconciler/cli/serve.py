@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from reconciler.cli.log_format import configure_logging
-from reconciler.cli.output import note, plans_option
+from reconciler.cli.output import note, plans_option, rate_option
 from reconciler.errors import ReconcilerError, StoreUnavailable
 
 # Pending connections the kernel keeps while the event loop accepts: a month-start burst of
@@ -102,12 +102,10 @@ def flush_on_stop(billing: Any) -> None:
     type=click.IntRange(min=1),
     help="Close a client connection silent for this many seconds.",
 )
-@click.option(
-    "--stripe-rate",
-    type=click.FloatRange(min=0, min_open=True),
-    default=None,
-    help="Stripe requests per second the re-read queue may use, shared with every process "
+@rate_option(
+    "Stripe requests per second the re-read queue may use, shared with every process "
     "using the same store [default: 25 for test keys, 100 for live keys].",
+    "--stripe-rate",
 )
 @click.option(
     "--readers",

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import click
 
-from reconciler.cli.output import emit_fields, emit_json, format_option, note, plans_option
+from reconciler.cli.output import (
+    emit_fields,
+    emit_json,
+    format_option,
+    note,
+    plans_option,
+    rate_option,
+)
 
 
 @click.group()
@@ -14,12 +21,9 @@ def usage() -> None:
 
 
 @usage.command()
-@click.option(
-    "--rate",
-    type=click.FloatRange(min=0, min_open=True),
-    default=None,
-    help="Meter event calls per second, shared with every process using the same store "
-    "[default: 25 for test keys (the account's basic limit), 1000 for live keys].",
+@rate_option(
+    "Meter event calls per second, shared with every process using the same store "
+    "[default: 25 for test keys (the account's basic limit), 1000 for live keys]."
 )
 @click.option(
     "--lease",

@@ -76,8 +76,17 @@ def plans_folder(folder: Path, files: dict[str, str]) -> Plans:
 
 
 @pytest.fixture
-def plans() -> Plans:
-    return example_plans()
+def plans_dir(tmp_path: Path) -> Path:
+    """Where the plan files of a test module that has its own are written."""
+    return tmp_path / "plans"
+
+
+@pytest.fixture
+def plans(request: pytest.FixtureRequest, plans_dir: Path) -> Plans:
+    """The test module's own plan files (its `FILES`: file name -> YAML), written into
+    `plans_dir` and loaded; the example plans for a module without them."""
+    files: dict[str, str] | None = getattr(request.module, "FILES", None)
+    return example_plans() if files is None else plans_folder(plans_dir, files)
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ real Redis store."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import stripe
 
@@ -13,7 +11,7 @@ from reconciler.errors import LimitExceeded
 from reconciler.model import Limit, Plans
 from reconciler.runtime.store import Store
 from reconciler.testing import EmulatorControl
-from tests.runtime.conftest import Served, make_billing, plans_folder, push_plans
+from tests.runtime.conftest import Served, make_billing
 
 FILES = {
     "reconciler.yaml": "default_limits:\n  seats: 1\n  credits: 0\ndefault_plan: free\n"
@@ -45,16 +43,6 @@ prices:
   - {lookup_key: credits_monthly, amount: 1900, currency: usd, recurring: {interval: month}}
 """,
 }
-
-
-@pytest.fixture
-def plans(tmp_path: Path) -> Plans:
-    return plans_folder(tmp_path / "plans", FILES)
-
-
-@pytest.fixture
-def price_ids(stripe_client: stripe.StripeClient, plans: Plans) -> dict[str, str]:
-    return push_plans(stripe_client, plans)
 
 
 def subscribe(client: stripe.StripeClient, customer: str, items: list[dict[str, object]]) -> str:

@@ -4,15 +4,10 @@ real Redis store."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-import stripe
 from stripe.params import SubscriptionCreateParamsItem
 
-from reconciler.model import Plans
 from reconciler.testing import EmulatorControl
-from tests.runtime.conftest import Served, plans_folder, push_plans
+from tests.runtime.conftest import Served
 
 FILES = {
     "reconciler.yaml": "default_limits:\n  seats: 1\n  credits: 0\ndefault_plan: free\n",
@@ -40,16 +35,6 @@ prices:
   - {lookup_key: credits_monthly, amount: 1900, currency: usd, recurring: {interval: month}}
 """,
 }
-
-
-@pytest.fixture
-def plans(tmp_path: Path) -> Plans:
-    return plans_folder(tmp_path / "plans", FILES)
-
-
-@pytest.fixture
-def price_ids(stripe_client: stripe.StripeClient, plans: Plans) -> dict[str, str]:
-    return push_plans(stripe_client, plans)
 
 
 def test_base_fee_plus_seats_answers_seats_per_unit_and_the_plan_limits_once(

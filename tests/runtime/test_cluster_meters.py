@@ -20,9 +20,13 @@ import stripe
 from reconciler.model import Plans
 from reconciler.runtime.store import Store, keys, open_store
 from reconciler.testing import EmulatorControl, LocalCluster
-from tests.runtime.conftest import make_billing, plans_folder, push_plans
+from tests.runtime.conftest import make_billing, push_plans
 from tests.runtime.consumers import CONSUMER
-from tests.runtime.test_meter_flush import FILES, ROOT, cli_env, start_flusher
+from tests.runtime.test_meter_flush import FILES as METERED_FILES
+from tests.runtime.test_meter_flush import ROOT, cli_env, start_flusher
+
+# The plan files the `plans` fixture writes (tests/runtime/conftest.py): a metered plan.
+FILES = METERED_FILES
 
 ENTITIES = [f"team-{i}" for i in range(20)]
 CONSUMES = 2000
@@ -32,16 +36,6 @@ CONSUMES = 2000
 def cluster_store(redis_cluster_nodes: LocalCluster) -> Store:
     redis_cluster_nodes.flushall()
     return open_store(redis_cluster_nodes.url)
-
-
-@pytest.fixture
-def plans_dir(tmp_path: Path) -> Path:
-    return tmp_path / "plans"
-
-
-@pytest.fixture
-def plans(plans_dir: Path) -> Plans:
-    return plans_folder(plans_dir, FILES)
 
 
 def setup_meter(

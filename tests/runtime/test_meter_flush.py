@@ -15,13 +15,12 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
 import stripe
 
 from reconciler.model import Plans
 from reconciler.runtime.store import Store
 from reconciler.testing import EmulatorControl
-from tests.runtime.conftest import TEST_KEY, make_billing, plans_folder, push_plans
+from tests.runtime.conftest import TEST_KEY, make_billing, push_plans
 from tests.runtime.consumers import CONSUMER
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,16 +38,6 @@ prices:
 }
 ENTITIES = 1000
 CONSUMES = 100_000
-
-
-@pytest.fixture
-def plans_dir(tmp_path: Path) -> Path:
-    return tmp_path / "plans"
-
-
-@pytest.fixture
-def plans(plans_dir: Path) -> Plans:
-    return plans_folder(plans_dir, FILES)
 
 
 def cli_env(emulator: EmulatorControl, redis_url: str) -> dict[str, str]:

@@ -22,10 +22,13 @@ from reconciler.model import Plans
 from reconciler.runtime.store import Store, open_store
 from reconciler.runtime.sync_queue import QUEUE
 from reconciler.testing import EmulatorControl, LocalCluster, eventually
-from tests.runtime.conftest import make_billing, plans_folder, push_plans
+from tests.runtime.conftest import make_billing, push_plans
 from tests.runtime.serving import start_serve
-from tests.runtime.test_meter_flush import FILES
+from tests.runtime.test_meter_flush import FILES as METERED_FILES
 from tests.runtime.test_webhooks import event, signed
+
+# The plan files the `plans` fixture writes (tests/runtime/conftest.py): a metered plan.
+FILES = METERED_FILES
 
 SECRET = "whsec_replicas"
 CUSTOMERS = 40
@@ -42,16 +45,6 @@ class Replica:
 
     def reads(self) -> Counter[str]:
         return Counter(re.findall(r"re-read customer:(cus_\w+)", self.text()))
-
-
-@pytest.fixture
-def plans_dir(tmp_path: Path) -> Path:
-    return tmp_path / "plans"
-
-
-@pytest.fixture
-def plans(plans_dir: Path) -> Plans:
-    return plans_folder(plans_dir, FILES)
 
 
 @pytest.fixture
