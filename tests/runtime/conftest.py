@@ -82,11 +82,12 @@ def plans_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def plans(request: pytest.FixtureRequest, plans_dir: Path) -> Plans:
+def plans(request: pytest.FixtureRequest, tmp_path: Path) -> Plans:
     """The test module's own plan files (its `FILES`: file name -> YAML), written into
-    `plans_dir` and loaded; the example plans for a module without them."""
+    `plans_dir` and loaded; the example plans for a module without them. (It names the folder
+    itself: other folders' conftests import this fixture without `plans_dir`.)"""
     files: dict[str, str] | None = getattr(request.module, "FILES", None)
-    return example_plans() if files is None else plans_folder(plans_dir, files)
+    return example_plans() if files is None else plans_folder(tmp_path / "plans", files)
 
 
 @pytest.fixture
