@@ -37,7 +37,12 @@ ADD_ON_KEY = "add-on"
 # On a product, with `stripe_entitlements`: the Entitlements features the tool last attached to
 # it (see `attachment_marker`), so a diff reads a product's attachments only when it changed.
 ATTACHED_FEATURES_KEY = "entitlement-features"
-RESERVED_KEYS = frozenset({MANAGED_BY_KEY, PRODUCT_KEY_KEY, TRIAL_DAYS_KEY, ATTACHED_FEATURES_KEY})
+# On an object whose plan file chose its id (a coupon's `id:`): that id, so `import` writes it
+# back even when it has the shape of the ids Stripe generates (`SUMMER24`).
+CHOSEN_ID_KEY = "chosen-id"
+RESERVED_KEYS = frozenset(
+    {MANAGED_BY_KEY, PRODUCT_KEY_KEY, TRIAL_DAYS_KEY, ATTACHED_FEATURES_KEY, CHOSEN_ID_KEY}
+)
 # Stripe's limit on one metadata value (docs.stripe.com/metadata).
 METADATA_VALUE_MAX = 500
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from reconciler.kinds.coupon import chosen_id
 from reconciler.kinds.identity import Identities, slug, unique
-from reconciler.metadata import RESERVED_KEYS
+from reconciler.metadata import CHOSEN_ID_KEY, RESERVED_KEYS
 from reconciler.model import AccountObject
 from reconciler.stripe_catalog.live import LiveCatalog, LiveObject
 
@@ -103,7 +103,9 @@ def import_objects(
                 out.lost.append(f"{shown}: not written, it applies to no product written")
                 continue
             terms["applies_to"] = renamed
-        own_id = coupon.id if chosen_id(coupon.id) else None
+        # An id of Stripe's shape is written when apply recorded that the files chose it.
+        recorded = (coupon.metadata or {}).get(CHOSEN_ID_KEY) == coupon.id
+        own_id = coupon.id if chosen_id(coupon.id) or recorded else None
         if own_id is None and not coupon.managed:
             # Stripe's ids are not written, so the files fit another account (test and live
             # mode); a team's own id of the same shape (SUMMER24) cannot be told apart.

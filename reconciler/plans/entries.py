@@ -16,6 +16,7 @@ from reconciler.kinds import KINDS
 from reconciler.kinds.entries import Wanted
 from reconciler.kinds.field import dig
 from reconciler.metadata import (
+    CHOSEN_ID_KEY,
     MANAGED_BY_KEY,
     MANAGED_BY_VALUE,
     PRODUCT_KEY_KEY,
@@ -41,14 +42,16 @@ def desired_product_state(product: Product) -> dict[str, Any]:
 
 def desired_state(obj: AccountObject) -> dict[str, Any]:
     """What the plan pushes for one account-level object: its terms, and metadata with the
-    ownership marker where the kind carries metadata, and its plan key where the kind is
-    keyed there (`Rules.keyed_by_metadata`)."""
+    ownership marker where the kind carries metadata, its plan key where the kind is keyed
+    there (`Rules.keyed_by_metadata`), and the id the files choose for it (`chosen-id`)."""
     state = dict(obj.terms)
     rules = KINDS[obj.kind].rules
     if rules.metadata:
         metadata = {**obj.metadata, MANAGED_BY_KEY: MANAGED_BY_VALUE}
         if rules.keyed_by_metadata and obj.key != rules.default_key:
             metadata[PRODUCT_KEY_KEY] = obj.key
+        if obj.own_id is not None:
+            metadata[CHOSEN_ID_KEY] = obj.own_id
         state["metadata"] = dict(sorted(metadata.items()))
     return state
 

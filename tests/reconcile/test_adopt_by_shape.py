@@ -221,5 +221,63 @@ def test_a_coupon_id_chosen_in_the_files_finds_the_hand_made_coupon(
     assert (coupon.id, coupon.name, coupon.metadata.to_dict()) == (
         "SUMMER24",
         "Summer",
-        {"managed-by": "reconciler", "plan-key": "summer"},
+        {"chosen-id": "SUMMER24", "managed-by": "reconciler", "plan-key": "summer"},
     )
+    # The adoption recorded that the files chose the id, so an import keeps it.
+    imported = plans_dir.parent / "imported"
+    code, _, err = run("import", "--out", str(imported))
+    assert code == 0, err
+    assert "id not written" not in err
+    assert (imported / "billing.yaml").read_text(encoding="utf-8") == (
+        "# yaml-language-server: $schema=schemas/objects.schema.json\n"
+        "coupons:\n"
+        "- key: summer\n"
+        "  id: SUMMER24\n"
+        "  name: Summer\n"
+        "  percent_off: 15\n"
+    )
+    assert run("diff", str(imported))[0] == 0
+
+
+def test_a_coupon_created_with_a_chosen_id_of_stripes_shape_keeps_it_through_import(
+    run: Run, stripe_client: stripe.StripeClient, plans_dir: Path, tmp_path: Path
+) -> None:
+    folder = _coupons(plans_dir, "  - {key: winter, id: WINTER25, name: Winter, percent_off: 10}\n")
+    code, _, err = run("apply", str(folder), "--yes")
+    assert code == 0, err
+    coupon = stripe_client.v1.coupons.retrieve("WINTER25")
+    assert coupon.metadata is not None
+    assert coupon.metadata.to_dict() == {
+        "chosen-id": "WINTER25",
+        "managed-by": "reconciler",
+        "plan-key": "winter",
+    }
+    code, _, err = run("import", "--out", str(tmp_path / "imported"))
+    assert code == 0, err
+    text = (tmp_path / "imported" / "billing.yaml").read_text(encoding="utf-8")
+    assert "- key: winter\n  id: WINTER25\n" in text
+
+
+def test_a_coupon_applied_with_its_id_before_the_marker_gets_it_in_one_metadata_update(
+    run: Run, stripe_client: stripe.StripeClient, plans_dir: Path
+) -> None:
+    # Applied by a version that did not record the chosen id: the next plan adds it, once.
+    stripe_client.v1.coupons.create(
+        params={
+            "id": "AUTUMN26",
+            "name": "Autumn",
+            "percent_off": 5,
+            "metadata": {"managed-by": "reconciler", "plan-key": "autumn"},
+        }
+    )
+    folder = _coupons(plans_dir, "  - {key: autumn, id: AUTUMN26, name: Autumn, percent_off: 5}\n")
+    code, out, err = run("diff", str(folder))
+    assert code == 2, err
+    changes = [line for line in out.splitlines() if line and line[0] in "+-~<"]
+    assert changes == ["~ coupon autumn (AUTUMN26)"]
+    code, _, err = run("apply", str(folder), "--yes")
+    assert code == 0, err
+    assert run("diff", str(folder))[0] == 0
+    metadata = stripe_client.v1.coupons.retrieve("AUTUMN26").metadata
+    assert metadata is not None
+    assert metadata.to_dict()["chosen-id"] == "AUTUMN26"
