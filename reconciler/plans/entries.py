@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.kinds import KINDS
+from reconciler.kinds.coupon import chosen_id
 from reconciler.kinds.entries import Wanted
 from reconciler.kinds.field import dig
 from reconciler.metadata import (
@@ -43,14 +44,16 @@ def desired_product_state(product: Product) -> dict[str, Any]:
 def desired_state(obj: AccountObject) -> dict[str, Any]:
     """What the plan pushes for one account-level object: its terms, and metadata with the
     ownership marker where the kind carries metadata, its plan key where the kind is keyed
-    there (`Rules.keyed_by_metadata`), and the id the files choose for it (`chosen-id`)."""
+    there (`Rules.keyed_by_metadata`), and the id the files choose for it where
+    it has the shape of Stripe's own (`chosen-id`)."""
     state = dict(obj.terms)
     rules = KINDS[obj.kind].rules
     if rules.metadata:
         metadata = {**obj.metadata, MANAGED_BY_KEY: MANAGED_BY_VALUE}
         if rules.keyed_by_metadata and obj.key != rules.default_key:
             metadata[PRODUCT_KEY_KEY] = obj.key
-        if obj.own_id is not None:
+        if obj.own_id is not None and not chosen_id(obj.own_id):
+            # An id of Stripe's shape (`SUMMER24`): recorded, so `import` keeps writing it.
             metadata[CHOSEN_ID_KEY] = obj.own_id
         state["metadata"] = dict(sorted(metadata.items()))
     return state

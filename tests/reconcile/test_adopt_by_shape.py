@@ -242,7 +242,11 @@ def test_a_coupon_id_chosen_in_the_files_finds_the_hand_made_coupon(
 def test_a_coupon_created_with_a_chosen_id_of_stripes_shape_keeps_it_through_import(
     run: Run, stripe_client: stripe.StripeClient, plans_dir: Path, tmp_path: Path
 ) -> None:
-    folder = _coupons(plans_dir, "  - {key: winter, id: WINTER25, name: Winter, percent_off: 10}\n")
+    folder = _coupons(
+        plans_dir,
+        "  - {key: winter, id: WINTER25, name: Winter, percent_off: 10}\n"
+        "  - {key: blackfriday, id: BLACKFRIDAY, name: Black Friday, percent_off: 30}\n",
+    )
     code, _, err = run("apply", str(folder), "--yes")
     assert code == 0, err
     coupon = stripe_client.v1.coupons.retrieve("WINTER25")
@@ -252,10 +256,15 @@ def test_a_coupon_created_with_a_chosen_id_of_stripes_shape_keeps_it_through_imp
         "managed-by": "reconciler",
         "plan-key": "winter",
     }
+    # An id Stripe never generates is known for chosen without a marker.
+    blackfriday = stripe_client.v1.coupons.retrieve("BLACKFRIDAY").metadata
+    assert blackfriday is not None
+    assert blackfriday.to_dict() == {"managed-by": "reconciler", "plan-key": "blackfriday"}
     code, _, err = run("import", "--out", str(tmp_path / "imported"))
     assert code == 0, err
     text = (tmp_path / "imported" / "billing.yaml").read_text(encoding="utf-8")
     assert "- key: winter\n  id: WINTER25\n" in text
+    assert "- key: blackfriday\n  id: BLACKFRIDAY\n" in text
 
 
 def test_a_coupon_applied_with_its_id_before_the_marker_gets_it_in_one_metadata_update(
