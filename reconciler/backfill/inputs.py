@@ -1,9 +1,14 @@
 """Reading the entities to backfill: plain ids, CSV or JSON lines (pure, no I/O).
 
 - plain ids: one entity id per line;
-- CSV: a header row naming an `entity_id` column, optional `email` and `name` columns (other
-  columns are ignored);
-- JSON lines: one object per line, `{"entity_id": "...", "email": "...", "name": "..."}`.
+- CSV: a header row naming an `entity_id` column, optional `email`, `name` and `customer_id`
+  columns (other columns are ignored);
+- JSON lines: one object per line, `{"entity_id": "...", "email": "...", "name": "...",
+  "customer_id": "..."}`.
+
+`customer_id` names the Stripe customer the team's application already made for the entity
+(adopted rather than duplicated: `reconciler.backfill.adopt`); one customer id given to two
+entities is a problem of the later line.
 
 `auto` picks JSON lines when the first non-blank line starts with `{`, CSV when it is a header
 holding `entity_id`, plain ids otherwise. Blank lines are ignored everywhere. A malformed line
@@ -23,6 +28,8 @@ InputFormat = Literal["auto", "ids", "csv", "jsonl"]
 FORMATS: tuple[InputFormat, ...] = ("auto", "ids", "csv", "jsonl")
 # Stripe caps metadata values at 500 characters; the id is stored as `metadata.entityId`.
 MAX_ID_LENGTH = 500
+# Stripe's object ids are far shorter; a longer value is not one.
+MAX_CUSTOMER_ID_LENGTH = 255
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,7 @@ class EntityInput:
     entity_id: str
     email: str | None = None
     name: str | None = None
+    customer_id: str | None = None  # an existing customer made for it without the tool
 
 
 @dataclass(frozen=True)
@@ -99,16 +107,27 @@ def _plain(text: str) -> Iterator[tuple[int, EntityInput | str]]:
         yield number, _id_problem(value) or EntityInput(value)
 
 
-def _entity(entity_id: Any, email: Any, name: Any) -> EntityInput | str:
+def _customer_problem(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if len(value) > MAX_CUSTOMER_ID_LENGTH or any(c.isspace() or ord(c) < 32 for c in value):
+        return f"invalid customer_id {value!r}"
+    return None
+
+
+def _entity(entity_id: Any, email: Any, name: Any, customer_id: Any = None) -> EntityInput | str:
     if not isinstance(entity_id, str):
         return "entity_id must be a string"
-    for field, value in (("email", email), ("name", name)):
+    for field, value in (("email", email), ("name", name), ("customer_id", customer_id)):
         if value is not None and not isinstance(value, str):
             return f"{field} must be a string"
-    email = email.strip() or None if email is not None else None
-    name = name.strip() or None if name is not None else None
-    problem = _id_problem(entity_id.strip()) or _email_problem(email)
-    return problem or EntityInput(entity_id.strip(), email, name)
+    email, name, customer_id = (
+        value.strip() or None if value is not None else None for value in (email, name, customer_id)
+    )
+    problem = (
+        _id_problem(entity_id.strip()) or _email_problem(email) or _customer_problem(customer_id)
+    )
+    return problem or EntityInput(entity_id.strip(), email, name, customer_id)
 
 
 def _jsonl(text: str) -> Iterator[tuple[int, EntityInput | str]]:
@@ -123,7 +142,15 @@ def _jsonl(text: str) -> Iterator[tuple[int, EntityInput | str]]:
         elif "entity_id" not in value:
             yield number, "missing entity_id"
         else:
-            yield number, _entity(value["entity_id"], value.get("email"), value.get("name"))
+            yield (
+                number,
+                _entity(
+                    value["entity_id"],
+                    value.get("email"),
+                    value.get("name"),
+                    value.get("customer_id"),
+                ),
+            )
 
 
 def _csv(text: str) -> Iterator[tuple[int, EntityInput | str]]:
@@ -135,9 +162,8 @@ def _csv(text: str) -> Iterator[tuple[int, EntityInput | str]]:
     if "entity_id" not in columns:
         yield header_line, "CSV header has no entity_id column"
         return
-    position = {
-        name: columns.index(name) for name in ("entity_id", "email", "name") if name in columns
-    }
+    optional = ("email", "name", "customer_id")
+    position = {name: columns.index(name) for name in ("entity_id", *optional) if name in columns}
     for number, line in numbered[1:]:
         try:
             cells = next(csv.reader([line], strict=True))
@@ -147,8 +173,8 @@ def _csv(text: str) -> Iterator[tuple[int, EntityInput | str]]:
         if len(cells) != len(columns):
             yield number, f"expected {len(columns)} fields, found {len(cells)}"
             continue
-        email, name = (cells[position[n]] if n in position else None for n in ("email", "name"))
-        yield number, _entity(cells[position["entity_id"]], email, name)
+        email, name, customer = (cells[position[n]] if n in position else None for n in optional)
+        yield number, _entity(cells[position["entity_id"]], email, name, customer)
 
 
 def parse_input(text: str, fmt: InputFormat = "auto") -> ParsedInput:
@@ -158,11 +184,23 @@ def parse_input(text: str, fmt: InputFormat = "auto") -> ParsedInput:
     entities: dict[str, EntityInput] = {}
     problems: list[InputProblem] = []
     duplicates = 0
+    given: dict[str, tuple[str, int]] = {}  # customer id -> the entity and line giving it
     for number, result in reader(text):
         if isinstance(result, str):
             problems.append(InputProblem(number, result))
         elif result.entity_id in entities:
             duplicates += 1
+        elif result.customer_id is not None and result.customer_id in given:
+            first, line = given[result.customer_id]
+            problems.append(
+                InputProblem(
+                    number,
+                    f"customer_id {result.customer_id!r} is already given to entity {first!r} "
+                    f"(line {line})",
+                )
+            )
         else:
             entities[result.entity_id] = result
+            if result.customer_id is not None:
+                given[result.customer_id] = (result.entity_id, number)
     return ParsedInput(chosen, tuple(entities.values()), tuple(problems), duplicates)

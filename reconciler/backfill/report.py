@@ -11,6 +11,8 @@ from typing import Any
 from reconciler.backfill.inputs import InputProblem
 
 REPORT_VERSION = 1
+# Adoptions listed one per line in the text summary; the JSON report lists every one.
+SHOWN_ADOPTIONS = 20
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,16 @@ class Failure:
 
     key: str
     reason: str
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """An existing customer taken over for an entity, and how it was found (`customer_id`,
+    `metadata.<key>`, `email`)."""
+
+    entity_id: str
+    customer_id: str
+    by: str
 
 
 class Tally:
@@ -60,6 +72,8 @@ class Report:
     requests: int = 0
     retries: Mapping[str, int] = field(default_factory=dict)
     elapsed_seconds: float = 0.0
+    adoptions: tuple[Adoption, ...] = ()
+    dry_run: bool = False  # nothing written: the counts say what a run would do
 
     @property
     def ok(self) -> bool:
@@ -76,6 +90,7 @@ class Report:
             "version": REPORT_VERSION,
             "command": self.command,
             "ok": self.ok,
+            "dry_run": self.dry_run,
             "counts": dict(self.counts),
             "failures": [{"key": f.key, "reason": f.reason} for f in self.failures],
             "malformed": [{"line": p.line, "message": p.message} for p in self.malformed],
@@ -85,20 +100,35 @@ class Report:
             "retries": dict(self.retries),
             "elapsed_seconds": round(self.elapsed_seconds, 3),
             "requests_per_second": round(self.rate, 2),
+            "adoptions": [
+                {"entity_id": a.entity_id, "customer_id": a.customer_id, "by": a.by}
+                for a in self.adoptions
+            ],
         }
 
     def render_text(self, source: str = "input") -> str:
         """The summary for people: counts on one line, then each failure and problem."""
         counts = ", ".join(f"{name} {value}" for name, value in self.counts.items())
         retried = sum(self.retries.values())
+        command = f"{self.command} (dry run, nothing written)" if self.dry_run else self.command
         lines = [
-            f"{self.command}: {counts}",
+            f"{command}: {counts}",
             f"{self.requests} Stripe requests in {self.elapsed_seconds:.1f}s "
             f"({self.rate:.1f}/s), {retried} retried"
             + (f", shard {self.shard}" if self.shard != "1/1" else ""),
         ]
         if self.duplicates:
             lines.append(f"{self.duplicates} duplicate line(s) counted once")
+        verb = "to adopt" if self.dry_run else "adopted"
+        lines += [
+            f"{verb}: {a.entity_id} -> {a.customer_id} (by {a.by})"
+            for a in self.adoptions[:SHOWN_ADOPTIONS]
+        ]
+        if len(self.adoptions) > SHOWN_ADOPTIONS:
+            lines.append(
+                f"... and {len(self.adoptions) - SHOWN_ADOPTIONS} more (the JSON report "
+                "lists every one)"
+            )
         lines += [f"malformed: {p.format(source)}" for p in self.malformed]
         lines += [f"failed: {f.key}: {f.reason}" for f in self.failures]
         return "\n".join(lines)

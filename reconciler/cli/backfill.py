@@ -47,12 +47,33 @@ def backfill() -> None:
     help="ids: one per line; csv: entity_id[,email,name] columns; jsonl: one object a line.",
 )
 @click.option("--strict", is_flag=True, help="Abort before any Stripe call if a line is malformed.")
+@click.option(
+    "--match-metadata",
+    "match_metadata",
+    metavar="KEY",
+    default=None,
+    help="Adopt the one existing customer whose metadata KEY (your application's own, such "
+    "as user_id) is the entity id.",
+)
+@click.option(
+    "--match-email",
+    is_flag=True,
+    help="Adopt the one existing customer with the entity's email (the input's email column).",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Read the customers and say what a run would match, adopt and create; write nothing.",
+)
 @bulk_options
 @live_option
 def customers(
     input_path: str,
     input_format: str,
     strict: bool,
+    match_metadata: str | None,
+    match_email: bool,
+    dry_run: bool,
     live: bool,
     rate: float | None,
     endpoint_rate: float | None,
@@ -63,13 +84,19 @@ def customers(
 ) -> int:
     """Give every entity in the input a Stripe customer and map it in the store.
 
-    Entities already mapped cost no Stripe call; existing customers with a matching
-    metadata.entityId are adopted (one paged pass over customers); the rest are created with
-    an idempotency key derived from the entity id, so a rerun after a crash never duplicates.
+    Entities already mapped cost no Stripe call. One paged pass over customers finds those
+    that carry the entity's metadata.entityId (matched) and those your application made
+    without it (adopted, metadata.entityId written onto them): named by the input's
+    customer_id column, or found by --match-metadata or --match-email; two candidates are
+    refused, never guessed. The rest are created with an idempotency key derived from the
+    entity id, so a rerun after a crash never duplicates.
     """
+    from reconciler.backfill.adopt import MatchRules
     from reconciler.backfill.customers import run_backfill
     from reconciler.backfill.inputs import InputFormat, parse_input
     from reconciler.backfill.progress import Progress
+
+    rules = MatchRules(_match_key(match_metadata), match_email)
 
     parsed = parse_input(_read(input_path), cast(InputFormat, input_format))
     source = "<stdin>" if input_path == "-" else input_path
@@ -94,12 +121,34 @@ def customers(
                 bulk.caller,
                 bulk.concurrency,
                 progress.advance,
+                rules,
+                dry_run,
             )
         finally:
             progress.close()
     finally:
         bulk.store.close()
     return finish(report, report_path, fmt, source)
+
+
+def _match_key(key: str | None) -> str | None:
+    """`--match-metadata`'s key, as Stripe allows metadata keys (docs.stripe.com/metadata:
+    at most 40 characters, no square brackets)."""
+    from reconciler.runtime.stripe_calls import ENTITY_ID_KEY
+
+    if key is None:
+        return None
+    if not key or len(key) > 40 or "[" in key or "]" in key:
+        raise click.BadParameter(
+            f"{key!r} is not a Stripe metadata key (1-40 characters, no square brackets)",
+            param_hint="--match-metadata",
+        )
+    if key == ENTITY_ID_KEY:
+        raise click.BadParameter(
+            f"{ENTITY_ID_KEY} is always matched; name your application's own key",
+            param_hint="--match-metadata",
+        )
+    return key
 
 
 @backfill.command()

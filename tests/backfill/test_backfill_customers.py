@@ -47,7 +47,13 @@ def test_backfill_then_rerun_makes_no_request(
     assert code == 0
     summary = json.loads(out)
     assert summary == json.loads(report_path.read_text())
-    assert summary["counts"] == {"created": 30, "matched": 0, "skipped": 0, "failed": 0}
+    assert summary["counts"] == {
+        "created": 30,
+        "matched": 0,
+        "adopted": 0,
+        "skipped": 0,
+        "failed": 0,
+    }
     assert summary["requests"] == 31
     assert emulator.counters()["by_route"] == {"GET /v1/customers": 1, "POST /v1/customers": 30}
     customers = all_customers(stripe_client)
@@ -58,7 +64,13 @@ def test_backfill_then_rerun_makes_no_request(
     emulator.reset_counters()
     code, out, _ = run_cli(args, capsys)
     assert code == 0
-    assert json.loads(out)["counts"] == {"created": 0, "matched": 0, "skipped": 30, "failed": 0}
+    assert json.loads(out)["counts"] == {
+        "created": 0,
+        "matched": 0,
+        "adopted": 0,
+        "skipped": 30,
+        "failed": 0,
+    }
     assert emulator.counters()["total"] == 0
 
 
@@ -77,7 +89,7 @@ def test_existing_customers_are_adopted_in_one_paged_pass(
 
     parsed = parse_input("\n".join(ids(200, "e-")))
     report = run_backfill(parsed, Shard(), stripe_client, store, make_caller(store, 500), 4)
-    assert report.counts == {"created": 50, "matched": 150, "skipped": 0, "failed": 0}
+    assert report.counts == {"created": 50, "matched": 150, "adopted": 0, "skipped": 0, "failed": 0}
     # 211 customers: ceil(211 / 100) list requests, then one create per missing entity.
     assert emulator.counters()["by_route"] == {"GET /v1/customers": 3, "POST /v1/customers": 50}
     assert store.get_customer("e-5") == first["e-5"]
@@ -94,7 +106,7 @@ def test_a_429_storm_loses_nothing(
     emulator.faults(rate_limit=15)
     parsed = parse_input("\n".join(ids(40)))
     report = run_backfill(parsed, Shard(), stripe_client, store, make_caller(store, 200), 8)
-    assert report.counts == {"created": 40, "matched": 0, "skipped": 0, "failed": 0}
+    assert report.counts == {"created": 40, "matched": 0, "adopted": 0, "skipped": 0, "failed": 0}
     counters = emulator.counters()
     assert counters["rate_limited"] > 0
     assert report.retries["429"] == counters["rate_limited"]
@@ -127,7 +139,7 @@ def test_server_errors_lose_nothing(
     )
     parsed = parse_input("\n".join(ids(40)))
     report = run_backfill(parsed, Shard(), stripe_client, store, make_caller(store, 500), 8)
-    assert report.counts == {"created": 40, "matched": 0, "skipped": 0, "failed": 0}
+    assert report.counts == {"created": 40, "matched": 0, "adopted": 0, "skipped": 0, "failed": 0}
     counters = emulator.counters()
     assert counters["errors_injected"] >= 5
     assert report.retries.get("503") == 3
@@ -145,7 +157,7 @@ def test_faults_after_execution_began_make_one_customer_per_entity(
     emulator.faults(error_rate=0.2, error_point=point, error_methods=["POST"])
     parsed = parse_input("\n".join(ids(60)))
     report = run_backfill(parsed, Shard(), stripe_client, store, make_caller(store, 500), 8)
-    assert report.counts == {"created": 60, "matched": 0, "skipped": 0, "failed": 0}
+    assert report.counts == {"created": 60, "matched": 0, "adopted": 0, "skipped": 0, "failed": 0}
     assert emulator.counters()["errors_injected"] > 0
     emulator.clear_faults()
     customers = all_customers(stripe_client)
@@ -164,7 +176,7 @@ def test_per_endpoint_limit_keeps_a_live_rate_backfill_free_of_429s(
     # Told 22/s: a loaded test machine bunches arrivals a little (see test_workers.py).
     caller = make_caller(store, 100, endpoint_rate=22)
     report = run_backfill(parsed, Shard(), stripe_client, store, caller, 8)
-    assert report.counts == {"created": 40, "matched": 0, "skipped": 0, "failed": 0}
+    assert report.counts == {"created": 40, "matched": 0, "adopted": 0, "skipped": 0, "failed": 0}
     assert report.retries == {}
     assert emulator.counters()["rate_limited"] == 0
 
@@ -195,7 +207,7 @@ def test_a_client_error_is_reported_not_retried_and_the_rerun_finishes(
     )
     parsed = parse_input("a\nb\nc\nd\n")
     report = run_backfill(parsed, Shard(), stripe_client, store, make_caller(store, 500), 1)
-    assert report.counts == {"created": 3, "matched": 0, "skipped": 0, "failed": 1}
+    assert report.counts == {"created": 3, "matched": 0, "adopted": 0, "skipped": 0, "failed": 1}
     assert [f.key for f in report.failures] == ["c"]
     assert re.fullmatch(
         r"HTTP 400: Injected failure with status 400\. \(request id req_\w+\)",
@@ -207,7 +219,7 @@ def test_a_client_error_is_reported_not_retried_and_the_rerun_finishes(
 
     emulator.reset_counters()
     again = run_backfill(parsed, Shard(), stripe_client, store, make_caller(store, 500), 1)
-    assert again.counts == {"created": 1, "matched": 0, "skipped": 3, "failed": 0}
+    assert again.counts == {"created": 1, "matched": 0, "adopted": 0, "skipped": 3, "failed": 0}
     assert emulator.counters()["by_route"] == {"GET /v1/customers": 1, "POST /v1/customers": 1}
     assert entity_ids(all_customers(stripe_client)) == ["a", "b", "c", "d"]
 
@@ -223,7 +235,7 @@ def test_malformed_lines_are_reported_and_skipped(
     code, out, _ = run_cli(["backfill", "customers", "--input", str(source)], capsys)
     assert code == 1
     lines = out.splitlines()
-    assert lines[0] == "backfill customers: created 2, matched 0, skipped 0, failed 0"
+    assert lines[0] == "backfill customers: created 2, matched 0, adopted 0, skipped 0, failed 0"
     assert lines[2:] == [
         "1 duplicate line(s) counted once",
         f"malformed: {source}:3: expected 2 fields, found 1",

@@ -116,3 +116,22 @@ def test_empty_input_has_nothing() -> None:
 def test_forced_format_overrides_detection() -> None:
     # A plain id that happens to be named entity_id is still an id when the format is forced.
     assert parse_input("entity_id\n", "ids").entities == (EntityInput("entity_id"),)
+
+
+def test_a_customer_id_column_names_the_existing_customer_once() -> None:
+    text = (
+        "entity_id,customer_id,email\nu1,cus_A,a@example.com\nu2,,\nu3,cus_A,\nu4,cus with space,\n"
+    )
+    parsed = parse_input(text)
+    assert parsed.entities == (
+        EntityInput("u1", "a@example.com", None, "cus_A"),
+        EntityInput("u2"),
+    )
+    assert parsed.problems == (
+        InputProblem(4, "customer_id 'cus_A' is already given to entity 'u1' (line 2)"),
+        InputProblem(5, "invalid customer_id 'cus with space'"),
+    )
+    jsonl = '{"entity_id": "u1", "customer_id": "cus_B"}\n{"entity_id": "u2", "customer_id": 7}\n'
+    parsed = parse_input(jsonl)
+    assert parsed.entities == (EntityInput("u1", customer_id="cus_B"),)
+    assert parsed.problems == (InputProblem(2, "customer_id must be a string"),)

@@ -8,7 +8,7 @@ import pytest
 
 from reconciler.backfill.inputs import InputProblem
 from reconciler.backfill.progress import Progress, format_eta, handover, progress_line
-from reconciler.backfill.report import Report, Tally
+from reconciler.backfill.report import Adoption, Report, Tally
 from reconciler.backfill.shard import InvalidShard, Shard
 
 
@@ -36,8 +36,9 @@ def test_shards_partition_the_ids_evenly_and_stably() -> None:
 
 
 def test_report_dict_and_text() -> None:
-    tally = Tally(("created", "matched", "skipped", "failed"))
+    tally = Tally(("created", "matched", "adopted", "skipped", "failed"))
     tally.add("created", 3)
+    tally.add("adopted")
     tally.add("skipped")
     tally.fail("u9", "HTTP 400: bad (request id req_1)")
     tally.fail("u2", "HTTP 500: boom")
@@ -51,12 +52,14 @@ def test_report_dict_and_text() -> None:
         requests=10,
         retries={"429": 3},
         elapsed_seconds=2.0,
+        adoptions=(Adoption("u1", "cus_1", "email"),),
     )
     assert report.to_dict() == {
         "version": 1,
         "command": "backfill customers",
         "ok": False,
-        "counts": {"created": 3, "matched": 0, "skipped": 1, "failed": 2},
+        "dry_run": False,
+        "counts": {"created": 3, "matched": 0, "adopted": 1, "skipped": 1, "failed": 2},
         "failures": [
             {"key": "u2", "reason": "HTTP 500: boom"},
             {"key": "u9", "reason": "HTTP 400: bad (request id req_1)"},
@@ -68,12 +71,14 @@ def test_report_dict_and_text() -> None:
         "retries": {"429": 3},
         "elapsed_seconds": 2.0,
         "requests_per_second": 5.0,
+        "adoptions": [{"entity_id": "u1", "customer_id": "cus_1", "by": "email"}],
     }
     assert report.render_text("ids.txt") == "\n".join(
         [
-            "backfill customers: created 3, matched 0, skipped 1, failed 2",
+            "backfill customers: created 3, matched 0, adopted 1, skipped 1, failed 2",
             "10 Stripe requests in 2.0s (5.0/s), 3 retried, shard 2/4",
             "2 duplicate line(s) counted once",
+            "adopted: u1 -> cus_1 (by email)",
             "malformed: ids.txt:4: empty entity id",
             "failed: u2: HTTP 500: boom",
             "failed: u9: HTTP 400: bad (request id req_1)",
@@ -163,3 +168,25 @@ def test_the_write_phase_takes_over_the_live_line() -> None:
     listed.close()
     written.close()
     assert stream.getvalue() == "read 3 3.0/s ETA ?\nsynced 2 2.0/s ETA ?\n"
+
+
+def test_a_dry_run_report_says_so_and_lists_twenty_adoptions() -> None:
+    adoptions = tuple(Adoption(f"u{i:02}", f"cus_{i}", "customer_id") for i in range(23))
+    report = Report(
+        command="backfill customers",
+        counts={"created": 0, "matched": 0, "adopted": 23, "skipped": 0, "failed": 0},
+        requests=1,
+        elapsed_seconds=0.5,
+        adoptions=adoptions,
+        dry_run=True,
+    )
+    lines = report.render_text().splitlines()
+    assert lines[0] == (
+        "backfill customers (dry run, nothing written): created 0, matched 0, adopted 23, "
+        "skipped 0, failed 0"
+    )
+    assert lines[2] == "to adopt: u00 -> cus_0 (by customer_id)"
+    assert lines[21] == "to adopt: u19 -> cus_19 (by customer_id)"
+    assert lines[22:] == ["... and 3 more (the JSON report lists every one)"]
+    assert report.to_dict()["dry_run"] is True
+    assert len(report.to_dict()["adoptions"]) == 23
