@@ -146,3 +146,15 @@ def test_lists_filter_on_created(client: stripe.StripeClient) -> None:
     assert later.data == []
     before = client.v1.customers.list(params={"created": {"lt": first.created}, "limit": 100})
     assert first.id not in [c.id for c in before.data]
+
+
+def test_an_update_adds_a_metadata_key_and_keeps_the_others(client: stripe.StripeClient) -> None:
+    # What `backfill customers` relies on to adopt a customer its application made: writing
+    # `entityId` leaves the application's own keys as they were (docs.stripe.com/metadata).
+    customer = client.v1.customers.create(
+        params={"email": _email(), "metadata": {"user_id": "u-7", "plan": "legacy"}}
+    )
+    updated = client.v1.customers.update(customer.id, params={"metadata": {"entityId": "u-7"}})
+    assert updated["metadata"].to_dict() == {"entityId": "u-7", "plan": "legacy", "user_id": "u-7"}
+    again = client.v1.customers.retrieve(customer.id)
+    assert again["metadata"].to_dict() == {"entityId": "u-7", "plan": "legacy", "user_id": "u-7"}
