@@ -46,7 +46,7 @@ def _save_while_serving(state: Emulator, data: Path, stop: threading.Event) -> N
 
 
 def _stop_on_term(signum: int, frame: FrameType | None) -> None:
-    # SIGTERM takes the same path as Ctrl-C, so --data is saved either way.
+    # SIGTERM and SIGINT end `serve_forever` alike, so --data is saved either way.
     raise KeyboardInterrupt
 
 
@@ -90,7 +90,11 @@ def emulator(host: str, port: int, data: Path | None, poll_us: int) -> None:
         f"STRIPE_API_BASE={state.base_url} STRIPE_API_KEY=sk_test_emulator (Ctrl-C stops)",
         err=True,
     )
+    # SIGTERM takes Ctrl-C's path; and Ctrl-C (SIGINT) stops it even when it was started
+    # with SIGINT ignored, as a shell without job control starts a background command
+    # (`reconciler emulator &` in a script) and every child inherits.
     signal.signal(signal.SIGTERM, _stop_on_term)
+    signal.signal(signal.SIGINT, _stop_on_term)
     state.webhooks.start()
     stop_saving = threading.Event()
     if data is not None:

@@ -197,3 +197,20 @@ def test_saved_state_keeps_meters_features_coupons_and_hidden_fields(tmp_path: P
                     "identifier": "i1",
                 }
             )
+
+
+def test_ctrl_c_stops_it_even_when_started_with_sigint_ignored(tmp_path: Path) -> None:
+    # A shell without job control starts `reconciler emulator &` with SIGINT ignored, and the
+    # emulator inherits that; it still stops on SIGINT and saves its state.
+    data = tmp_path / "state.json"
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        process, url = _start(data)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    try:
+        _call(f"{url}/v1/products", "POST", "name=Kept")
+    finally:
+        errors = _stop(process)
+    assert f"Saved emulator state to {data}" in errors
+    assert "Kept" in data.read_text()
