@@ -147,9 +147,19 @@ def _duration(params: dict[str, Any]) -> tuple[str, int | None]:
     return duration, months
 
 
+def generated_coupon_id() -> str:
+    """8 letters and digits holding a digit, like every coupon id Stripe's pages show it
+    generating (`Z4OV52SU`, `jMT0WJUD`; that all of them do is undocumented): a letters-only
+    id of one case is what a person chooses (`SUMMER`, `welcome`), not what Stripe makes."""
+    while True:
+        made = new_id("", 8)
+        if any(c.isdigit() for c in made):
+            return made
+
+
 def create_coupon(emulator: Emulator, call: Call) -> Any:
     params = call.params
-    coupon_id = str(params.get("id") or new_id("", 8))
+    coupon_id = str(params.get("id") or generated_coupon_id())
     if not re.fullmatch(r"[A-Za-z0-9_-]+", coupon_id):
         raise invalid_value("id", f"Invalid id: {coupon_id}")
     if coupon_id in emulator.coupons:
