@@ -3,21 +3,24 @@ limits, measured on the emulator set to refuse past 100 requests/s for the accou
 per endpoint (docs: rate-limits), with 50 ms latency.
 
 Run: .venv/bin/python benchmarks/backfill_speed.py [--entities 10000] [--existing 2000]
-     [--limit 100] [--endpoint-limit 25] [--latency-ms 50] [--concurrency 16] [--emulator-gc]
+     [--hand-made 1000] [--limit 100] [--endpoint-limit 25] [--latency-ms 50]
+     [--concurrency 16] [--emulator-gc]
 
 Steps (the emulator and a private redis-server run in their own processes):
   1. seed --existing customers that already carry `metadata.entityId` for some of the
-     entities, without the limiter and without faults;
+     entities, and --hand-made customers the application made for the next ones (their
+     `metadata.user_id` is the entity id, no `entityId`), without the limiter and faults;
   2. with faults(rate_limit=LIMIT, endpoint_rate_limit=ENDPOINT, latency_ms=LATENCY), run
-     `reconciler backfill customers` over --entities ids as a user would (a subprocess,
-     `--rate LIMIT --endpoint-rate ENDPOINT`);
+     `reconciler backfill customers --match-metadata user_id` over --entities ids as a user
+     would (a subprocess, `--rate LIMIT --endpoint-rate ENDPOINT`);
   3. seed one subscription per customer (no limiter, no faults), then with the same faults run
      `reconciler sync --all --rate LIMIT --endpoint-rate ENDPOINT`.
 
 Figures printed, each checked (exit 1 when one fails):
   * backfill: achieved requests/s and its ratio to the pace (the baseline: the lower of the two
     limits, since nearly every request goes to POST /v1/customers) must be >= 0.90; requests
-    refused for rate must be 0; requests must be at most created + ceil(existing / 100) + 2;
+    refused for rate must be 0; requests must be at most created + adopted
+    + ceil((existing + hand-made) / 100) + 2, and every hand-made customer adopted;
   * sync --all: list requests must be at most 110 for 10,000 subscriptions, and every
     mapped customer refreshed.
 """
@@ -113,6 +116,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entities", type=int, default=10_000)
     parser.add_argument("--existing", type=int, default=2_000)
+    parser.add_argument("--hand-made", type=int, default=1_000)
     parser.add_argument("--limit", type=float, default=100.0)
     parser.add_argument("--endpoint-limit", type=float, default=25.0)
     parser.add_argument("--latency-ms", type=float, default=50.0)
@@ -139,7 +143,15 @@ def main() -> int:
             options.existing,
             lambda i: client.v1.customers.create(params={"metadata": {"entityId": ids[i]}}),
         )
-        print(f"seeded {options.existing} existing customers in {time.monotonic() - started:.1f}s")
+        hand_made = ids[options.existing : options.existing + options.hand_made]
+        in_parallel(
+            len(hand_made),
+            lambda i: client.v1.customers.create(params={"metadata": {"user_id": hand_made[i]}}),
+        )
+        print(
+            f"seeded {options.existing} existing and {len(hand_made)} hand-made customers in "
+            f"{time.monotonic() - started:.1f}s"
+        )
 
         with tempfile.TemporaryDirectory() as folder:
             source = Path(folder) / "ids.txt"
@@ -159,11 +171,14 @@ def main() -> int:
                 f"{options.endpoint_limit:g}",
                 "--concurrency",
                 concurrency,
+                "--match-metadata",
+                "user_id",
             )
         counters = control.counters()
         counts = report["counts"]
         achieved = report["requests_per_second"]
-        bound = counts["created"] + math.ceil(options.existing / 100) + 2
+        pages = math.ceil((options.existing + len(hand_made)) / 100)
+        bound = counts["created"] + counts["adopted"] + pages + 2
         print(
             f"backfill customers: {options.entities} entities, {counts}, "
             f"{report['requests']} requests in {report['elapsed_seconds']:.1f}s"
@@ -182,12 +197,20 @@ def main() -> int:
         check(
             failures,
             counters["total"] <= bound,
-            f"requests {counters['total']} <= created + ceil(existing/100) + 2 = {bound}",
+            f"requests {counters['total']} <= created + adopted + ceil((existing + hand-made)"
+            f"/100) + 2 = {bound}",
         )
         check(
             failures,
-            counts["created"] + counts["matched"] == options.entities and counts["failed"] == 0,
-            "every entity created or matched, none failed",
+            (counts["matched"], counts["adopted"]) == (options.existing, len(hand_made)),
+            f"matched {counts['matched']} of {options.existing}, adopted {counts['adopted']} "
+            f"of {len(hand_made)} hand-made",
+        )
+        check(
+            failures,
+            counts["created"] + counts["matched"] + counts["adopted"] == options.entities
+            and counts["failed"] == 0,
+            "every entity created, matched or adopted, none failed",
         )
         print(f"  emulator: max {counters['max_in_any_second']} requests in any second")
 
