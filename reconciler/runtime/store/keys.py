@@ -113,6 +113,12 @@ def meter_index_key(slot: int) -> str:
     return before + slot_tags()[slot] + after
 
 
+@functools.lru_cache(maxsize=1)
+def meter_index_keys() -> tuple[str, ...]:
+    """Every slot's meter index set, in slot order (built once; read by one server's sweep)."""
+    return tuple(meter_index_key(slot) for slot in range(SLOTS))
+
+
 @functools.lru_cache(maxsize=100_000)
 def entity_meter_index_key(entity_id: str) -> str:
     """The meter index set in the entity's own hash slot (memoized: on the path of every

@@ -109,10 +109,11 @@ return 1
 """
 
 # No KEYS; ARGV[1] and ARGV[2] what comes before and after the hash tag in a meter index
-# set's name, the rest the tags of the sets to read on one server (`keys.meter_index_key`).
+# set's name, the rest the tags of the sets to read on one node (`keys.meter_index_key`).
 # Returns the members of every one that is not empty, in one round trip per node. A cluster
-# runs it with the `allow-cross-slot-keys` flag (Redis 7) on the node serving those slots;
-# keys of a slot that moved away meanwhile are skipped (the next pass asks their new node).
+# runs it with the `allow-cross-slot-keys` flag (Redis 7) on the node serving those slots
+# (SUNION, which one server uses instead, refuses keys of several slots there); keys of a
+# slot that moved away meanwhile are skipped (the next pass asks their new node).
 SWEEP_METER_INDEX = """
 local out = {}
 for i = 3, #ARGV do
