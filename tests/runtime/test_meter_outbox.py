@@ -123,3 +123,15 @@ def test_a_batch_made_after_the_sqlite_file_was_lost_gets_a_new_name(tmp_path: P
 def test_a_batch_made_before_nonces_keeps_its_name() -> None:
     old = UsageBatch("e1", "api", 1, 6, 1_700_000_000)
     assert event_identifier(old) == "rcn-" + hashlib.sha256(b"e1\x00api\x001").hexdigest()[:40]
+
+
+def test_one_servers_sweep_is_one_sunion_and_no_script(redis_store: Store, redis_url: str) -> None:
+    # Entities in far-apart slots; the sweep finds them with one command Redis runs in C.
+    for entity in ("e1", "user-42", "org-7"):
+        count(redis_store, entity, 1)
+    server = redis.Redis.from_url(redis_url)
+    server.config_resetstat()
+    assert redis_store.metered_entities() == ["e1", "org-7", "user-42"]
+    stats = server.info("commandstats")
+    assert stats["cmdstat_sunion"]["calls"] == 1
+    assert "cmdstat_eval" not in stats and "cmdstat_evalsha" not in stats
