@@ -108,7 +108,8 @@ def customers(
     if not parsed.entities and not parsed.problems:
         note(f"{source}: no entity ids in the input; nothing to do")
         return 0
-    bulk = BulkContext(rate, endpoint_rate, concurrency, shard, live)
+    # A dry run writes nothing, so a live key reviews the live account without --live.
+    bulk = BulkContext(rate, endpoint_rate, concurrency, shard, live or dry_run)
     try:
         total = sum(1 for e in parsed.entities if bulk.shard.owns(e.entity_id))
         progress = Progress("customers", total, sys.stderr).start()

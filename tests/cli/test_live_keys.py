@@ -122,6 +122,8 @@ def test_the_statement_of_intent_lets_the_run_go_on_to_stripe(
         ["apply", str(PLANS), "--yes", "--force"],
         ["apply", str(PLANS), "--yes", "--fingerprint", "0" * 64],
         ["backfill", "customers", "--input", str(ids), "--live"],
+        # A dry run writes nothing: it reads the live account without the statement.
+        ["backfill", "customers", "--input", str(ids), "--dry-run"],
     ):
         code, _, err = run(args, capsys)
         assert code == 1
