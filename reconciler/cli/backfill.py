@@ -44,7 +44,8 @@ def backfill() -> None:
     type=click.Choice(["auto", "ids", "csv", "jsonl"]),
     default="auto",
     show_default=True,
-    help="ids: one per line; csv: entity_id[,email,name] columns; jsonl: one object a line.",
+    help="ids: one per line; csv: entity_id[,email,name,customer_id] columns; jsonl: one "
+    "object a line.",
 )
 @click.option("--strict", is_flag=True, help="Abort before any Stripe call if a line is malformed.")
 @click.option(
