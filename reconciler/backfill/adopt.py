@@ -14,8 +14,10 @@ input), a metadata key of its own (`--match-metadata user_id`) or the email addr
 
 Only customers carrying no `metadata.entityId` are candidates in 3 and 4. Nothing is
 guessed: two candidates, an input `customer_id` contradicting a customer that already names
-the entity, an email several input entities share, or one customer that two entities would
-take, are **refused** with the reason, and those entities stay unmapped for a person to settle.
+the entity, an email several input entities share, a candidate the input gives to another
+entity, or one customer that two entities would take, are **refused** with the reason, and
+those entities stay unmapped for a person to settle. The whole input counts for the emails
+and the `customer_id`s, also when a shard decides only its own entities.
 """
 
 from __future__ import annotations
@@ -118,8 +120,32 @@ class _Index:
                 self.by_email[c.email.casefold()].append(c)
 
 
+@dataclass(frozen=True)
+class _Input:
+    """What the whole input says, across shards: the emails several entities share, and the
+    entity each `customer_id` is given to."""
+
+    shared_emails: set[str]
+    given: dict[str, str]
+
+
+def _unclaimed(
+    entity: EntityInput, candidates: list[Listed], holds: str, whole: _Input
+) -> Decision | None:
+    """Refuses a candidate the input gives to another entity by its `customer_id`."""
+    for candidate in candidates:
+        owner = whole.given.get(candidate.id)
+        if owner is not None and owner != entity.entity_id:
+            return Decision(
+                "refused",
+                reason=f"customer {candidate.id} has {holds}, but the input gives it to "
+                f"entity {owner} (customer_id)",
+            )
+    return None
+
+
 def _decide_one(
-    entity: EntityInput, index: _Index, rules: MatchRules, shared_emails: set[str]
+    entity: EntityInput, index: _Index, rules: MatchRules, whole: _Input
 ) -> Decision | None:
     mine = sorted(index.by_entity.get(entity.entity_id, ()), key=lambda c: c.age)
     given = entity.customer_id
@@ -156,11 +182,14 @@ def _decide_one(
                 "input's customer_id column",
             )
         if candidates:
-            return Decision("adopted", candidates[0].id, by=f"metadata.{rules.metadata_key}")
+            holds = f"metadata.{rules.metadata_key} = {entity.entity_id}"
+            return _unclaimed(entity, candidates, holds, whole) or Decision(
+                "adopted", candidates[0].id, by=f"metadata.{rules.metadata_key}"
+            )
     email = _folded(entity.email)
     if rules.email and email is not None:
         candidates = index.by_email.get(email, [])
-        if candidates and email in shared_emails:
+        if candidates and email in whole.shared_emails:
             return Decision(
                 "refused",
                 reason=f"several entities in the input have the email {entity.email}, so "
@@ -175,24 +204,35 @@ def _decide_one(
                 "column",
             )
         if candidates:
-            return Decision("adopted", candidates[0].id, by="email")
+            holds = f"the email {entity.email}"
+            return _unclaimed(entity, candidates, holds, whole) or Decision(
+                "adopted", candidates[0].id, by="email"
+            )
     return None
 
 
 def decide(
-    pending: Sequence[EntityInput], customers: Sequence[Listed], rules: MatchRules
+    pending: Sequence[EntityInput],
+    customers: Sequence[Listed],
+    rules: MatchRules,
+    every: Sequence[EntityInput] | None = None,
 ) -> dict[str, Decision]:
     """entity id -> its decision, for the pending entities that do not get a new customer
-    (see the module docstring)."""
+    (see the module docstring). `every` is the whole input (default: `pending`): a shard
+    decides its own entities, but an email or a `customer_id` of an entity in another shard
+    still counts, so two shards never adopt one customer."""
     index = _Index(customers)
     counted: dict[str, int] = defaultdict(int)
-    for entity in pending:
+    given: dict[str, str] = {}
+    for entity in every if every is not None else pending:
         if entity.email:
             counted[entity.email.casefold()] += 1
-    shared = {email for email, n in counted.items() if n > 1}
+        if entity.customer_id:
+            given[entity.customer_id] = entity.entity_id
+    whole = _Input({email for email, n in counted.items() if n > 1}, given)
     decisions: dict[str, Decision] = {}
     for entity in pending:
-        decision = _decide_one(entity, index, rules, shared)
+        decision = _decide_one(entity, index, rules, whole)
         if decision is not None:
             decisions[entity.entity_id] = decision
     # One customer two entities would take: neither does.

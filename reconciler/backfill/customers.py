@@ -189,10 +189,12 @@ def backfill_customers(
     advance: Advance = lambda _: None,
     rules: MatchRules = BY_ENTITY_ID,
     dry_run: bool = False,
+    every: Sequence[EntityInput] | None = None,
 ) -> CustomersRun:
-    """Steps 1-4 of the module docstring for `entities`; `advance(n)` is told as n entities
-    finish. Raises `StripeCallError` only when the customer list cannot be read (creating
-    without it could duplicate customers)."""
+    """Steps 1-4 of the module docstring for `entities` (`every`: the whole input, of which
+    `entities` is this shard's share); `advance(n)` is told as n entities finish. Raises
+    `StripeCallError` only when the customer list cannot be read (creating without it could
+    duplicate customers)."""
     run = CustomersRun()
     tally = run.tally
     pending = unmapped(store, entities)
@@ -201,7 +203,7 @@ def backfill_customers(
     if not pending:
         return run
     started = time.time()
-    decisions = decide(pending, list_candidates(client, caller, pending, rules), rules)
+    decisions = decide(pending, list_candidates(client, caller, pending, rules), rules, every)
     to_create: list[EntityInput] = []
     to_adopt: list[tuple[str, Decision]] = []
     for entity in pending:
@@ -328,7 +330,9 @@ def run_backfill(
     """`backfill_customers` for this shard's share of `parsed`, summarized as a `Report`."""
     started = time.monotonic()
     mine = [e for e in parsed.entities if shard.owns(e.entity_id)]
-    run = backfill_customers(mine, client, store, caller, concurrency, advance, rules, dry_run)
+    run = backfill_customers(
+        mine, client, store, caller, concurrency, advance, rules, dry_run, parsed.entities
+    )
     calls = caller.snapshot()
     return Report(
         command="backfill customers",

@@ -99,13 +99,41 @@ def test_what_is_refused_and_why() -> None:
 
 
 def test_one_customer_two_entities_would_take_goes_to_neither() -> None:
-    # u1 names it by customer_id, u2 finds it by its metadata key.
-    pending = [EntityInput("u1", customer_id="cus_both"), EntityInput("u2")]
-    customers = [customer("cus_both", key_value="u2")]
+    # u1 finds it by its email, u2 by its metadata key.
+    pending = [EntityInput("u1", email="ada@example.com"), EntityInput("u2")]
+    customers = [customer("cus_both", email="ada@example.com", key_value="u2")]
     refused = Decision(
         "refused", reason="customer cus_both would be adopted by 2 entities (u1, u2)"
     )
     assert decide(pending, customers, BOTH) == {"u1": refused, "u2": refused}
+
+
+def test_a_customer_the_input_gives_to_an_entity_of_another_shard_is_not_found_for_another() -> (
+    None
+):
+    # This shard decides u2; u1, of another shard, names the customer u2's email finds.
+    every = [
+        EntityInput("u1", customer_id="cus_a"),
+        EntityInput("u2", email="ada@example.com"),
+        EntityInput("u3", email="bob@example.com"),
+        EntityInput("u4", email="Bob@example.com"),
+    ]
+    customers = [
+        customer("cus_a", email="ada@example.com"),
+        customer("cus_b", email="bob@example.com"),
+    ]
+    assert decide(every[1:2], customers, BOTH, every) == {
+        "u2": Decision(
+            "refused",
+            reason="customer cus_a has the email ada@example.com, but the input gives it to "
+            "entity u1 (customer_id)",
+        )
+    }
+    # An email two entities share refuses each, whichever shard decides it.
+    (decision,) = decide(every[2:3], customers, BOTH, every).values()
+    assert decision.reason.startswith("several entities in the input have the email bob@")
+    # Alone, each would have been adopted.
+    assert decide(every[1:2], customers, BOTH)["u2"] == Decision("adopted", "cus_a", by="email")
 
 
 def test_the_input_customer_id_agreeing_with_the_entity_id_is_a_match() -> None:
