@@ -12,10 +12,15 @@ from typing import Any
 import pytest
 import stripe
 
+from reconciler.backfill.adopt import MatchRules
+from reconciler.backfill.customers import run_backfill
+from reconciler.backfill.inputs import parse_input
+from reconciler.backfill.report import Adoption
+from reconciler.backfill.shard import Shard
 from reconciler.cli import main
 from reconciler.runtime.store import Store
 from reconciler.testing import EmulatorControl
-from tests.backfill.conftest import all_customers
+from tests.backfill.conftest import all_customers, make_caller
 
 RULES = ["--match-metadata", "user_id", "--match-email"]
 
@@ -176,3 +181,26 @@ def test_a_match_key_stripe_would_not_hold_is_refused_before_any_request(
     assert code == 1  # a usage error (`reconciler.cli.main`)
     assert f"Invalid value for --match-metadata: {message}" in capsys.readouterr().err
     assert emulator.counters()["total"] == 0
+
+
+def test_a_shard_refuses_a_customer_the_input_gives_to_an_entity_of_another_shard(
+    emulator: EmulatorControl, stripe_client: stripe.StripeClient, store: Store
+) -> None:
+    shard = Shard(2, 2)
+    named = next(f"named-{i}" for i in range(100) if not shard.owns(f"named-{i}"))
+    finder = next(f"finder-{i}" for i in range(100) if shard.owns(f"finder-{i}"))
+    shared = _customer(stripe_client, email="ada@example.com")
+    parsed = parse_input(
+        f"entity_id,email,customer_id\n{named},,{shared}\n{finder},ada@example.com,\n"
+    )
+    caller = make_caller(store, 500)
+    report = run_backfill(
+        parsed, shard, stripe_client, store, caller, 2, rules=MatchRules(email=True)
+    )
+    assert report.counts == {"created": 0, "matched": 0, "adopted": 0, "skipped": 0, "failed": 1}
+    assert [f.reason for f in report.failures] == [
+        f"customer {shared} has the email ada@example.com, but the input gives it to entity "
+        f"{named} (customer_id)"
+    ]
+    other = run_backfill(parsed, Shard(1, 2), stripe_client, store, caller, 2)
+    assert other.adoptions == (Adoption(named, shared, "customer_id"),)
