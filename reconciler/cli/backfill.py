@@ -59,7 +59,8 @@ def backfill() -> None:
 @click.option(
     "--match-email",
     is_flag=True,
-    help="Adopt the one existing customer with the entity's email (the input's email column).",
+    help="Adopt the one existing customer with the entity's email (the input's email column). "
+    "Only for verified emails: the customer's subscriptions then grant that entity.",
 )
 @click.option(
     "--dry-run",
