@@ -1,5 +1,5 @@
 """Events and webhook endpoints as resources: list and retrieve events, and create, list,
-retrieve and delete the endpoints that `events.emit` delivers to.
+retrieve, update and delete the endpoints that `events.emit` delivers to.
 """
 
 from __future__ import annotations
@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.errors import missing, missing_parameter
 from reconciler.emulator.events import shown
-from reconciler.emulator.forms import FREE, METADATA, SCALAR, STRINGS, as_str_list, not_modelled
+from reconciler.emulator.forms import (
+    FREE,
+    METADATA,
+    SCALAR,
+    STRINGS,
+    as_bool,
+    as_str_list,
+    merge_metadata,
+    not_modelled,
+)
 from reconciler.emulator.listing import EXPAND_ONLY, LIST_PARAMS, list_answer
 from reconciler.emulator.store import StripeObject, new_id, new_secret
 
@@ -24,6 +33,16 @@ ENDPOINT_CREATE = {
     "api_version": SCALAR,
     "expand": STRINGS,
     **not_modelled("connect"),
+}
+# docs: api/webhook_endpoints/update ("You may edit the url, the list of enabled_events, and
+# the status of your endpoint"); the pinned SDK's WebhookEndpointUpdateParams.
+ENDPOINT_UPDATE = {
+    "url": SCALAR,
+    "enabled_events": STRINGS,
+    "description": SCALAR,
+    "disabled": SCALAR,
+    "metadata": METADATA,
+    "expand": STRINGS,
 }
 
 
@@ -89,6 +108,30 @@ def retrieve_endpoint(emulator: Emulator, call: Call) -> Any:
     return _endpoint(emulator, call.args[0])
 
 
+def update_endpoint(emulator: Emulator, call: Call) -> Any:
+    """`disabled=true` sets `status` to `disabled` (no deliveries), `false` back to `enabled`;
+    `description=""` clears it; metadata merges."""
+    endpoint = _endpoint(emulator, call.args[0])
+    params = call.params
+    if "enabled_events" in params:
+        events = as_str_list(params["enabled_events"], "enabled_events")
+        if not events:
+            raise missing_parameter("enabled_events")
+        endpoint["enabled_events"] = events
+    if "url" in params:
+        if not params["url"]:
+            raise missing_parameter("url")
+        endpoint["url"] = str(params["url"])
+    if "description" in params:
+        endpoint["description"] = str(params["description"]) or None
+    if "disabled" in params:
+        disabled = as_bool(params["disabled"], "disabled")
+        endpoint["status"] = "disabled" if disabled else "enabled"
+    if "metadata" in params:
+        endpoint["metadata"] = merge_metadata(endpoint["metadata"], params["metadata"])
+    return endpoint
+
+
 def list_endpoints(emulator: Emulator, call: Call) -> Any:
     return list_answer(
         emulator.webhook_endpoints, call.params, "/v1/webhook_endpoints", "webhook_endpoint"
@@ -139,6 +182,13 @@ def register(router: Router) -> None:
         retrieve_endpoint,
         params=EXPAND_ONLY,
         sdk="WebhookEndpointRetrieveParams",
+    )
+    router.add(
+        "POST",
+        "/v1/webhook_endpoints/:id",
+        update_endpoint,
+        params=ENDPOINT_UPDATE,
+        sdk="WebhookEndpointUpdateParams",
     )
     router.add(
         "DELETE",

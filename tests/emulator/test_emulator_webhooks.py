@@ -158,3 +158,40 @@ def test_events_list_and_retrieve(client: stripe.StripeClient, raw: Any) -> None
     assert updated.data.previous_attributes["metadata"].to_dict() == {"a": None}
     only = client.v1.events.list(params={"type": "product.created"})
     assert [event.id for event in only.data] == [created.id]
+
+
+def test_an_endpoint_is_updated_and_a_disabled_one_gets_nothing(
+    client: stripe.StripeClient, control: EmulatorControl, receiver: Receiver
+) -> None:
+    # docs: api/webhook_endpoints/update ("You may edit the url, the list of enabled_events,
+    # and the status of your endpoint"; `disabled`: "Disable the webhook endpoint if set to
+    # true", in the pinned SDK's WebhookEndpointUpdateParams).
+    endpoint = client.v1.webhook_endpoints.create(
+        params={"url": "http://127.0.0.1:9/old", "enabled_events": ["price.created"]}
+    )
+    updated = client.v1.webhook_endpoints.update(
+        endpoint.id,
+        params={
+            "url": receiver.url,
+            "enabled_events": ["product.created", "product.updated"],
+            "description": "billing",
+            "metadata": {"team": "payments"},
+        },
+    )
+    assert (updated.url, updated.enabled_events, updated.description, updated.status) == (
+        receiver.url,
+        ["product.created", "product.updated"],
+        "billing",
+        "enabled",
+    )
+    assert updated.metadata is not None and updated.metadata.to_dict() == {"team": "payments"}
+    client.v1.products.create(params={"name": "Seen"})
+    disabled = client.v1.webhook_endpoints.update(endpoint.id, params={"disabled": True})
+    assert disabled.status == "disabled"
+    client.v1.products.create(params={"name": "Not seen"})
+    assert control.flush_webhooks() == 0
+    assert receiver.event_types() == ["product.created"]
+    enabled = client.v1.webhook_endpoints.update(endpoint.id, params={"disabled": False})
+    assert enabled.status == "enabled"
+    cleared = client.v1.webhook_endpoints.update(endpoint.id, params={"description": ""})
+    assert cleared.description is None
