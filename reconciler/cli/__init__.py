@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "serve": "reconciler.cli.serve:serve",
     "schema": "reconciler.cli.schema:schema",
     "usage": "reconciler.cli.usage:usage",
+    "webhooks": "reconciler.cli.webhooks:webhooks",
 }
 DEBUG_FLAG = "--debug"
 

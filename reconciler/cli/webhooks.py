@@ -1,0 +1,64 @@
+"""`reconciler webhooks check`: whether the account's webhook endpoints send the events that
+keep the runtime's cache true (`reconciler.runtime.webhook_setup`). Read-only."""
+
+from __future__ import annotations
+
+import click
+
+from reconciler.cli.output import emit_json, format_option, note
+
+
+@click.group()
+def webhooks() -> None:
+    """The account's webhook endpoints, as the runtime needs them."""
+
+
+@webhooks.command()
+@click.option(
+    "--url",
+    default=None,
+    help="The URL Stripe should post to (where `serve` answers POST /stripe/webhook); "
+    "default: every endpoint of the account.",
+)
+@format_option("json prints the check as one JSON object.")
+def check(url: str | None, fmt: str) -> int:
+    """Check that an enabled webhook endpoint sends the customer.subscription events the
+    cache needs; list the recommended events each endpoint leaves out. Exit 1 when none
+    does. Reads the endpoints only."""
+    from reconciler.retry import DEFAULT_POLICY, call_with_retry
+    from reconciler.runtime.webhook_setup import RECOMMENDED_EVENTS, check_endpoints
+    from reconciler.stripe_catalog import list_all
+    from reconciler.stripe_client import StripeSettings, make_client, stripe_errors
+
+    settings = StripeSettings.from_env()
+    client = make_client(settings, max_network_retries=0)
+    with stripe_errors("listing webhook endpoints"):
+        listed = list(
+            list_all(
+                client.v1.webhook_endpoints,
+                {},
+                lambda fetch: call_with_retry(fetch, DEFAULT_POLICY),
+            )
+        )
+    result = check_endpoints(listed, url)
+    if fmt == "json":
+        emit_json(result.as_dict())
+    else:
+        for endpoint in result.endpoints:
+            verdict = "serves the runtime" if endpoint.serves else endpoint.status
+            if endpoint.status == "enabled" and endpoint.missing:
+                verdict = "misses required events"
+            click.echo(f"{endpoint.id} {endpoint.url} ({endpoint.status}): {verdict}")
+            if endpoint.missing:
+                click.echo(f"  missing: {', '.join(endpoint.missing)}")
+            if endpoint.not_sent:
+                shown = len(endpoint.not_sent)
+                click.echo(
+                    f"  recommended, not sent: {shown} of {len(RECOMMENDED_EVENTS)} "
+                    f"({', '.join(endpoint.not_sent)})"
+                )
+    problem = result.problem()
+    if problem is not None:
+        note(f"error: {problem}")
+        return 1
+    return 0
