@@ -193,8 +193,8 @@ def _decide_one(
             return Decision(
                 "refused",
                 reason=f"several entities in the input have the email {entity.email}, so "
-                "it cannot say which one customer "
-                f"{_ids(candidates)} is; give it in the customer_id column",
+                f"it cannot say whose customer {_ids(candidates)} is; give it in the "
+                "customer_id column of the one it belongs to",
             )
         if len(candidates) > 1:
             return Decision(

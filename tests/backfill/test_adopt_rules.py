@@ -92,9 +92,11 @@ def test_what_is_refused_and_why() -> None:
         "u4": "2 customers have the email twice@example.com (cus_t1, cus_t2); give the one to "
         "keep in the input's customer_id column",
         "u5": "several entities in the input have the email shared@example.com, so it cannot "
-        "say which one customer cus_s is; give it in the customer_id column",
+        "say whose customer cus_s is; give it in the customer_id column of the one it belongs "
+        "to",
         "u6": "several entities in the input have the email shared@example.com, so it cannot "
-        "say which one customer cus_s is; give it in the customer_id column",
+        "say whose customer cus_s is; give it in the customer_id column of the one it belongs "
+        "to",
     }
 
 
