@@ -257,6 +257,9 @@ def coupons_and_the_rest(client: stripe.StripeClient, made: dict[str, Any]) -> N
         params={"url": "https://example.com/hook", "enabled_events": ["*"]}
     )
     client.v1.webhook_endpoints.retrieve(endpoint.id)
+    client.v1.webhook_endpoints.update(
+        endpoint.id, params={"disabled": True, "description": "off", "metadata": {"k": "v"}}
+    )
     client.v1.webhook_endpoints.list()
     client.v1.webhook_endpoints.delete(endpoint.id)
     product = client.v1.products.create(params={"name": "Gone"})
