@@ -45,9 +45,10 @@ def check(url: str | None, fmt: str) -> int:
         emit_json(result.as_dict())
     else:
         for endpoint in result.endpoints:
-            verdict = "serves the runtime" if endpoint.serves else endpoint.status
-            if endpoint.status == "enabled" and endpoint.missing:
-                verdict = "misses required events"
+            if endpoint.status != "enabled":
+                verdict = "delivers nothing"
+            else:
+                verdict = "misses required events" if endpoint.missing else "serves the runtime"
             click.echo(f"{endpoint.id} {endpoint.url} ({endpoint.status}): {verdict}")
             if endpoint.missing:
                 click.echo(f"  missing: {', '.join(endpoint.missing)}")

@@ -94,6 +94,11 @@ def test_the_command_reads_the_endpoints_and_says_what_is_missing(
     assert err.splitlines()[-1].startswith(f"error: no enabled webhook endpoint at {URL} sends ")
 
     stripe_client.v1.webhook_endpoints.update(partial.id, params={"enabled_events": ["*"]})
+    code = main(["webhooks", "check", "--url", URL + "/"])
+    assert (code, capsys.readouterr().out) == (
+        0,
+        f"{partial.id} {URL} (enabled): serves the runtime\n",
+    )
     code = main(["webhooks", "check", "--url", URL, "--format", "json"])
     out, _ = capsys.readouterr()
     assert code == 0
@@ -113,7 +118,7 @@ def test_the_command_reads_the_endpoints_and_says_what_is_missing(
     stripe_client.v1.webhook_endpoints.update(partial.id, params={"disabled": True})
     code = main(["webhooks", "check"])
     out, _ = capsys.readouterr()
-    assert (code, out) == (1, f"{partial.id} {URL} (disabled): disabled\n")
+    assert (code, out) == (1, f"{partial.id} {URL} (disabled): delivers nothing\n")
 
 
 def test_every_event_named_is_one_the_pinned_sdk_lets_an_endpoint_enable() -> None:
