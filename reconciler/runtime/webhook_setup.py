@@ -5,9 +5,11 @@ an endpoint at the URL `serve` (or the application's webhook view) answers must 
 send the three `customer.subscription.*` events that mark a subscription made, changed or
 ended. The other events the runtime acts on (`webhooks.SYNC_EVENTS`: Checkout, invoices,
 payments, pauses) and the catalog's `product.*` / `price.*` make it converge sooner: they
-are recommended, not required (without the catalog's, a process rereads the catalog after its
-30 s cache). An endpoint sending every event (`*`) sends them all. A subscription changed
-while no endpoint sends these events stays stale in the cache until `sync` rereads it.
+are recommended, not required (without the catalog's, a changed price reaches the runtime when
+the shared catalog copy is next read from Stripe, once it is 15 minutes old:
+`catalog_cache.MAX_AGE_SECONDS`). An endpoint sending every event (`*`) sends them all. A
+subscription changed while no endpoint sends these events stays stale in the cache until
+`sync` rereads it.
 """
 
 from __future__ import annotations
