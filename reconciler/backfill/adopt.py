@@ -144,6 +144,22 @@ def _unclaimed(
     return None
 
 
+def _one_of(
+    entity: EntityInput, candidates: list[Listed], holds: str, by: str, whole: _Input
+) -> Decision:
+    """The one candidate that `holds` what was looked for, adopted (found `by` it); or why
+    not: several do, or the input gives it to another entity."""
+    if len(candidates) > 1:
+        return Decision(
+            "refused",
+            reason=f"{len(candidates)} customers have {holds} ({_ids(candidates)}); give the "
+            "one to keep in the input's customer_id column",
+        )
+    return _unclaimed(entity, candidates, holds, whole) or Decision(
+        "adopted", candidates[0].id, by=by
+    )
+
+
 def _decide_one(
     entity: EntityInput, index: _Index, rules: MatchRules, whole: _Input
 ) -> Decision | None:
@@ -173,19 +189,10 @@ def _decide_one(
             )
         return Decision("adopted", given, by="customer_id")
     if rules.metadata_key is not None:
+        key = f"metadata.{rules.metadata_key}"
         candidates = index.by_key.get(entity.entity_id, [])
-        if len(candidates) > 1:
-            return Decision(
-                "refused",
-                reason=f"{len(candidates)} customers have metadata.{rules.metadata_key} = "
-                f"{entity.entity_id} ({_ids(candidates)}); give the one to keep in the "
-                "input's customer_id column",
-            )
         if candidates:
-            holds = f"metadata.{rules.metadata_key} = {entity.entity_id}"
-            return _unclaimed(entity, candidates, holds, whole) or Decision(
-                "adopted", candidates[0].id, by=f"metadata.{rules.metadata_key}"
-            )
+            return _one_of(entity, candidates, f"{key} = {entity.entity_id}", key, whole)
     email = _folded(entity.email)
     if rules.email and email is not None:
         candidates = index.by_email.get(email, [])
@@ -196,18 +203,8 @@ def _decide_one(
                 f"it cannot say whose customer {_ids(candidates)} is; give it in the "
                 "customer_id column of the one it belongs to",
             )
-        if len(candidates) > 1:
-            return Decision(
-                "refused",
-                reason=f"{len(candidates)} customers have the email {entity.email} "
-                f"({_ids(candidates)}); give the one to keep in the input's customer_id "
-                "column",
-            )
         if candidates:
-            holds = f"the email {entity.email}"
-            return _unclaimed(entity, candidates, holds, whole) or Decision(
-                "adopted", candidates[0].id, by="email"
-            )
+            return _one_of(entity, candidates, f"the email {entity.email}", "email", whole)
     return None
 
 

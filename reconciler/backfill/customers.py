@@ -73,27 +73,20 @@ def unmapped(store: Store, entities: Sequence[EntityInput]) -> list[EntityInput]
 
 
 def existing_customers(
-    client: stripe.StripeClient,
-    caller: ApiCaller,
-    wanted: set[str],
-    since: float | None = None,
+    client: stripe.StripeClient, caller: ApiCaller, wanted: set[str], since: float
 ) -> dict[str, str]:
-    """entity id -> customer id for every live customer whose `metadata.entityId` is in
-    `wanted` (created since just before `since`, when given); when several carry one id, the
-    oldest wins. Stripe lists newest first, so of customers created in the same second the one
-    listed last is the oldest."""
-    found: dict[str, tuple[int, int, str]] = {}
-    params: dict[str, Any] = {} if since is None else {"created": created_since(since)}
+    """entity id -> customer id for every customer created since just before `since` whose
+    `metadata.entityId` is in `wanted` (step 4); of several, the oldest (`Listed.age`)."""
+    found: dict[str, Listed] = {}
+    params: dict[str, Any] = {"created": created_since(since)}
     with stripe_errors("listing customers"):
-        listed = caller.list_all(client.v1.customers, params, "GET /v1/customers")
-        for position, customer in enumerate(listed):
-            entity = (customer.get("metadata") or {}).get(ENTITY_ID_KEY)
-            if entity not in wanted:
-                continue
-            candidate = (int(customer.get("created") or 0), -position, str(customer["id"]))
-            if entity not in found or candidate < found[entity]:
-                found[entity] = candidate
-    return {entity: customer_id for entity, (_, _, customer_id) in found.items()}
+        listing = caller.list_all(client.v1.customers, params, "GET /v1/customers")
+        for position, raw in enumerate(listing):
+            customer = listed(raw, position, BY_ENTITY_ID)
+            entity = customer.entity_id
+            if entity in wanted and (entity not in found or customer.age < found[entity].age):
+                found[entity] = customer
+    return {entity: customer.id for entity, customer in found.items()}
 
 
 def list_candidates(
@@ -212,14 +205,13 @@ def backfill_customers(
             to_create.append(entity)
         elif decision.outcome == "adopted":
             to_adopt.append((entity.entity_id, decision))
-            continue
-        elif decision.outcome == "refused":
-            tally.fail(entity.entity_id, decision.reason)
-        else:  # matched
-            if not dry_run:
-                store.set_customer(entity.entity_id, str(decision.customer_id))
-            tally.add("matched")
-        if decision is not None:
+        else:
+            if decision.outcome == "refused":
+                tally.fail(entity.entity_id, decision.reason)
+            else:  # matched
+                if not dry_run:
+                    store.set_customer(entity.entity_id, str(decision.customer_id))
+                tally.add("matched")
             advance(1)
     if dry_run:
         for entity_id, decision in to_adopt:

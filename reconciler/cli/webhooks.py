@@ -25,21 +25,16 @@ def check(url: str | None, fmt: str) -> int:
     """Check that an enabled webhook endpoint sends the customer.subscription events the
     cache needs; list the recommended events each endpoint leaves out. Exit 1 when none
     does. Reads the endpoints only."""
-    from reconciler.retry import DEFAULT_POLICY, call_with_retry
+    from reconciler.retry import DEFAULT_POLICY
     from reconciler.runtime.webhook_setup import RECOMMENDED_EVENTS, check_endpoints
     from reconciler.stripe_catalog import list_all
+    from reconciler.stripe_catalog.paging import page_caller
     from reconciler.stripe_client import StripeSettings, make_client, stripe_errors
 
     settings = StripeSettings.from_env()
     client = make_client(settings, max_network_retries=0)
     with stripe_errors("listing webhook endpoints"):
-        listed = list(
-            list_all(
-                client.v1.webhook_endpoints,
-                {},
-                lambda fetch: call_with_retry(fetch, DEFAULT_POLICY),
-            )
-        )
+        listed = list(list_all(client.v1.webhook_endpoints, {}, page_caller(DEFAULT_POLICY)))
     result = check_endpoints(listed, url)
     if fmt == "json":
         emit_json(result.as_dict())
